@@ -1,0 +1,54 @@
+"""GeoJSON (RFC 7946): a FeatureCollection of Points at [lon, lat]; a node without a point has
+geometry null. Properties are the public node record, or flat columns as in CSV."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fabcity.directory.formats.common import FileProblem, ImportRejected, Located, parse_json, read_text
+from fabcity.directory.formats.flat import record_from_columns
+from fabcity.directory.read import importable
+
+
+def read(path: Path) -> list[Located]:
+    data = parse_json(path, read_text(path))
+    if (
+        not isinstance(data, dict)
+        or data.get("type") != "FeatureCollection"
+        or not isinstance(data.get("features"), list)
+    ):
+        raise ImportRejected(path, [FileProblem("file", "type", "expected a GeoJSON FeatureCollection")])
+    located = []
+    problems = []
+    for number, feature in enumerate(data["features"], start=1):
+        where = f"feature {number}"
+        if not isinstance(feature, dict) or feature.get("type") != "Feature":
+            problems.append(FileProblem(where, "type", "expected a Feature"))
+            continue
+        properties = feature.get("properties") or {}
+        record = importable(properties) if isinstance(properties.get("name"), dict) else record_from_columns(properties)
+        geometry = feature.get("geometry")
+        if geometry is not None:
+            coordinates = geometry.get("coordinates") if isinstance(geometry, dict) else None
+            if geometry.get("type") != "Point" or not isinstance(coordinates, list) or len(coordinates) < 2:
+                problems.append(FileProblem(where, "geometry", "expected a Point [lon, lat] or null"))
+                continue
+            location = record.setdefault("location", {})
+            location["lon"], location["lat"] = coordinates[0], coordinates[1]
+        located.append(Located(where, record))
+    if problems:
+        raise ImportRejected(path, problems)
+    return located
+
+
+def feature(record: dict[str, Any]) -> dict[str, Any]:
+    location = record.get("location") or {}
+    point = None
+    if location.get("lat") is not None:
+        point = {"type": "Point", "coordinates": [location["lon"], location["lat"]]}
+    return {"type": "Feature", "id": record.get("id"), "geometry": point, "properties": record}
+
+
+def feature_collection(records: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"type": "FeatureCollection", "features": [feature(r) for r in records]}

@@ -1,0 +1,313 @@
+"""Storing validated nodes: place them in a gu and dong, derive the search columns, upsert by identity.
+
+A node is the same node again when it carries the same fabcity id or any of the same external ids
+(fablabs.io slug, OKW id, OSM id, …): re-importing a source updates, never duplicates.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, or_, select, tuple_, update
+
+from fabcity.directory import vocabulary
+from fabcity.directory.models import EquipmentIn, NodeIn, Problem
+from fabcity.directory.taxonomy import taxonomy
+from fabcity.geo.cells import cell_of
+from fabcity.geo.districts import DistrictIndex
+from fabcity.geo.stations import StationIndex
+from fabcity.storage import textindex
+from fabcity.storage.schema import equipment, node, node_external_id, node_term
+from fabcity.text import gram_tokens, normalize
+
+_SLUG_NOISE = re.compile(r"[^0-9a-z\uac00-\ud7a3]+")
+
+
+def slugify(value: str) -> str:
+    slug = _SLUG_NOISE.sub("-", unicodedata.normalize("NFKC", value).casefold()).strip("-")
+    return slug[:100].strip("-") or "node"
+
+
+@dataclass
+class WriteSummary:
+    created: int = 0
+    updated: int = 0
+    pks: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A validated node with its place resolved: ready to store."""
+
+    item: NodeIn
+    place: dict[str, Any]
+
+
+def prepare(item: NodeIn, districts: DistrictIndex) -> Prepared:
+    """Resolve the gu and dong of a node and the precision that honestly describes its location.
+
+    Raises Problem when the record names a district that does not exist.
+    """
+    location = item.location
+    gu = dong = None
+    if location.lat is not None and location.lon is not None:
+        located = districts.locate(location.lat, location.lon)
+        if located:
+            gu, dong = located
+        precision = location.precision or "exact"
+    else:
+        if location.gu_code:
+            found = districts.resolve(location.gu_code, level="gu")
+            if not found:
+                raise Problem("location.gu_code", f"unknown gu {location.gu_code!r}")
+            gu = found[0]
+        if location.dong_code:
+            found = [
+                d for d in districts.resolve(location.dong_code, level="dong") if gu is None or d.parent_code == gu.code
+            ]
+            if len(found) != 1:
+                what = "unknown" if not found else "ambiguous (name the gu too)"
+                raise Problem("location.dong_code", f"{what} dong {location.dong_code!r}")
+            dong = found[0]
+            gu = districts.by_code[dong.parent_code]
+        if gu is None:
+            address = " ".join(filter(None, (location.address.ko, location.address.en)))
+            gu = districts.gu_in_text(address) if address else None
+        precision = "dong" if dong else "gu" if gu else "unknown"
+        if location.precision in ("dong", "gu", "unknown"):
+            precision = _coarser(precision, location.precision)
+    return Prepared(
+        item,
+        {
+            "lat": location.lat,
+            "lon": location.lon,
+            "precision": precision,
+            "address_ko": location.address.ko,
+            "address_en": location.address.en,
+            "gu_code": gu.code if gu else None,
+            "dong_code": dong.code if dong else None,
+        },
+    )
+
+
+def _coarser(found: str, stated: str) -> str:
+    order = list(vocabulary.PRECISIONS)
+    return max(found, stated, key=order.index)
+
+
+def _labels(kind: str, ids: Sequence[str]) -> list[str]:
+    terms = taxonomy().terms[kind]
+    return [label for term_id in ids for label in (terms[term_id].label_ko, terms[term_id].label_en)]
+
+
+def _search_columns(item: NodeIn, placed: dict[str, Any], districts: DistrictIndex, stations: StationIndex) -> dict:
+    processes = item.all_processes()
+    materials = item.all_materials()
+    equipment_words = []
+    for machine in item.equipment:
+        equipment_words += [machine.name.ko, machine.name.en, machine.make, machine.model]
+    tags = _labels("processes", processes) + _labels("materials", materials)
+    tags += _labels("equipment_types", [m.type for m in item.equipment]) + [w for w in equipment_words if w]
+    place_words = [placed["address_ko"], placed["address_en"], item.operator]
+    for code in (placed["gu_code"], placed["dong_code"]):
+        if code:
+            place_words += [districts.by_code[code].name_ko, districts.by_code[code].name_en]
+    values = {
+        "name_sort": normalize(item.name.best("ko")),
+        "name_text": normalize(" ".join(filter(None, (item.name.ko, item.name.en)))),
+        "tags_text": normalize(" ".join(tags)),
+        "body_text": normalize(" ".join(filter(None, (item.description.ko, item.description.en, *place_words)))),
+        "cell": None,
+        "station_id": None,
+        "station_distance_m": None,
+    }
+    if placed["lat"] is not None:
+        values["cell"] = cell_of(placed["lat"], placed["lon"])
+        nearest = stations.nearest(placed["lat"], placed["lon"])
+        if nearest:
+            values["station_id"] = nearest[0][0].id
+            values["station_distance_m"] = round(nearest[0][1], 1)
+    return values
+
+
+def search_tokens(row: dict[str, Any]) -> list[str]:
+    return gram_tokens(" ".join((row["name_text"], row["tags_text"], row["body_text"])))
+
+
+def _equipment_rows(node_pk: int, items: list[EquipmentIn]) -> list[dict[str, Any]]:
+    return [
+        {
+            "node_pk": node_pk,
+            "position": position,
+            "type": machine.type,
+            "name_ko": machine.name.ko,
+            "name_en": machine.name.en,
+            "make": machine.make,
+            "model": machine.model,
+            "quantity": machine.quantity,
+            "specs": machine.specs.model_dump(exclude_none=True),
+            "processes": machine.processes,
+            "materials": machine.materials,
+            "notes": machine.notes,
+        }
+        for position, machine in enumerate(items)
+    ]
+
+
+def _term_rows(node_pk: int, item: NodeIn, cell: int | None) -> list[dict[str, Any]]:
+    terms = [("p", t) for t in taxonomy().with_ancestors(item.all_processes())]
+    terms += [("m", t) for t in item.all_materials()]
+    terms += [("e", t) for t in dict.fromkeys(m.type for m in item.equipment)]
+    return [{"kind": kind, "term": term, "node_pk": node_pk, "cell": cell} for kind, term in terms]
+
+
+def _existing(conn: Connection, items: Sequence[NodeIn]) -> dict[int, dict[str, Any]]:
+    """For each position in items, the stored row it is the same node as."""
+    ids = [i.id for i in items if i.id]
+    pairs = [(scheme, value) for i in items for scheme, value in i.external_ids.items()]
+    rows_by_id: dict[str, dict] = {}
+    pk_by_external: dict[tuple[str, str], int] = {}
+    if ids:
+        for row in conn.execute(select(node).where(node.c.id.in_(ids))).mappings():
+            rows_by_id[row["id"]] = dict(row)
+    for start in range(0, len(pairs), 500):
+        chunk = pairs[start : start + 500]
+        query = select(node_external_id).where(tuple_(node_external_id.c.scheme, node_external_id.c.value).in_(chunk))
+        for row in conn.execute(query):
+            pk_by_external[(row.scheme, row.value)] = row.node_pk
+    wanted_pks = set(pk_by_external.values())
+    rows_by_pk = {row["pk"]: row for row in rows_by_id.values()}
+    missing = wanted_pks - set(rows_by_pk)
+    if missing:
+        for row in conn.execute(select(node).where(node.c.pk.in_(missing))).mappings():
+            rows_by_pk[row["pk"]] = dict(row)
+    found: dict[int, dict[str, Any]] = {}
+    for position, item in enumerate(items):
+        row = rows_by_id.get(item.id) if item.id else None
+        if row is None:
+            for scheme, value in item.external_ids.items():
+                pk = pk_by_external.get((scheme, value))
+                if pk is not None:
+                    row = rows_by_pk[pk]
+                    break
+        if row is not None:
+            found[position] = row
+    return found
+
+
+def _unique_slugs(conn: Connection, wanted: list[tuple[int | None, str]]) -> list[str]:
+    """Slugs for (existing pk, base slug) pairs, suffixed -2, -3 … where another node holds the base."""
+    bases = {base for _, base in wanted}
+    taken: dict[str, int] = {}
+    patterns = [node.c.slug.like(f"{base}-%") for base in bases]
+    for start in range(0, len(patterns), 200):
+        condition = or_(node.c.slug.in_(list(bases)), *patterns[start : start + 200])
+        for row in conn.execute(select(node.c.slug, node.c.pk).where(condition)):
+            taken[row.slug] = row.pk
+    slugs = []
+    for pk, base in wanted:
+        slug, counter = base, 1
+        while slug in taken and taken[slug] != pk:
+            counter += 1
+            slug = f"{base}-{counter}"
+        taken[slug] = pk if pk is not None else -1
+        slugs.append(slug)
+    return slugs
+
+
+def save_nodes(
+    conn: Connection,
+    prepared: Sequence[Prepared],
+    districts: DistrictIndex,
+    stations: StationIndex,
+    now: datetime | None = None,
+) -> WriteSummary:
+    """Insert or update every node in the caller's transaction."""
+    now = now or datetime.now(UTC)
+    items = [p.item for p in prepared]
+    summary = WriteSummary()
+    existing = _existing(conn, items)
+    slugs = _unique_slugs(
+        conn,
+        [
+            (existing[i]["pk"] if i in existing else None, item.slug or slugify(item.name.en or item.name.ko or ""))
+            for i, item in enumerate(items)
+        ],
+    )
+    new_rows, new_items, updates = [], [], []
+    for position, item in enumerate(items):
+        placed = prepared[position].place
+        row = {
+            "slug": slugs[position],
+            "name_ko": item.name.ko,
+            "name_en": item.name.en,
+            "description_ko": item.description.ko,
+            "description_en": item.description.en,
+            "node_type": item.node_type,
+            "status": item.status,
+            "access_type": item.access_type,
+            "batch_size": item.batch_size,
+            "run_sizes": item.run_sizes,
+            "opening_hours": item.opening_hours,
+            "floor_area_sqm": item.floor_area_sqm,
+            "founded": item.founded.isoformat() if item.founded else None,
+            "operator": item.operator,
+            "contact": item.contact,
+            "links": item.links,
+            "processes": item.processes,
+            "materials": item.materials,
+            "source": item.provenance.source,
+            "source_url": item.provenance.source_url,
+            "license": item.provenance.license,
+            "retrieved_at": item.provenance.retrieved_at,
+            "verified_at": item.provenance.verified_at,
+            "verified_by": item.provenance.verified_by,
+            "updated_at": now,
+            **placed,
+            **_search_columns(item, placed, districts, stations),
+        }
+        if position in existing:
+            updates.append((existing[position], row, item))
+        else:
+            row["id"] = item.id or str(uuid.uuid4())
+            row["created_at"] = now
+            new_rows.append(row)
+            new_items.append(item)
+    if new_rows:
+        statement = insert(node).returning(node.c.pk, sort_by_parameter_order=True)
+        pks = [r.pk for r in conn.execute(statement, new_rows)]
+        _write_children(conn, list(zip(pks, new_items, new_rows, strict=False)), fresh=True)
+        summary.created = len(pks)
+        summary.pks += pks
+    if updates:
+        for old, row, _ in updates:
+            conn.execute(update(node).where(node.c.pk == old["pk"]).values(**row))
+        textindex.remove(conn, [(old["pk"], search_tokens(old)) for old, _, _ in updates])
+        _write_children(conn, [(old["pk"], item, row) for old, row, item in updates], fresh=False)
+        summary.updated = len(updates)
+        summary.pks += [old["pk"] for old, _, _ in updates]
+    return summary
+
+
+def _write_children(conn: Connection, entries: list[tuple[int, NodeIn, dict]], fresh: bool) -> None:
+    pks = [pk for pk, _, _ in entries]
+    if not fresh:
+        for table in (equipment, node_term, node_external_id):
+            conn.execute(delete(table).where(table.c.node_pk.in_(pks)))
+    equipment_rows = [r for pk, item, _ in entries for r in _equipment_rows(pk, item.equipment)]
+    term_rows = [r for pk, item, row in entries for r in _term_rows(pk, item, row["cell"])]
+    external_rows = [
+        {"scheme": scheme, "value": value, "node_pk": pk}
+        for pk, item, _ in entries
+        for scheme, value in item.external_ids.items()
+    ]
+    for table, rows in ((equipment, equipment_rows), (node_term, term_rows), (node_external_id, external_rows)):
+        if rows:
+            conn.execute(insert(table), rows)
+    textindex.add(conn, [(pk, search_tokens(row)) for pk, _, row in entries])

@@ -1,0 +1,1 @@
+"""Geography: distances, grid cells, districts and stations."""

@@ -1,0 +1,96 @@
+"""District and station read models: statistics, node counts, nearby stations."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import func, select
+
+from fabcity.platform import Platform
+from fabcity.storage.schema import cluster_zone, district, district_stat, node
+
+
+def _stats(conn, codes: list[str]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {code: {} for code in codes}
+    query = select(district_stat).where(district_stat.c.district_code.in_(codes))
+    for row in conn.execute(query).mappings():
+        value = row["value"]
+        found[row["district_code"]][row["indicator"]] = {
+            "value": int(value) if value.is_integer() else value,
+            "period": row["period"],
+            "unit": row["unit"],
+            "source": row["source_id"],
+        }
+    return found
+
+
+def _node_counts(conn, level: str, codes: list[str]) -> dict[str, dict[str, int]]:
+    column = node.c.gu_code if level == "gu" else node.c.dong_code
+    counts: dict[str, dict[str, int]] = {code: {} for code in codes}
+    query = (
+        select(column, node.c.node_type, func.count())
+        .where(node.c.status == "active", column.in_(codes))
+        .group_by(column, node.c.node_type)
+    )
+    for code, node_type, count in conn.execute(query):
+        counts[code][node_type] = count
+    return counts
+
+
+def districts(platform: Platform, level: str, parent: str | None = None) -> list[dict[str, Any]]:
+    items = platform.districts.gus() if level == "gu" else platform.districts.dongs()
+    if parent:
+        items = [d for d in items if d.parent_code == parent]
+    codes = [d.code for d in items]
+    with platform.engine.connect() as conn:
+        stats = _stats(conn, codes)
+        counts = _node_counts(conn, level, codes)
+    return [
+        {
+            **d.public(),
+            "statistics": stats[d.code],
+            "nodes": {"total": sum(counts[d.code].values()), "by_type": counts[d.code]},
+        }
+        for d in sorted(items, key=lambda d: d.code)
+    ]
+
+
+def district_detail(platform: Platform, code: str) -> dict[str, Any] | None:
+    found = platform.districts.by_code.get(code)
+    if found is None:
+        return None
+    with platform.engine.connect() as conn:
+        stats = _stats(conn, [found.code])[found.code]
+        counts = _node_counts(conn, found.level, [found.code])[found.code]
+        geometry = conn.execute(select(district.c.geometry).where(district.c.code == found.code)).scalar_one()
+    detail = {
+        **found.public(),
+        "statistics": stats,
+        "nodes": {"total": sum(counts.values()), "by_type": counts},
+        "geometry": json.loads(geometry),
+    }
+    if found.level == "gu":
+        detail["dongs"] = [
+            {"code": d.code, "name": {"ko": d.name_ko, "en": d.name_en}}
+            for d in sorted(platform.districts.dongs(), key=lambda d: d.code)
+            if d.parent_code == found.code
+        ]
+    return detail
+
+
+def cluster_zones(platform: Platform) -> dict[str, Any]:
+    with platform.engine.connect() as conn:
+        rows = conn.execute(select(cluster_zone).order_by(cluster_zone.c.id)).mappings().all()
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "id": row["id"],
+                "geometry": json.loads(row["geometry"]),
+                "properties": {k: row[k] for k in row if k != "geometry"},
+            }
+            for row in rows
+        ],
+    }

@@ -1,0 +1,69 @@
+"""Subway stations: the nearest one to a point, and the ones around it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from fabcity.geo.cells import METRES_PER_DEGREE_LAT, metres_per_degree_lon
+
+
+@dataclass(frozen=True)
+class Station:
+    id: str
+    name_ko: str
+    name_en: str | None
+    lines: tuple[str, ...]
+    lat: float
+    lon: float
+    gu_code: str | None
+    dong_code: str | None
+
+    def public(self, distance_m: float | None = None) -> dict[str, Any]:
+        value: dict[str, Any] = {
+            "id": self.id,
+            "name": {"ko": self.name_ko, "en": self.name_en},
+            "lines": list(self.lines),
+            "lat": self.lat,
+            "lon": self.lon,
+            "gu_code": self.gu_code,
+            "dong_code": self.dong_code,
+        }
+        if distance_m is not None:
+            value["distance_m"] = round(distance_m)
+        return value
+
+
+class StationIndex:
+    def __init__(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        self.stations = [
+            Station(
+                id=row["id"],
+                name_ko=row["name_ko"],
+                name_en=row.get("name_en"),
+                lines=tuple(row["lines"]),
+                lat=row["lat"],
+                lon=row["lon"],
+                gu_code=row.get("gu_code"),
+                dong_code=row.get("dong_code"),
+            )
+            for row in rows
+        ]
+        self.by_id = {station.id: station for station in self.stations}
+        self._lat = np.array([s.lat for s in self.stations], dtype=float)
+        self._lon = np.array([s.lon for s in self.stations], dtype=float)
+
+    def _distances(self, lat: float, lon: float) -> np.ndarray:
+        dx = (self._lon - lon) * metres_per_degree_lon(lat)
+        dy = (self._lat - lat) * METRES_PER_DEGREE_LAT
+        return np.hypot(dx, dy)
+
+    def nearest(self, lat: float, lon: float, limit: int = 1) -> list[tuple[Station, float]]:
+        if not self.stations:
+            return []
+        distances = self._distances(lat, lon)
+        order = np.argsort(distances, kind="stable")[:limit]
+        return [(self.stations[i], float(distances[i])) for i in order]

@@ -1,0 +1,39 @@
+"""The running platform: a migrated database plus the in-memory geography every service shares."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from sqlalchemy import Engine, select
+
+from fabcity.geo.districts import DistrictIndex
+from fabcity.geo.stations import StationIndex
+from fabcity.storage.db import migrate, open_engine
+from fabcity.storage.schema import district, station
+
+
+class Platform:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @cached_property
+    def districts(self) -> DistrictIndex:
+        with self.engine.connect() as conn:
+            return DistrictIndex([dict(row) for row in conn.execute(select(district)).mappings()])
+
+    @cached_property
+    def stations(self) -> StationIndex:
+        with self.engine.connect() as conn:
+            return StationIndex([dict(row) for row in conn.execute(select(station)).mappings()])
+
+
+def open_platform(db: str | None = None, embedded: bool = True) -> Platform:
+    """Open (and on first use, create) a database; load the embedded Seoul dataset into an empty one."""
+    from fabcity import dataset
+
+    engine = open_engine(db)
+    migrate(engine)
+    platform = Platform(engine)
+    if embedded and not dataset.is_loaded(engine):
+        dataset.load_embedded(platform)
+    return platform

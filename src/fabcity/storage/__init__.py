@@ -1,0 +1,1 @@
+"""Shared storage layer: one schema, SQLite by default, PostgreSQL in production."""

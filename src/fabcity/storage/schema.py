@@ -1,0 +1,197 @@
+"""The one SQL schema, shared by SQLite (embedded) and PostgreSQL (production).
+
+Columns under "search" on `node` are derived on every write (see directory.writer) so that the
+search engine can answer from B-tree indexes on both backends without extensions.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+district = Table(
+    "district",
+    metadata,
+    Column("code", String(10), primary_key=True, comment="MOIS code: 5 digits for a gu, 10 for a dong"),
+    Column("level", String(4), nullable=False, comment="gu | dong"),
+    Column("kostat_code", String(8), nullable=False, comment="KOSTAT code: 5 (gu) or 7 (dong) digits"),
+    Column("kostat_code8", String(8)),
+    Column("parent_code", String(10), index=True),
+    Column("name_ko", String(40), nullable=False),
+    Column("name_en", String(80)),
+    Column("area_km2", Float),
+    Column("center_lat", Float, nullable=False),
+    Column("center_lon", Float, nullable=False),
+    Column("geometry", Text, nullable=False, comment="GeoJSON geometry, WGS84"),
+)
+
+district_stat = Table(
+    "district_stat",
+    metadata,
+    Column("district_code", String(10), ForeignKey("district.code"), primary_key=True),
+    Column("indicator", String(60), primary_key=True),
+    Column("period", String(10), primary_key=True, comment="e.g. 2018 or 2025Q1"),
+    Column("value", Float, nullable=False),
+    Column("unit", String(20), nullable=False),
+    Column("source_id", String(40), nullable=False),
+)
+
+station = Table(
+    "station",
+    metadata,
+    Column("id", String(20), primary_key=True),
+    Column("name_ko", String(60), nullable=False),
+    Column("name_en", String(120)),
+    Column("lines", JSON, nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("cell", BigInteger, nullable=False, index=True),
+    Column("gu_code", String(10)),
+    Column("dong_code", String(10)),
+)
+
+cluster_zone = Table(
+    "cluster_zone",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("name_ko", String(80), nullable=False),
+    Column("name_en", String(120), nullable=False),
+    Column("industry", String(40), nullable=False),
+    Column("dong_codes", JSON, nullable=False),
+    Column("counts", JSON, nullable=False, comment="e.g. manufacturing businesses 2018"),
+    Column("description_ko", Text),
+    Column("description_en", Text),
+    Column("geometry", Text, nullable=False),
+    Column("source_id", String(40), nullable=False),
+)
+
+data_source = Table(
+    "data_source",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("url", Text),
+    Column("license", String(80), nullable=False),
+    Column("attribution", Text, nullable=False),
+    Column("notes", Text),
+)
+
+node = Table(
+    "node",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(36), nullable=False, unique=True),
+    Column("slug", String(120), nullable=False, unique=True),
+    Column("name_ko", Text),
+    Column("name_en", Text),
+    Column("description_ko", Text),
+    Column("description_en", Text),
+    Column("node_type", String(24), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("access_type", String(32)),
+    Column("batch_size", String(12)),
+    Column("run_sizes", JSON, nullable=False),
+    Column("opening_hours", Text),
+    Column("floor_area_sqm", Float),
+    Column("founded", String(10)),
+    Column("operator", Text),
+    Column("lat", Float),
+    Column("lon", Float),
+    Column("precision", String(10), nullable=False),
+    Column("address_ko", Text),
+    Column("address_en", Text),
+    Column("gu_code", String(10)),
+    Column("dong_code", String(10)),
+    Column("contact", JSON, nullable=False),
+    Column("links", JSON, nullable=False),
+    Column("processes", JSON, nullable=False, comment="declared process ids"),
+    Column("materials", JSON, nullable=False, comment="declared material ids"),
+    Column("source", Text, nullable=False),
+    Column("source_url", Text),
+    Column("license", String(80), nullable=False),
+    Column("retrieved_at", DateTime(timezone=True)),
+    Column("verified_at", DateTime(timezone=True)),
+    Column("verified_by", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    # search
+    Column("cell", BigInteger, comment="geo grid cell, see geo.cells"),
+    Column("name_sort", Text, nullable=False),
+    Column("name_text", Text, nullable=False),
+    Column("tags_text", Text, nullable=False),
+    Column("body_text", Text, nullable=False),
+    Column("station_id", String(20)),
+    Column("station_distance_m", Float),
+    Index("ix_node_status_cell", "status", "cell"),
+    Index("ix_node_status_name", "status", "name_sort", "pk"),
+    Index("ix_node_status_gu_type_name", "status", "gu_code", "node_type", "name_sort"),
+    Index("ix_node_status_dong", "status", "dong_code"),
+    Index("ix_node_lat", "lat"),
+)
+
+node_external_id = Table(
+    "node_external_id",
+    metadata,
+    Column("scheme", String(20), primary_key=True, comment="fablabs_io | okw | osm | source-defined"),
+    Column("value", String(200), primary_key=True),
+    Column("node_pk", Integer, ForeignKey("node.pk", ondelete="CASCADE"), nullable=False, index=True),
+)
+
+node_term = Table(
+    "node_term",
+    metadata,
+    Column("kind", String(1), primary_key=True, comment="p = process, m = material, e = equipment type"),
+    Column("term", String(40), primary_key=True),
+    Column("node_pk", Integer, ForeignKey("node.pk", ondelete="CASCADE"), primary_key=True),
+    Column("cell", BigInteger, comment="copy of node.cell so term + area is one index range"),
+    Index("ix_node_term_kind_term_cell", "kind", "term", "cell"),
+    Index("ix_node_term_node", "node_pk"),
+)
+
+equipment = Table(
+    "equipment",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("node_pk", Integer, ForeignKey("node.pk", ondelete="CASCADE"), nullable=False, index=True),
+    Column("position", Integer, nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("name_ko", Text),
+    Column("name_en", Text),
+    Column("make", Text),
+    Column("model", Text),
+    Column("quantity", Integer),
+    Column("specs", JSON, nullable=False),
+    Column("processes", JSON, nullable=False),
+    Column("materials", JSON, nullable=False),
+    Column("notes", Text),
+    UniqueConstraint("node_pk", "position"),
+)
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(40), primary_key=True),
+    Column("value", Text, nullable=False),
+)

@@ -1,0 +1,37 @@
+"""Text normalisation and the bigram tokens that let Korean queries match inside compound words."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_SPACE = re.compile(r"\s+")
+
+
+def normalize(value: str | None) -> str:
+    """NFKC, lower case, single spaces: the form both stored text and queries are compared in."""
+    if not value:
+        return ""
+    return _SPACE.sub(" ", unicodedata.normalize("NFKC", value).casefold()).strip()
+
+
+def query_terms(query: str | None) -> list[str]:
+    """Whitespace-separated terms of a free-text query, each to be found somewhere in a node's text."""
+    seen: dict[str, None] = {}
+    for term in normalize(query).split(" "):
+        if term:
+            seen.setdefault(term, None)
+    return list(seen)
+
+
+def _token(first: str, second: str) -> str:
+    return "g" + format((ord(first) << 21) | ord(second), "x")
+
+
+def gram_tokens(value: str) -> list[str]:
+    """Distinct bigram tokens of normalised text, skipping pairs that span a space."""
+    tokens: dict[str, None] = {}
+    for first, second in zip(value, value[1:], strict=False):
+        if first != " " and second != " ":
+            tokens.setdefault(_token(first, second), None)
+    return list(tokens)

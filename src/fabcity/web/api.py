@@ -1,0 +1,151 @@
+"""HTTP API (v1). Thin: every endpoint parses parameters and calls the same services as the CLI."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import or_, select
+
+from fabcity import __version__, dataset
+from fabcity.directory import vocabulary
+from fabcity.directory.formats import geojson
+from fabcity.directory.read import public_nodes
+from fabcity.directory.search import QueryError, SearchQuery, parse_bbox, parse_point, search
+from fabcity.directory.taxonomy import KINDS, taxonomy
+from fabcity.geo import service as geo_service
+from fabcity.platform import Platform
+from fabcity.storage.schema import node
+
+ListParam = Annotated[list[str], Query()]
+
+
+def _split(values: list[str]) -> list[str]:
+    """Repeated parameters and comma-separated lists mean the same: ?type=a&type=b or ?type=a,b."""
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def query_error(param: str, message: str) -> JSONResponse:
+    return JSONResponse(
+        status_code=422,
+        content={"detail": [{"loc": ["query", param], "msg": message, "type": "value_error"}]},
+    )
+
+
+def create_app(platform: Platform) -> FastAPI:
+    app = FastAPI(
+        title="fabcity API",
+        version=__version__,
+        description="Seoul's production nodes: where they are, what they can make, and how to get access. "
+        "서울의 생산 노드 — 위치, 제작 역량, 이용 방법.",
+    )
+    app.state.platform = platform
+
+    @app.exception_handler(QueryError)
+    async def _query_error(_request: Request, error: QueryError) -> JSONResponse:
+        return query_error(error.param, error.message)
+
+    @app.get("/healthz", tags=["meta"])
+    def healthz() -> dict[str, str]:
+        with platform.engine.connect() as conn:
+            conn.execute(select(1))
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/api/v1/nodes", tags=["directory"], summary="Search production nodes")
+    def list_nodes(
+        q: Annotated[
+            str | None, Query(description="Free text (레이저 finds 레이저커터)", max_length=200)
+        ] = None,
+        near: Annotated[str | None, Query(description="lat,lon", examples=["37.5665,126.9780"])] = None,
+        radius_m: Annotated[float | None, Query(description="metres around `near` (default 50 km)")] = None,
+        bbox: Annotated[str | None, Query(description="south,west,north,east")] = None,
+        gu: ListParam = [],  # noqa: B006 - FastAPI reads list defaults per request
+        dong: ListParam = [],  # noqa: B006
+        type: ListParam = [],  # noqa: B006, A002
+        process: ListParam = [],  # noqa: B006
+        material: ListParam = [],  # noqa: B006
+        access: ListParam = [],  # noqa: B006
+        status: ListParam = ["active"],  # noqa: B006
+        sort: Literal["distance", "relevance", "name"] | None = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 20,
+        cursor: Annotated[str | None, Query(max_length=2000)] = None,
+        format: Literal["json", "geojson"] = "json",  # noqa: A002
+    ) -> Any:
+        query = SearchQuery(
+            q=q,
+            near=parse_point(near, "near") if near else None,
+            radius_m=radius_m,
+            bbox=parse_bbox(bbox) if bbox else None,
+            gu=_split(gu),
+            dong=_split(dong),
+            types=_split(type),
+            processes=_split(process),
+            materials=_split(material),
+            access=_split(access),
+            status=_split(status),
+            sort=sort,
+            limit=limit,
+            cursor=cursor,
+        )
+        page = search(platform, query)
+        if format == "geojson":
+            collection = geojson.feature_collection(page.results)
+            collection["next_cursor"] = page.next_cursor
+            return JSONResponse(collection, media_type="application/geo+json")
+        return {"results": page.results, "count": len(page.results), "sort": page.sort, "next_cursor": page.next_cursor}
+
+    @app.get("/api/v1/nodes/{node_id}", tags=["directory"], summary="One node by id or slug")
+    def get_node(node_id: str) -> dict[str, Any]:
+        with platform.engine.connect() as conn:
+            pk = conn.execute(select(node.c.pk).where(or_(node.c.id == node_id, node.c.slug == node_id))).scalar()
+            if pk is None:
+                raise HTTPException(404, f"no node {node_id!r}")
+            return public_nodes(conn, [pk], platform.districts, platform.stations)[0]
+
+    @app.get("/api/v1/districts", tags=["geography"], summary="Gu or dongs with statistics and node counts")
+    def list_districts(
+        level: Literal["gu", "dong"] = "gu",
+        parent: Annotated[str | None, Query(description="a gu code, to list its dongs")] = None,
+    ) -> dict[str, Any]:
+        return {"results": geo_service.districts(platform, level, parent)}
+
+    @app.get("/api/v1/districts/{code}", tags=["geography"])
+    def get_district(code: str) -> dict[str, Any]:
+        detail = geo_service.district_detail(platform, code)
+        if detail is None:
+            raise HTTPException(404, f"no district with code {code!r} (MOIS or KOSTAT)")
+        return detail
+
+    @app.get("/api/v1/clusters", tags=["geography"], summary="Production cluster zones (집적지)")
+    def clusters() -> dict[str, Any]:
+        return geo_service.cluster_zones(platform)
+
+    @app.get("/api/v1/stations", tags=["geography"], summary="Subway stations nearest to a point")
+    def stations(
+        near: Annotated[str, Query(description="lat,lon")],
+        limit: Annotated[int, Query(ge=1, le=50)] = 5,
+    ) -> dict[str, Any]:
+        lat, lon = parse_point(near, "near")
+        return {"results": [s.public(d) for s, d in platform.stations.nearest(lat, lon, limit)]}
+
+    @app.get(
+        "/api/v1/taxonomy", tags=["directory"], summary="Processes, materials, machines, vocabularies"
+    )
+    def get_taxonomy() -> dict[str, Any]:
+        vocabulary_lists = {
+            "node_types": vocabulary.public_list(vocabulary.NODE_TYPES),
+            "statuses": vocabulary.public_list(vocabulary.STATUSES),
+            "access_types": vocabulary.public_list(vocabulary.ACCESS_TYPES),
+            "run_sizes": vocabulary.public_list(vocabulary.RUN_SIZES),
+            "precisions": vocabulary.public_list(vocabulary.PRECISIONS),
+            "batch_sizes": list(vocabulary.BATCH_SIZES),
+        }
+        terms = {kind: [t.public() for t in taxonomy().terms[kind].values()] for kind in KINDS}
+        return {**terms, **vocabulary_lists}
+
+    @app.get("/api/v1/about/data", tags=["meta"], summary="Data sources, licences and attribution")
+    def about_data() -> dict[str, Any]:
+        return {"dataset": dataset.DATASET_VERSION, "sources": dataset.sources(), "notice": dataset.notice()}
+
+    return app
