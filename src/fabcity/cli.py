@@ -115,7 +115,7 @@ def export_command(file_format: str, output: Path | None, db: str | None) -> Non
 
 @main.command(name="search")
 @click.argument("query", required=False)
-@click.option("--near", help="lat,lon — e.g. 37.6027,126.9291 (연신내역)")
+@click.option("--near", help="lat,lon — e.g. 37.6189,126.9210 (연신내역)")
 @click.option("--radius", type=float, help="metres around --near")
 @click.option("--bbox", help="south,west,north,east")
 @click.option("--gu", multiple=True, help="자치구: code or name, e.g. 은평구 or Eunpyeong-gu")
@@ -137,7 +137,7 @@ def search_command(
     \b
     예: fabcity search 레이저
         fabcity search --gu 은평구 --process 레이저커팅
-        fabcity search 목공 --near 37.6027,126.9291 --radius 2000
+        fabcity search 목공 --near 37.6189,126.9210 --radius 2000
     """
     platform = open_platform(db)
     try:

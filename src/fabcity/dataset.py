@@ -42,11 +42,7 @@ def _loaded(engine: Engine, part: str) -> bool:
         return conn.execute(select(meta.c.value).where(meta.c.key == part)).scalar() is not None
 
 
-def is_loaded(engine: Engine) -> bool:
-    return _loaded(engine, "dataset")
-
-
-def load_embedded(platform: Platform) -> None:
+def load_embedded(platform: Platform, nodes: bool = True) -> None:
     """Geography, statistics and sources first (nodes are placed against them), then the nodes.
 
     Each part lands whole in its own transaction and is recorded in `meta`, so an interrupted
@@ -56,10 +52,12 @@ def load_embedded(platform: Platform) -> None:
 
     if not _loaded(platform.engine, "geography"):
         _load_geography(platform.engine)
+    if not nodes or _loaded(platform.engine, "nodes"):
+        return
     with resources.as_file(_file("nodes.geojson")) as path:
         import_file(platform, path, file_format="geojson")
     with platform.engine.begin() as conn:
-        conn.execute(insert(meta), [{"key": "dataset", "value": DATASET_VERSION}])
+        conn.execute(insert(meta), [{"key": "nodes", "value": DATASET_VERSION}])
 
 
 def _load_geography(engine: Engine) -> None:

@@ -27,13 +27,15 @@ class Platform:
             return StationIndex([dict(row) for row in conn.execute(select(station)).mappings()])
 
 
-def open_platform(db: str | None = None, embedded: bool = True) -> Platform:
-    """Open (and on first use, create) a database; load the embedded Seoul dataset into an empty one."""
+def open_platform(db: str | None = None, nodes: bool = True) -> Platform:
+    """Open (and on first use, create) a database and load the embedded Seoul dataset into it.
+
+    With nodes=False only the geography and statistics are loaded: an empty directory to import into.
+    """
     from fabcity import dataset
 
     engine = open_engine(db)
     migrate(engine)
     platform = Platform(engine)
-    if embedded and not dataset.is_loaded(engine):
-        dataset.load_embedded(platform)
+    dataset.load_embedded(platform, nodes=nodes)
     return platform

@@ -54,9 +54,7 @@ def create_app(platform: Platform) -> FastAPI:
 
     @app.get("/api/v1/nodes", tags=["directory"], summary="Search production nodes")
     def list_nodes(
-        q: Annotated[
-            str | None, Query(description="Free text (레이저 finds 레이저커터)", max_length=200)
-        ] = None,
+        q: Annotated[str | None, Query(description="Free text (레이저 finds 레이저커터)", max_length=200)] = None,
         near: Annotated[str | None, Query(description="lat,lon", examples=["37.5665,126.9780"])] = None,
         radius_m: Annotated[float | None, Query(description="metres around `near` (default 50 km)")] = None,
         bbox: Annotated[str | None, Query(description="south,west,north,east")] = None,
@@ -129,9 +127,7 @@ def create_app(platform: Platform) -> FastAPI:
         lat, lon = parse_point(near, "near")
         return {"results": [s.public(d) for s, d in platform.stations.nearest(lat, lon, limit)]}
 
-    @app.get(
-        "/api/v1/taxonomy", tags=["directory"], summary="Processes, materials, machines, vocabularies"
-    )
+    @app.get("/api/v1/taxonomy", tags=["directory"], summary="Processes, materials, machines, vocabularies")
     def get_taxonomy() -> dict[str, Any]:
         vocabulary_lists = {
             "node_types": vocabulary.public_list(vocabulary.NODE_TYPES),

@@ -1,0 +1,139 @@
+"""The HTTP API: every endpoint, its errors, and no input that makes it fail."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fabcity.web.api import create_app
+
+
+@pytest.fixture
+def client(platform):
+    with TestClient(create_app(platform), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def test_health_and_openapi(client):
+    assert client.get("/healthz").json()["status"] == "ok"
+    spec = client.get("/openapi.json").json()
+    for path in (
+        "/api/v1/nodes",
+        "/api/v1/nodes/{node_id}",
+        "/api/v1/districts",
+        "/api/v1/districts/{code}",
+        "/api/v1/taxonomy",
+        "/api/v1/stations",
+        "/api/v1/about/data",
+    ):
+        assert path in spec["paths"]
+    assert client.get("/docs").status_code == 200
+
+
+def test_nodes_search_json_and_geojson(client):
+    body = client.get("/api/v1/nodes", params={"q": "레이저"}).json()
+    assert "fab-lab-seoul" in [r["slug"] for r in body["results"]]
+    geo = client.get("/api/v1/nodes", params={"gu": "종로구", "format": "geojson"})
+    assert geo.headers["content-type"].startswith("application/geo+json")
+    features = geo.json()["features"]
+    seoul = next(f for f in features if f["properties"]["slug"] == "fab-lab-seoul")
+    lon, lat = seoul["geometry"]["coordinates"]
+    assert (lat, lon) == (seoul["properties"]["location"]["lat"], seoul["properties"]["location"]["lon"])
+    assert 126 < lon < 128 and 37 < lat < 38  # RFC 7946 order: [lon, lat]
+
+
+def test_near_filter_and_comma_lists(client):
+    body = client.get(
+        "/api/v1/nodes", params={"near": "37.569243,126.9952266", "radius_m": 1000, "type": "fab_lab,makerspace"}
+    ).json()
+    assert body["sort"] == "distance"
+    assert body["results"][0]["slug"] == "fab-lab-seoul" and body["results"][0]["distance_m"] < 1
+
+
+def test_node_by_id_or_slug(client):
+    by_slug = client.get("/api/v1/nodes/fab-lab-seoul").json()
+    assert client.get(f"/api/v1/nodes/{by_slug['id']}").json() == by_slug
+    assert by_slug["nearest_station"]["name"]["ko"]
+    assert client.get("/api/v1/nodes/no-such-node").status_code == 404
+
+
+def test_districts(client):
+    gus = client.get("/api/v1/districts").json()["results"]
+    assert len(gus) == 25
+    jongno = next(g for g in gus if g["code"] == "11110")
+    assert jongno["nodes"]["by_type"].get("fab_lab", 0) >= 1
+    dongs = client.get("/api/v1/districts", params={"level": "dong", "parent": "11380"}).json()["results"]
+    assert len(dongs) == 16
+    detail = client.get("/api/v1/districts/11120").json()  # KOSTAT code works too
+    assert detail["code"] == "11380" and detail["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    assert detail["statistics"]["population"]["value"] == 464466
+    assert len(detail["dongs"]) == 16
+    assert client.get("/api/v1/districts/99999").status_code == 404
+
+
+def test_taxonomy_stations_clusters_about(client):
+    taxonomy = client.get("/api/v1/taxonomy").json()
+    laser = next(p for p in taxonomy["processes"] if p["id"] == "laser_cutting")
+    assert laser["label"]["ko"] and "fablabs:laser" in laser["aliases"]
+    assert {t["id"] for t in taxonomy["node_types"]} >= {"fab_lab", "micro_factory", "small_manufacturer"}
+    stations = client.get("/api/v1/stations", params={"near": "37.6190,126.9212", "limit": 3}).json()["results"]
+    assert stations[0]["name"]["ko"] == "연신내" and len(stations) == 3
+    assert stations[0]["distance_m"] <= stations[1]["distance_m"]
+    assert len(client.get("/api/v1/clusters").json()["features"]) == 7
+    about = client.get("/api/v1/about/data").json()
+    assert any("admdongkor" in s["attribution"] for s in about["sources"])
+
+
+@pytest.mark.parametrize(
+    ("params", "param"),
+    [
+        ({"near": "north"}, "near"),
+        ({"near": "91,0"}, "near"),
+        ({"bbox": "1,2,3"}, "bbox"),
+        ({"radius_m": 10}, "radius_m"),
+        ({"limit": 0}, "limit"),
+        ({"limit": 5000}, "limit"),
+        ({"gu": "Atlantis"}, "gu"),
+        ({"process": "teleport"}, "process"),
+        ({"sort": "random"}, "sort"),
+        ({"format": "xml"}, "format"),
+        ({"cursor": "%%%"}, "cursor"),
+    ],
+)
+def test_invalid_parameters_get_422_naming_the_parameter(client, params, param):
+    response = client.get("/api/v1/nodes", params=params)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"][-1] == param
+
+
+_text = st.text(max_size=30)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    params=st.fixed_dictionaries(
+        {},
+        optional={
+            "q": _text,
+            "near": _text,
+            "radius_m": _text,
+            "bbox": _text,
+            "gu": _text,
+            "dong": _text,
+            "type": _text,
+            "process": _text,
+            "material": _text,
+            "access": _text,
+            "status": _text,
+            "sort": _text,
+            "limit": _text,
+            "cursor": _text,
+            "format": _text,
+        },
+    )
+)
+def test_no_input_produces_a_server_error(client, params):
+    response = client.get("/api/v1/nodes", params=params)
+    assert response.status_code in (200, 422), (params, response.text[:300])

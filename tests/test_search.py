@@ -1,0 +1,257 @@
+"""Every search filter, sort order and pagination, on both backends."""
+
+from __future__ import annotations
+
+import pytest
+
+from fabcity.directory.models import validate_node
+from fabcity.directory.search import QueryError, SearchQuery, parse_bbox, search
+from fabcity.directory.writer import prepare, save_nodes
+from fabcity.geo.cells import distance_m
+
+# Around Yeonsinnae station (Eunpyeong-gu) and Euljiro (Jung-gu).
+YEONSINNAE = (37.6189, 126.9210)
+EULJIRO = (37.5660, 126.9920)
+
+
+def _node(slug: str, lat: float | None, lon: float | None, **fields) -> dict:
+    record = {
+        "slug": slug,
+        "name": fields.pop("name", {"ko": slug}),
+        "node_type": fields.pop("node_type", "makerspace"),
+        "location": {"lat": lat, "lon": lon, **fields.pop("location", {})},
+        "provenance": {"source": "test", "license": "CC0-1.0"},
+    }
+    record.update(fields)
+    return record
+
+
+def add_nodes(platform, records: list[dict]) -> None:
+    prepared = [prepare(validate_node(r), platform.districts) for r in records]
+    with platform.engine.begin() as conn:
+        save_nodes(conn, prepared, platform.districts, platform.stations)
+
+
+@pytest.fixture
+def city(empty_platform):
+    """A small, known city: laser cutters and woodshops in Eunpyeong, metal and print in Jung-gu."""
+    lat, lon = YEONSINNAE
+    add_nodes(
+        empty_platform,
+        [
+            _node(
+                "eunpyeong-laser",
+                lat + 0.002,
+                lon,
+                name={"ko": "은평 레이저공방", "en": "Eunpyeong Laser Studio"},
+                description={"ko": "레이저커터와 3D프린터를 갖춘 동네 공방"},
+                processes=["레이저커팅"],
+                materials=["아크릴"],
+                access_type="public",
+                equipment=[{"type": "laser_cutter", "specs": {"working_area_mm": [900, 600], "laser_power_w": 80}}],
+            ),
+            _node(
+                "eunpyeong-wood",
+                lat - 0.005,
+                lon + 0.004,
+                name={"ko": "연신내 목공방", "en": "Yeonsinnae Woodshop"},
+                node_type="studio",
+                processes=["woodworking", "cnc_routing"],
+                materials=["plywood"],
+                access_type="membership",
+            ),
+            _node(
+                "eunpyeong-far-printer",
+                lat + 0.03,
+                lon + 0.03,
+                name={"en": "Far North Printing"},
+                node_type="makerspace",
+                processes=["fdm_printing"],
+                materials=["pla"],
+            ),
+            _node(
+                "euljiro-metal",
+                *EULJIRO,
+                name={"ko": "을지로 금속가공", "en": "Euljiro Metalworks"},
+                node_type="small_manufacturer",
+                processes=["laser_cutting", "tig_welding"],
+                materials=["stainless_steel"],
+                batch_size="50-500",
+            ),
+            _node(
+                "euljiro-closed-print",
+                EULJIRO[0] + 0.001,
+                EULJIRO[1],
+                name={"ko": "을지로 인쇄소"},
+                node_type="small_manufacturer",
+                status="closed",
+                processes=["screen_printing"],
+            ),
+            _node(
+                "dobong-unknown",
+                None,
+                None,
+                name={"ko": "도봉 수리소"},
+                node_type="repair",
+                location={"address": {"ko": "서울 도봉구 어딘가"}},
+            ),
+        ],
+    )
+    return empty_platform
+
+
+def slugs(page) -> list[str]:
+    return [r["slug"] for r in page.results]
+
+
+def test_default_is_active_nodes_by_name(city):
+    page = search(city, SearchQuery())
+    assert page.sort == "name"
+    assert "euljiro-closed-print" not in slugs(page)
+    names = [r["name"]["ko"] or r["name"]["en"] for r in page.results]
+    assert names == sorted(names, key=str.casefold)
+    assert "euljiro-closed-print" in slugs(search(city, SearchQuery(status=["closed"])))
+
+
+def test_near_with_radius_sorts_by_distance_and_reports_it(city):
+    page = search(city, SearchQuery(near=YEONSINNAE, radius_m=2000))
+    assert slugs(page) == ["eunpyeong-laser", "eunpyeong-wood"]
+    for result in page.results:
+        expected = distance_m(*YEONSINNAE, result["location"]["lat"], result["location"]["lon"])
+        assert result["distance_m"] == pytest.approx(expected, abs=0.2)
+        assert result["distance_m"] <= 2000
+    wider = search(city, SearchQuery(near=YEONSINNAE, radius_m=6000))
+    assert "eunpyeong-far-printer" in slugs(wider)
+
+
+def test_every_result_names_its_nearest_station(city):
+    result = search(city, SearchQuery(near=YEONSINNAE, radius_m=500)).results[0]
+    assert result["nearest_station"]["name"]["ko"] == "연신내"
+    assert 0 < result["nearest_station"]["distance_m"] < 500
+
+
+def test_bbox(city):
+    box = parse_bbox(f"{EULJIRO[0] - 0.01},{EULJIRO[1] - 0.01},{EULJIRO[0] + 0.01},{EULJIRO[1] + 0.01}")
+    assert slugs(search(city, SearchQuery(bbox=box))) == ["euljiro-metal"]
+
+
+@pytest.mark.parametrize("gu", ["은평구", "Eunpyeong-gu", "11380", "11120", "은평"])
+def test_gu_by_code_or_name(city, gu):
+    assert set(slugs(search(city, SearchQuery(gu=[gu])))) == {
+        "eunpyeong-laser",
+        "eunpyeong-wood",
+        "eunpyeong-far-printer",
+    }
+
+
+def test_dong(city):
+    dong = city.districts.locate(*EULJIRO)[1]
+    for value in (dong.code, dong.kostat_code, dong.name_ko):
+        assert slugs(search(city, SearchQuery(dong=[value], gu=["중구"]))) == ["euljiro-metal"]
+
+
+def test_node_without_a_point_is_found_by_its_gu_but_not_near(city):
+    assert slugs(search(city, SearchQuery(gu=["도봉구"]))) == ["dobong-unknown"]
+    assert "dobong-unknown" not in slugs(search(city, SearchQuery(near=(37.6688, 127.0471), radius_m=10000)))
+
+
+def test_type_and_access(city):
+    assert slugs(search(city, SearchQuery(types=["studio"]))) == ["eunpyeong-wood"]
+    assert slugs(search(city, SearchQuery(access=["public"]))) == ["eunpyeong-laser"]
+
+
+@pytest.mark.parametrize("process", ["laser_cutting", "레이저커팅", "레이저 가공", "tsdc:LAS", "fablabs:laser"])
+def test_process_by_id_or_alias(city, process):
+    assert set(slugs(search(city, SearchQuery(processes=[process])))) == {"eunpyeong-laser", "euljiro-metal"}
+
+
+def test_process_includes_narrower_processes(city):
+    assert slugs(search(city, SearchQuery(processes=["3d_printing"]))) == ["eunpyeong-far-printer"]
+
+
+def test_process_within_radius(city):
+    page = search(city, SearchQuery(near=YEONSINNAE, radius_m=2000, processes=["laser_cutting"]))
+    assert slugs(page) == ["eunpyeong-laser"]
+
+
+def test_material_by_id_or_korean_alias(city):
+    assert slugs(search(city, SearchQuery(materials=["아크릴"]))) == ["eunpyeong-laser"]
+    assert slugs(search(city, SearchQuery(materials=["stainless_steel"]))) == ["euljiro-metal"]
+
+
+def test_korean_query_matches_inside_compound_words(city):
+    # "레이저" sits inside "레이저공방" and "레이저커터"; "커터" inside "레이저커터".
+    assert "eunpyeong-laser" in slugs(search(city, SearchQuery(q="레이저")))
+    assert slugs(search(city, SearchQuery(q="커터"))) == ["eunpyeong-laser"]
+    assert slugs(search(city, SearchQuery(q="목공"))) == ["eunpyeong-wood"]
+
+
+def test_english_query_and_taxonomy_labels(city):
+    assert slugs(search(city, SearchQuery(q="woodshop"))) == ["eunpyeong-wood"]
+    # "welding" is in no node's own words, but Euljiro Metalworks does TIG welding.
+    assert slugs(search(city, SearchQuery(q="welding"))) == ["euljiro-metal"]
+
+
+def test_query_terms_combine_with_and(city):
+    assert slugs(search(city, SearchQuery(q="레이저 을지로"))) == ["euljiro-metal"]
+
+
+def test_relevance_ranks_name_matches_first(city):
+    page = search(city, SearchQuery(q="레이저"))
+    assert page.sort == "relevance"
+    assert slugs(page)[0] == "eunpyeong-laser"  # in its name; Euljiro Metalworks only does laser cutting
+
+
+def test_text_near_a_point(city):
+    page = search(city, SearchQuery(q="레이저", near=YEONSINNAE, radius_m=3000))
+    assert slugs(page) == ["eunpyeong-laser"]
+    assert page.results[0]["distance_m"] > 0
+
+
+def test_cursor_pagination_visits_every_node_once(city):
+    for sort, extra in (("name", {}), ("distance", {"near": YEONSINNAE}), ("relevance", {"q": "공"})):
+        everything = slugs(search(city, SearchQuery(sort=sort, limit=100, **extra)))
+        seen, cursor = [], None
+        while True:
+            page = search(city, SearchQuery(sort=sort, limit=2, cursor=cursor, **extra))
+            seen += slugs(page)
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        assert seen == everything, sort
+        assert len(everything) >= 2
+
+
+def test_limit(city):
+    assert len(search(city, SearchQuery(limit=1)).results) == 1
+
+
+@pytest.mark.parametrize(
+    ("query", "param"),
+    [
+        (SearchQuery(limit=0), "limit"),
+        (SearchQuery(limit=1001), "limit"),
+        (SearchQuery(radius_m=100), "radius_m"),
+        (SearchQuery(near=YEONSINNAE, radius_m=-5), "radius_m"),
+        (SearchQuery(gu=["Atlantis-gu"]), "gu"),
+        (SearchQuery(dong=["없는동"]), "dong"),
+        (SearchQuery(types=["castle"]), "type"),
+        (SearchQuery(processes=["teleportation"]), "process"),
+        (SearchQuery(materials=["unobtainium"]), "material"),
+        (SearchQuery(access=["secret"]), "access"),
+        (SearchQuery(status=["zombie"]), "status"),
+        (SearchQuery(sort="distance"), "sort"),
+        (SearchQuery(sort="relevance"), "sort"),
+        (SearchQuery(cursor="garbage!"), "cursor"),
+    ],
+)
+def test_bad_parameters_are_named(city, query, param):
+    with pytest.raises(QueryError) as raised:
+        search(city, query)
+    assert raised.value.param == param
+
+
+def test_cursor_from_another_sort_is_refused(city):
+    cursor = search(city, SearchQuery(limit=1)).next_cursor
+    with pytest.raises(QueryError, match="another sort"):
+        search(city, SearchQuery(near=YEONSINNAE, limit=1, cursor=cursor))
