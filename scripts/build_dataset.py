@@ -246,7 +246,10 @@ def build_clusters(index: DistrictIndex, districts: list[dict], stats: list[list
                         "manufacturing_workers_2018": stat[(dong.code, "workers_ksic_C")],
                     },
                     "description_ko": f"{gu_name} {dong_name}: 2018년 제조업 사업체 수 기준 서울 상위 집적지",
-                    "description_en": f"{dong.name_en or dong_name}, {gu.name_en}: among Seoul's densest manufacturing dongs (2018 census)",
+                    "description_en": (
+                        f"{dong.name_en or dong_name}, {gu.name_en}: "
+                        "among Seoul's densest manufacturing dongs (2018 census)"
+                    ),
                     "source_id": "seoul-business-census-2018",
                 },
                 "geometry": geometry_by_code[dong.code],
