@@ -86,22 +86,12 @@ def _resolve_terms(kind: str, values: list[str], label: str) -> list[str]:
     return list(resolved)
 
 
-class EquipmentIn(BaseModel):
+class _Capable(BaseModel):
+    """Processes and materials, given as ids or aliases and stored as ids."""
+
     model_config = ConfigDict(extra="forbid")
-    type: str
-    name: Localized = Field(default_factory=Localized)
-    make: str | None = None
-    model: str | None = None
-    quantity: int | None = Field(None, ge=1)
-    specs: Specs = Field(default_factory=Specs)
     processes: list[str] = Field(default_factory=list)
     materials: list[str] = Field(default_factory=list)
-    notes: str | None = None
-
-    @field_validator("type")
-    @classmethod
-    def _known_type(cls, value: str) -> str:
-        return _resolve_terms("equipment_types", [value], "equipment type")[0]
 
     @field_validator("processes")
     @classmethod
@@ -112,6 +102,21 @@ class EquipmentIn(BaseModel):
     @classmethod
     def _known_materials(cls, value: list[str]) -> list[str]:
         return _resolve_terms("materials", value, "material")
+
+
+class EquipmentIn(_Capable):
+    type: str
+    name: Localized = Field(default_factory=Localized)
+    make: str | None = None
+    model: str | None = None
+    quantity: int | None = Field(None, ge=1)
+    specs: Specs = Field(default_factory=Specs)
+    notes: str | None = None
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        return _resolve_terms("equipment_types", [value], "equipment type")[0]
 
     def all_processes(self) -> list[str]:
         """Declared processes, or else the ones its equipment type performs."""
@@ -170,10 +175,9 @@ class Provenance(BaseModel):
         return value.astimezone(UTC) if value is not None else None
 
 
-class NodeIn(BaseModel):
+class NodeIn(_Capable):
     """A production node as it arrives from any import format or the write API."""
 
-    model_config = ConfigDict(extra="forbid")
     id: str | None = None
     slug: str | None = Field(None, pattern=r"^[0-9a-z\uac00-\ud7a3][0-9a-z\uac00-\ud7a3-]{0,118}$")
     name: Localized
@@ -191,8 +195,6 @@ class NodeIn(BaseModel):
     contact: dict[str, str] = Field(default_factory=dict)
     links: list[dict[str, str]] = Field(default_factory=list)
     external_ids: dict[str, str] = Field(default_factory=dict)
-    processes: list[str] = Field(default_factory=list)
-    materials: list[str] = Field(default_factory=list)
     equipment: list[EquipmentIn] = Field(default_factory=list)
     provenance: Provenance
 
@@ -227,16 +229,6 @@ class NodeIn(BaseModel):
     @classmethod
     def _known_runs(cls, value: list[str]) -> list[str]:
         return [_one_of(v, vocabulary.RUN_SIZES, "run size") for v in value]
-
-    @field_validator("processes")
-    @classmethod
-    def _known_processes(cls, value: list[str]) -> list[str]:
-        return _resolve_terms("processes", value, "process")
-
-    @field_validator("materials")
-    @classmethod
-    def _known_materials(cls, value: list[str]) -> list[str]:
-        return _resolve_terms("materials", value, "material")
 
     def all_processes(self) -> list[str]:
         found: dict[str, None] = dict.fromkeys(self.processes)

@@ -9,49 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from fabcity.directory.formats.common import FileProblem, ImportRejected, read_text
-from fabcity.directory.formats.flat import canonical_column
+from fabcity.directory.formats.flat import COLUMNS, canonical_column
 from fabcity.directory.models import Problem
-
-COLUMNS = [
-    "id",
-    "slug",
-    "name_ko",
-    "name_en",
-    "description_ko",
-    "description_en",
-    "node_type",
-    "status",
-    "access_type",
-    "batch_size",
-    "run_sizes",
-    "opening_hours",
-    "floor_area_sqm",
-    "founded",
-    "operator",
-    "lat",
-    "lon",
-    "precision",
-    "address_ko",
-    "address_en",
-    "gu",
-    "dong",
-    "phone",
-    "email",
-    "website",
-    "processes",
-    "materials",
-    "equipment",
-    "links",
-    "fablabs_io",
-    "okw_id",
-    "osm",
-    "source",
-    "source_url",
-    "license",
-    "retrieved_at",
-    "verified_at",
-    "verified_by",
-]
 
 
 def read(path: Path) -> list[tuple[str, dict[str, str]]]:

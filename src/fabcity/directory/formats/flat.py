@@ -56,13 +56,12 @@ ALIASES = {
     "라이선스": "license",
     "licence": "license",
 }
-KNOWN = {
+# The columns fabcity writes, in order; on import `name`, `description` and `address` are accepted too.
+COLUMNS = [
     "id",
     "slug",
-    "name",
     "name_ko",
     "name_en",
-    "description",
     "description_ko",
     "description_en",
     "node_type",
@@ -77,7 +76,6 @@ KNOWN = {
     "lat",
     "lon",
     "precision",
-    "address",
     "address_ko",
     "address_en",
     "gu",
@@ -98,7 +96,8 @@ KNOWN = {
     "retrieved_at",
     "verified_at",
     "verified_by",
-}
+]
+KNOWN = {*COLUMNS, "name", "description", "address"}
 _LIST = re.compile(r"[;,]")
 
 
