@@ -119,10 +119,13 @@ def _machine_processes(machine: dict) -> list[str]:
 def importable(public: dict[str, Any]) -> dict[str, Any]:
     """A public record reduced to what NodeIn accepts (derived fields dropped)."""
     record = {key: value for key, value in public.items() if key not in OUTPUT_ONLY}
-    if "location" in record:
+    if isinstance(record.get("location"), dict):
         record["location"] = {k: v for k, v in record["location"].items() if k not in LOCATION_OUTPUT_ONLY}
-    record["equipment"] = [
-        {key: value for key, value in machine.items() if value not in (None, {}, [])}
-        for machine in record.get("equipment", [])
-    ]
+    if isinstance(record.get("equipment"), list):
+        record["equipment"] = [
+            {key: value for key, value in machine.items() if value not in (None, {}, [])}
+            if isinstance(machine, dict)
+            else machine
+            for machine in record["equipment"]
+        ]
     return record

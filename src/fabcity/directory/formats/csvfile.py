@@ -16,7 +16,8 @@ from fabcity.directory.models import Problem
 def read(path: Path) -> list[tuple[str, dict[str, str]]]:
     """Rows as (where, columns); the header is checked here, the cells by the importer."""
     text = read_text(path)
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    delimiter = "\t" if path.suffix.casefold() == ".tsv" else ","
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = reader.fieldnames or []
     problems = []
     for column in header:
@@ -27,12 +28,15 @@ def read(path: Path) -> list[tuple[str, dict[str, str]]]:
     if problems:
         raise ImportRejected(path, problems)
     rows = []
-    for row in reader:
+    while True:
+        start = reader.line_num + 1  # a quoted cell may span lines: name the line the row starts on
+        row = next(reader, None)
+        if row is None:
+            return rows
         if None in row:
-            raise ImportRejected(path, [FileProblem(f"line {reader.line_num}", "", "more cells than columns")])
+            raise ImportRejected(path, [FileProblem(f"line {start}", "", "more cells than columns")])
         if any((value or "").strip() for value in row.values()):
-            rows.append((f"line {reader.line_num}", row))
-    return rows
+            rows.append((f"line {start}", row))
 
 
 def _cell(value: Any) -> str:

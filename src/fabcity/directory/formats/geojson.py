@@ -8,6 +8,7 @@ from typing import Any
 
 from fabcity.directory.formats.common import FileProblem, ImportRejected, Located, parse_json, read_text
 from fabcity.directory.formats.flat import record_from_columns
+from fabcity.directory.models import Problem
 from fabcity.directory.read import importable
 
 
@@ -27,11 +28,19 @@ def read(path: Path) -> list[Located]:
             problems.append(FileProblem(where, "type", "expected a Feature"))
             continue
         properties = feature.get("properties") or {}
-        record = importable(properties) if isinstance(properties.get("name"), dict) else record_from_columns(properties)
+        if not isinstance(properties, dict):
+            problems.append(FileProblem(where, "properties", "expected an object"))
+            continue
+        try:
+            full = isinstance(properties.get("name"), dict)
+            record = importable(properties) if full else record_from_columns(properties)
+        except Problem as problem:
+            problems.append(FileProblem(where, problem.field, problem.message))
+            continue
         geometry = feature.get("geometry")
         if geometry is not None:
             coordinates = geometry.get("coordinates") if isinstance(geometry, dict) else None
-            if geometry.get("type") != "Point" or not isinstance(coordinates, list) or len(coordinates) < 2:
+            if not isinstance(coordinates, list) or geometry.get("type") != "Point" or len(coordinates) < 2:
                 problems.append(FileProblem(where, "geometry", "expected a Point [lon, lat] or null"))
                 continue
             location = record.setdefault("location", {})
