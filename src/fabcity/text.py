@@ -24,14 +24,7 @@ def query_terms(query: str | None) -> list[str]:
     return list(seen)
 
 
-def _token(first: str, second: str) -> str:
-    return "g" + format((ord(first) << 21) | ord(second), "x")
-
-
 def gram_tokens(value: str) -> list[str]:
-    """Distinct bigram tokens of normalised text, skipping pairs that span a space."""
-    tokens: dict[str, None] = {}
-    for first, second in zip(value, value[1:], strict=False):
-        if first != " " and second != " ":
-            tokens.setdefault(_token(first, second), None)
-    return list(tokens)
+    """Distinct bigram tokens of normalised text (sorted), skipping pairs that span a space."""
+    pairs = {value[i : i + 2] for i in range(len(value) - 1)}
+    return sorted("g%x" % ((ord(pair[0]) << 21) | ord(pair[1])) for pair in pairs if " " not in pair)

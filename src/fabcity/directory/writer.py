@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, or_, select, tuple_, update
+from sqlalchemy import Connection, delete, insert, select, tuple_, update
 
 from fabcity.directory import vocabulary
 from fabcity.directory.models import EquipmentIn, NodeIn, Problem
@@ -203,12 +203,14 @@ def _existing(conn: Connection, items: Sequence[NodeIn]) -> dict[int, dict[str, 
 
 def _unique_slugs(conn: Connection, wanted: list[tuple[int | None, str]]) -> list[str]:
     """Slugs for (existing pk, base slug) pairs, suffixed -2, -3 … where another node holds the base."""
-    bases = {base for _, base in wanted}
+    bases = list({base for _, base in wanted})
     taken: dict[str, int] = {}
-    patterns = [node.c.slug.like(f"{base}-%") for base in bases]
-    for start in range(0, len(patterns), 200):
-        condition = or_(node.c.slug.in_(list(bases)), *patterns[start : start + 200])
-        for row in conn.execute(select(node.c.slug, node.c.pk).where(condition)):
+    for start in range(0, len(bases), 500):
+        for row in conn.execute(select(node.c.slug, node.c.pk).where(node.c.slug.in_(bases[start : start + 500]))):
+            taken[row.slug] = row.pk
+    clashing = {base for pk, base in wanted if base in taken and taken[base] != pk}
+    for base in clashing:  # rare: only then look for the suffixes already in use
+        for row in conn.execute(select(node.c.slug, node.c.pk).where(node.c.slug.like(f"{base}-%"))):
             taken[row.slug] = row.pk
     slugs = []
     for pk, base in wanted:
