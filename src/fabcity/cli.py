@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -35,8 +36,9 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Server processes.")
 @DB_OPTION
-def serve(host: str, port: int, db: str | None) -> None:
+def serve(host: str, port: int, workers: int, db: str | None) -> None:
     """웹 서버를 실행합니다. Run the web server (API at /api/v1, docs at /docs).
 
     \b
@@ -45,11 +47,14 @@ def serve(host: str, port: int, db: str | None) -> None:
     """
     import uvicorn
 
-    from fabcity.web.api import create_app
+    from fabcity.storage.db import database_url
 
-    app = create_app(open_platform(db))
+    open_platform(db).engine.dispose()  # migrate and load the dataset once, before any worker starts
+    os.environ["FABCITY_DB"] = database_url(db)
     click.echo(f"fabcity: http://{host}:{port}/  (API docs: http://{host}:{port}/docs)", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    uvicorn.run(
+        "fabcity.web.api:app_from_environment", factory=True, host=host, port=port, workers=workers, log_level="warning"
+    )
 
 
 @main.command(name="import")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, HTTPException, Query, Request
@@ -91,7 +92,8 @@ def create_app(platform: Platform) -> FastAPI:
             collection = geojson.feature_collection(page.results)
             collection["next_cursor"] = page.next_cursor
             return JSONResponse(collection, media_type="application/geo+json")
-        return {"results": page.results, "count": len(page.results), "sort": page.sort, "next_cursor": page.next_cursor}
+        body = {"results": page.results, "count": len(page.results), "sort": page.sort, "next_cursor": page.next_cursor}
+        return JSONResponse(body)  # plain JSON already: skip FastAPI's per-value re-encoding
 
     @app.get("/api/v1/nodes/{node_id}", tags=["directory"], summary="One node by id or slug")
     def get_node(node_id: str) -> dict[str, Any]:
@@ -145,3 +147,10 @@ def create_app(platform: Platform) -> FastAPI:
         return {"dataset": dataset.DATASET_VERSION, "sources": dataset.sources(), "notice": dataset.notice()}
 
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """Factory for `uvicorn --factory` workers: each opens the database named by FABCITY_DB."""
+    from fabcity.platform import open_platform
+
+    return create_app(open_platform(os.environ.get("FABCITY_DB")))
