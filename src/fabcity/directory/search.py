@@ -185,7 +185,8 @@ def search(platform: Platform, query: SearchQuery) -> SearchPage:
     if query.materials:
         conditions.append(node.c.pk.in_(_term_subquery("m", _terms("materials", query.materials, "material"), cells)))
 
-    narrowed = cells is not None or bool(query.gu or query.dong)
+    # A few grid cells (a 2 km circle is ~30) hold few nodes: test the substring on those alone.
+    narrowed = cells is not None and len(cells) <= 100
     score = literal(0)
     with platform.engine.connect() as conn:
         for term in terms:
