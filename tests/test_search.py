@@ -255,3 +255,65 @@ def test_cursor_from_another_sort_is_refused(city):
     cursor = search(city, SearchQuery(limit=1)).next_cursor
     with pytest.raises(QueryError, match="another sort"):
         search(city, SearchQuery(near=YEONSINNAE, limit=1, cursor=cursor))
+
+
+@pytest.fixture
+def scattered(empty_platform):
+    """Nodes at distances from 40 m to 20 km around Euljiro, every third one doing laser cutting."""
+    import math
+
+    records = []
+    for i in range(240):
+        distance = 40 * 1.027**i
+        angle = i * 2.399963  # golden angle: spread evenly around the centre
+        lat = EULJIRO[0] + distance * math.sin(angle) / 111_320
+        lon = EULJIRO[1] + distance * math.cos(angle) / (111_320 * math.cos(math.radians(EULJIRO[0])))
+        processes = ["laser_cutting"] if i % 3 == 0 else ["woodworking"]
+        records.append(_node(f"n{i:03d}", lat, lon, name={"en": f"Node {i}"}, processes=processes))
+    add_nodes(empty_platform, records)
+    return empty_platform
+
+
+def _all_pages(platform, **fields) -> list[dict]:
+    results, cursor = [], None
+    while True:
+        page = search(platform, SearchQuery(cursor=cursor, **fields))
+        results += page.results
+        cursor = page.next_cursor
+        if cursor is None:
+            return results
+
+
+@pytest.mark.parametrize("processes", [[], ["laser_cutting"]])
+def test_distance_order_is_exact_across_rings_and_pages(scattered, processes):
+    found = _all_pages(scattered, near=EULJIRO, radius_m=15_000, processes=processes, limit=7)
+    expected = sorted(
+        (distance_m(*EULJIRO, r["location"]["lat"], r["location"]["lon"]), r["slug"])
+        for r in _all_pages(scattered, processes=processes, limit=1000)
+    )
+    expected = [slug for d, slug in expected if d <= 15_000]
+    assert [r["slug"] for r in found] == expected
+    distances = [r["distance_m"] for r in found]
+    assert distances == sorted(distances)
+
+
+def test_bbox_lists_nodes_nearest_its_centre_first(scattered):
+    box = parse_bbox(f"{EULJIRO[0] - 0.02},{EULJIRO[1] - 0.02},{EULJIRO[0] + 0.02},{EULJIRO[1] + 0.02}")
+    page = search(scattered, SearchQuery(bbox=box, limit=5))
+    assert page.sort == "distance"
+    centre = box.centre()
+    distances = [distance_m(*centre, r["location"]["lat"], r["location"]["lon"]) for r in page.results]
+    assert distances == sorted(distances)
+    assert "distance_m" not in page.results[0]  # no point was given: the centre is only an order
+    inside = _all_pages(scattered, bbox=box, limit=50)
+    assert all(box.south <= r["location"]["lat"] <= box.north for r in inside)
+    assert len(inside) == len({r["slug"] for r in inside})
+
+
+def test_summary_fields_are_enough_for_a_map_marker(city):
+    summary = search(city, SearchQuery(near=YEONSINNAE, radius_m=2000, fields="summary")).results[0]
+    full = search(city, SearchQuery(near=YEONSINNAE, radius_m=2000)).results[0]
+    assert summary["slug"] == full["slug"] and summary["distance_m"] == full["distance_m"]
+    assert summary["location"]["lat"] == full["location"]["lat"]
+    assert summary["nearest_station"]["name"] == full["nearest_station"]["name"]
+    assert "equipment" not in summary and "equipment" in full

@@ -63,6 +63,63 @@ def public_nodes(
     ]
 
 
+SUMMARY_COLUMNS = (
+    node.c.pk,
+    node.c.id,
+    node.c.slug,
+    node.c.name_ko,
+    node.c.name_en,
+    node.c.node_type,
+    node.c.status,
+    node.c.access_type,
+    node.c.lat,
+    node.c.lon,
+    node.c.precision,
+    node.c.gu_code,
+    node.c.dong_code,
+    node.c.station_id,
+    node.c.station_distance_m,
+)
+
+
+def summary_nodes(conn: Connection, pks: Sequence[int], stations: StationIndex) -> list[dict[str, Any]]:
+    """Just enough to draw and list a node on a map: one indexed read, no JSON columns."""
+    if not pks:
+        return []
+    rows = {r.pk: r for r in conn.execute(select(*SUMMARY_COLUMNS).where(node.c.pk.in_(pks)))}
+    results = []
+    for pk in pks:
+        row = rows[pk]
+        station = stations.by_id.get(row.station_id) if row.station_id else None
+        results.append(
+            {
+                "id": row.id,
+                "slug": row.slug,
+                "name": {"ko": row.name_ko, "en": row.name_en},
+                "node_type": row.node_type,
+                "status": row.status,
+                "access_type": row.access_type,
+                "location": {
+                    "lat": row.lat,
+                    "lon": row.lon,
+                    "precision": row.precision,
+                    "gu_code": row.gu_code,
+                    "dong_code": row.dong_code,
+                },
+                "nearest_station": (
+                    {
+                        "id": station.id,
+                        "name": {"ko": station.name_ko, "en": station.name_en},
+                        "distance_m": round(row.station_distance_m),
+                    }
+                    if station
+                    else None
+                ),
+            }
+        )
+    return results
+
+
 def _public(row, machines, external, districts: DistrictIndex, stations: StationIndex) -> dict[str, Any]:
     processes = list(dict.fromkeys(row["processes"] + [p for m in machines for p in _machine_processes(m)]))
     materials = list(dict.fromkeys(row["materials"] + [x for m in machines for x in m["materials"]]))

@@ -14,10 +14,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Connection, and_, case, literal, or_, select, true
+from sqlalchemy import ColumnElement, Connection, and_, case, false, literal, or_, select, true
 
 from fabcity.directory import vocabulary
-from fabcity.directory.read import public_nodes
+from fabcity.directory.read import public_nodes, summary_nodes
 from fabcity.directory.taxonomy import taxonomy
 from fabcity.geo.cells import METRES_PER_DEGREE_LAT, BBox, circle_bbox, distance_m, metres_per_degree_lon
 from fabcity.platform import Platform
@@ -55,6 +55,7 @@ class SearchQuery:
     sort: Sort | None = None
     limit: int = 20
     cursor: str | None = None
+    fields: Literal["full", "summary"] = "full"
 
 
 @dataclass
@@ -134,71 +135,139 @@ def _term_subquery(kind: str, term_ids: list[str], cells: list[int] | None):
 
 
 def search(platform: Platform, query: SearchQuery) -> SearchPage:
+    """One page of nodes matching every filter, in the requested (or most natural) order."""
     if not 1 <= query.limit <= MAX_LIMIT:
         raise QueryError("limit", f"must be between 1 and {MAX_LIMIT}")
     if query.radius_m is not None and not 0 < query.radius_m <= 1_000_000:
         raise QueryError("radius_m", "must be more than 0 and at most 1,000,000 metres")
     if query.radius_m is not None and query.near is None:
         raise QueryError("radius_m", "needs near=lat,lon")
+    if query.fields not in ("full", "summary"):
+        raise QueryError("fields", "use full or summary")
     _one_of(query.types, vocabulary.NODE_TYPES, "type")
     _one_of(query.access, vocabulary.ACCESS_TYPES, "access")
     _one_of(query.status, vocabulary.STATUSES, "status")
     terms = query_terms(query.q)
-    sort = query.sort or ("relevance" if terms else "distance" if query.near else "name")
-    if sort == "distance" and query.near is None:
-        raise QueryError("sort", "sorting by distance needs near=lat,lon")
+    centre = query.near or (query.bbox.centre() if query.bbox else None)
+    sort = query.sort or ("distance" if centre else "relevance" if terms else "name")
+    if sort == "distance" and centre is None:
+        raise QueryError("sort", "sorting by distance needs near=lat,lon or a bbox")
     if sort == "relevance" and not terms:
         raise QueryError("sort", "sorting by relevance needs q")
 
-    conditions: list[ColumnElement[bool]] = [node.c.status.in_(query.status)]
-    cells: list[int] | None = None
-    distance2 = None
-    if query.near is not None:
-        lat0, lon0 = query.near
-        radius = query.radius_m or DEFAULT_RADIUS_M
-        kx, ky = metres_per_degree_lon(lat0), METRES_PER_DEGREE_LAT
-        dx = (node.c.lon - lon0) * kx
-        dy = (node.c.lat - lat0) * ky
-        distance2 = dx * dx + dy * dy
-        box = circle_bbox(lat0, lon0, radius)
-        cells = box.cells()
-        conditions += [node.c.lat.between(box.south, box.north), node.c.lon.between(box.west, box.east)]
-        conditions.append(distance2 <= radius * radius)
-    if query.bbox is not None:
-        box = query.bbox
-        conditions += [node.c.lat.between(box.south, box.north), node.c.lon.between(box.west, box.east)]
-        bbox_cells = box.cells()
-        if bbox_cells is not None:
-            cells = bbox_cells if cells is None else sorted(set(cells) & set(bbox_cells))
-    if cells is not None:
-        conditions.append(node.c.cell.in_(cells))
+    filters: list[ColumnElement[bool]] = [node.c.status.in_(query.status)]
     if query.gu:
-        conditions.append(node.c.gu_code.in_(_codes(platform, query.gu, "gu")))
+        filters.append(node.c.gu_code.in_(_codes(platform, query.gu, "gu")))
     if query.dong:
-        conditions.append(node.c.dong_code.in_(_codes(platform, query.dong, "dong")))
+        filters.append(node.c.dong_code.in_(_codes(platform, query.dong, "dong")))
     if query.types:
-        conditions.append(node.c.node_type.in_(query.types))
+        filters.append(node.c.node_type.in_(query.types))
     if query.access:
-        conditions.append(node.c.access_type.in_(query.access))
-    if query.processes:
-        conditions.append(node.c.pk.in_(_term_subquery("p", _terms("processes", query.processes, "process"), cells)))
-    if query.materials:
-        conditions.append(node.c.pk.in_(_term_subquery("m", _terms("materials", query.materials, "material"), cells)))
-
-    # A few grid cells (a 2 km circle is ~30) hold few nodes: test the substring on those alone.
-    narrowed = cells is not None and len(cells) <= 100
-    score = literal(0)
+        filters.append(node.c.access_type.in_(query.access))
+    term_filters = [
+        (kind, _terms(vocabulary_kind, values, param))
+        for kind, vocabulary_kind, values, param in (
+            ("p", "processes", query.processes, "process"),
+            ("m", "materials", query.materials, "material"),
+        )
+        if values
+    ]
+    cursor_key = _decode_cursor(query.cursor, sort) if query.cursor else None
+    plan = _Plan(query, centre, sort, terms, filters, term_filters, cursor_key)
     with platform.engine.connect() as conn:
-        for term in terms:
+        for radius in plan.rings():
+            rows = conn.execute(plan.statement(conn, radius)).all()
+            if len(rows) > query.limit or radius is None or radius >= plan.max_radius:
+                break
+        return _page(conn, platform, query, sort, plan.key_count, rows)
+
+
+_RINGS_M = (300.0, 1_000.0, 3_000.0, 10_000.0)
+
+
+class _Plan:
+    """The SQL for one search, for a given search radius.
+
+    Distance-ordered searches try growing rings around the centre and stop at the first ring that
+    holds more than a page: the nearest nodes are inside it, so the page is exact, and a dense
+    city block is answered from a few grid cells instead of the whole radius.
+    """
+
+    def __init__(self, query, centre, sort, terms, filters, term_filters, cursor_key) -> None:
+        self.query, self.centre, self.sort, self.terms = query, centre, sort, terms
+        self.filters, self.term_filters, self.cursor_key = filters, term_filters, cursor_key
+        self.max_radius = self._max_radius()
+        self.distance2 = None
+        if centre is not None:
+            lat0, lon0 = centre
+            dx = (node.c.lon - lon0) * metres_per_degree_lon(lat0)
+            dy = (node.c.lat - lat0) * METRES_PER_DEGREE_LAT
+            self.distance2 = dx * dx + dy * dy
+        self.key_count = {"distance": 1, "relevance": 2, "name": 1}[sort]
+
+    def _max_radius(self) -> float:
+        if self.query.near is not None:
+            return self.query.radius_m or DEFAULT_RADIUS_M
+        if self.query.bbox is not None:
+            box = self.query.bbox
+            return max(
+                distance_m(*self.centre, lat, lon) for lat in (box.south, box.north) for lon in (box.west, box.east)
+            )
+        return float("inf")
+
+    def rings(self) -> list[float | None]:
+        if self.centre is None:
+            return [None]
+        if self.sort != "distance":
+            return [self.max_radius]
+        done = (self.cursor_key[0] ** 0.5) if self.cursor_key else 0.0
+        return [r for r in _RINGS_M if done < r < self.max_radius] + [self.max_radius]
+
+    def statement(self, conn: Connection, radius: float | None):
+        conditions = list(self.filters)
+        cells: list[int] | None = None
+        if radius is not None:
+            box = circle_bbox(*self.centre, radius)
+            if self.query.bbox is not None:
+                box = box.intersection(self.query.bbox)
+            if box is None:
+                conditions.append(false())
+            else:
+                cells = box.cells()
+                conditions += [node.c.lat.between(box.south, box.north), node.c.lon.between(box.west, box.east)]
+                if cells is not None:
+                    conditions.append(node.c.cell.in_(cells))
+            conditions.append(self.distance2 <= radius * radius)
+        for kind, term_ids in self.term_filters:
+            conditions.append(node.c.pk.in_(_term_subquery(kind, term_ids, cells)))
+        # A few grid cells (a 1 km circle is ~9) hold few nodes: test the substring on those alone.
+        narrowed = cells is not None and len(cells) <= 100
+        score = literal(0)
+        for term in self.terms:
             conditions.append(_text_condition(conn, term, use_grams=not narrowed))
-            pattern = {"autoescape": True}
             score = score + case(
-                (node.c.name_text.contains(term, **pattern), 3),
-                (node.c.tags_text.contains(term, **pattern), 2),
-                (node.c.body_text.contains(term, **pattern), 1),
+                (node.c.name_text.contains(term, autoescape=True), 3),
+                (node.c.tags_text.contains(term, autoescape=True), 2),
+                (node.c.body_text.contains(term, autoescape=True), 1),
                 else_=0,
             )
-        return _page(conn, platform, query, sort, conditions, distance2, score)
+        if self.sort == "distance":
+            keys, directions = [self.distance2, node.c.pk], ["asc", "asc"]
+        elif self.sort == "relevance":
+            keys, directions = [score, node.c.name_sort, node.c.pk], ["desc", "asc", "asc"]
+        else:
+            keys, directions = [node.c.name_sort, node.c.pk], ["asc", "asc"]
+        if self.cursor_key is not None:
+            conditions.append(_after(keys, directions, self.cursor_key))
+        columns = [node.c.pk, *(k.label(f"k{i}") for i, k in enumerate(keys[:-1]))]
+        if self.query.near is not None and self.sort != "distance":
+            columns.append(self.distance2.label("near_d2"))
+        return (
+            select(*columns)
+            .where(and_(true(), *conditions))
+            .order_by(*(k.desc() if d == "desc" else k.asc() for k, d in zip(keys, directions, strict=True)))
+            .limit(self.query.limit + 1)
+        )
 
 
 def _text_condition(conn: Connection, term: str, use_grams: bool) -> ColumnElement[bool]:
@@ -222,42 +291,24 @@ def _text_condition(conn: Connection, term: str, use_grams: bool) -> ColumnEleme
     return found
 
 
-def _page(conn, platform, query, sort, conditions, distance2, score) -> SearchPage:
-    if sort == "distance":
-        keys = [distance2, node.c.pk]
-        directions = ["asc", "asc"]
-    elif sort == "relevance":
-        keys = [score, node.c.name_sort, node.c.pk]
-        directions = ["desc", "asc", "asc"]
-    else:
-        keys = [node.c.name_sort, node.c.pk]
-        directions = ["asc", "asc"]
-    if query.cursor:
-        conditions.append(_after(keys, directions, _decode_cursor(query.cursor, sort)))
-    columns = [node.c.pk, *(k.label(f"k{i}") for i, k in enumerate(keys[:-1]))]
-    statement = (
-        select(*columns)
-        .where(and_(true(), *conditions))
-        .order_by(*(k.desc() if d == "desc" else k.asc() for k, d in zip(keys, directions, strict=False)))
-        .limit(query.limit + 1)
-    )
-    rows = conn.execute(statement).all()
+def _page(conn, platform, query, sort, key_count, rows) -> SearchPage:
     more = len(rows) > query.limit
     rows = rows[: query.limit]
-    results = public_nodes(conn, [r.pk for r in rows], platform.districts, platform.stations)
-    for result, row in zip(results, rows, strict=False):
-        if sort == "distance":
-            result["distance_m"] = round(row.k0**0.5, 1)
-        elif query.near is not None and result["location"]["lat"] is not None:
-            result["distance_m"] = round(
-                distance_m(*query.near, result["location"]["lat"], result["location"]["lon"]), 1
-            )
+    pks = [r.pk for r in rows]
+    if query.fields == "summary":
+        results = summary_nodes(conn, pks, platform.stations)
+    else:
+        results = public_nodes(conn, pks, platform.districts, platform.stations)
+    for result, row in zip(results, rows, strict=True):
+        if query.near is not None:
+            squared = row.k0 if sort == "distance" else row.near_d2
+            result["distance_m"] = round(squared**0.5, 1)
         if sort == "relevance":
             result["relevance"] = row.k0
     next_cursor = None
     if more and rows:
         last = rows[-1]
-        next_cursor = _encode_cursor(sort, [*(getattr(last, f"k{i}") for i in range(len(keys) - 1)), last.pk])
+        next_cursor = _encode_cursor(sort, [*(getattr(last, f"k{i}") for i in range(key_count)), last.pk])
     return SearchPage(results, next_cursor, sort)
 
 

@@ -30,6 +30,14 @@ class BBox:
     north: float
     east: float
 
+    def centre(self) -> tuple[float, float]:
+        return (self.south + self.north) / 2, (self.west + self.east) / 2
+
+    def intersection(self, other: BBox) -> BBox | None:
+        south, west = max(self.south, other.south), max(self.west, other.west)
+        north, east = min(self.north, other.north), min(self.east, other.east)
+        return BBox(south, west, north, east) if south <= north and west <= east else None
+
     def cells(self) -> list[int] | None:
         """Every grid cell the box touches, or None when there are too many for an IN list."""
         row0 = math.floor((self.south + 90.0) / CELL_DEGREES)

@@ -70,6 +70,9 @@ def create_app(platform: Platform) -> FastAPI:
         limit: Annotated[int, Query(ge=1, le=1000)] = 20,
         cursor: Annotated[str | None, Query(max_length=2000)] = None,
         format: Literal["json", "geojson"] = "json",  # noqa: A002
+        fields: Annotated[
+            Literal["full", "summary"], Query(description="summary: what a map marker needs, much lighter")
+        ] = "full",
     ) -> Any:
         query = SearchQuery(
             q=q,
@@ -86,6 +89,7 @@ def create_app(platform: Platform) -> FastAPI:
             sort=sort,
             limit=limit,
             cursor=cursor,
+            fields=fields,
         )
         page = search(platform, query)
         if format == "geojson":
