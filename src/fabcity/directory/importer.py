@@ -16,6 +16,7 @@ from fabcity.directory.formats.flat import record_from_columns
 from fabcity.directory.models import Problem, RecordInvalid, validate_node
 from fabcity.directory.writer import Prepared, prepare, save_nodes
 from fabcity.platform import Platform
+from fabcity.storage.db import analyze
 
 FORMATS = ("okw", "fablabs", "csv", "geojson")
 BATCH = 2000
@@ -119,4 +120,5 @@ def import_file(
             updated += summary.updated
             if progress:
                 progress(start + len(prepared[start : start + BATCH]), len(prepared))
+    analyze(platform.engine)
     return ImportReport(str(path), file_format, created, updated)

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Connection, and_, case, false, literal, or_, select, true
+from sqlalchemy import ColumnElement, Connection, and_, case, false, literal, or_, select, true, union
 
 from fabcity.directory import vocabulary
 from fabcity.directory.read import public_nodes, summary_nodes
@@ -271,23 +271,26 @@ class _Plan:
 
 
 def _text_condition(conn: Connection, term: str, use_grams: bool) -> ColumnElement[bool]:
-    """The term inside the node's text, or the term naming a process, material or machine it has."""
-    pattern = {"autoescape": True}
-    found = or_(
-        node.c.name_text.contains(term, **pattern),
-        node.c.tags_text.contains(term, **pattern),
-        node.c.body_text.contains(term, **pattern),
+    """The term inside the node's text, or the term naming a process, material or machine it has.
+
+    With grams, the candidates come first as one list of pks (bigram matches plus nodes having the
+    named term), so the database reads those rows by key instead of scanning for either.
+    """
+    written = or_(
+        node.c.name_text.contains(term, autoescape=True),
+        node.c.tags_text.contains(term, autoescape=True),
+        node.c.body_text.contains(term, autoescape=True),
     )
-    grams = gram_tokens(term)
-    if use_grams and grams:
-        found = and_(node.c.pk.in_(textindex.matching_pks(conn, grams)), found)
-    aliases = [
-        (kind_code, term_id)
+    named = [
+        _term_subquery(kind_code, [term_id], None)
         for kind, kind_code in (("processes", "p"), ("materials", "m"), ("equipment_types", "e"))
         if (term_id := taxonomy().resolve(kind, term))
     ]
-    for kind_code, term_id in aliases:
-        found = or_(found, node.c.pk.in_(_term_subquery(kind_code, [term_id], None)))
+    found = or_(written, *(node.c.pk.in_(subquery) for subquery in named))
+    grams = gram_tokens(term)
+    if use_grams and grams:
+        candidates = textindex.matching_pks(conn, grams)
+        found = and_(node.c.pk.in_(union(*named, candidates) if named else candidates), found)
     return found
 
 

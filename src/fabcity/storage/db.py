@@ -60,3 +60,16 @@ def migrate(engine: Engine) -> None:
 
 def is_migrated(engine: Engine) -> bool:
     return inspect(engine).has_table("node")
+
+
+def analyze(engine: Engine) -> None:
+    """Refresh the planner's statistics after a bulk change.
+
+    Without them SQLite takes `status = 'active'` for a selective condition and walks the whole
+    table through that index instead of reading the few rows a text or area filter names.
+    """
+    with engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("ANALYZE")
+        else:
+            conn.exec_driver_sql("ANALYZE node, node_term, node_gram, node_external_id, equipment")

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Connection, text
-from sqlalchemy.sql.elements import TextClause
+from sqlalchemy import Connection, Integer, column, text
+from sqlalchemy.sql.selectable import TextualSelect
 
 
 def _is_sqlite(bind: Connection) -> bool:
@@ -56,12 +56,12 @@ def add(bind: Connection, entries: Iterable[tuple[int, Sequence[str]]]) -> None:
         bind.execute(text("INSERT INTO node_gram(node_pk, grams) VALUES (:pk, to_tsvector('simple', :grams))"), rows)
 
 
-def matching_pks(bind: Connection, tokens: Sequence[str]) -> TextClause:
-    """A subquery of node pks whose text holds every token."""
+def matching_pks(bind: Connection, tokens: Sequence[str]) -> TextualSelect:
+    """A subquery of node pks (one column, `node_pk`) whose text holds every token."""
     if _is_sqlite(bind):
+        statement = text("SELECT rowid AS node_pk FROM node_gram WHERE node_gram MATCH :gram_query")
         query = " AND ".join(f'"{token}"' for token in tokens)
-        return text("SELECT rowid FROM node_gram WHERE node_gram MATCH :gram_query").bindparams(gram_query=query)
-    query = " & ".join(tokens)
-    return text("SELECT node_pk FROM node_gram WHERE grams @@ to_tsquery('simple', :gram_query)").bindparams(
-        gram_query=query
-    )
+    else:
+        statement = text("SELECT node_pk FROM node_gram WHERE grams @@ to_tsquery('simple', :gram_query)")
+        query = " & ".join(tokens)
+    return statement.bindparams(gram_query=query).columns(column("node_pk", Integer))
