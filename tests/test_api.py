@@ -117,6 +117,7 @@ _text = st.text(max_size=30)
         {},
         optional={
             "q": _text,
+            "fields": _text,
             "near": _text,
             "radius_m": _text,
             "bbox": _text,
