@@ -42,7 +42,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def open_engine(db: str | None = None) -> Engine:
     url = database_url(db)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        # A server thread per request: keep a connection for each of them rather than queueing.
+        engine = create_engine(url, connect_args={"check_same_thread": False}, pool_size=20, max_overflow=40)
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
         engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)

@@ -148,7 +148,6 @@ node = Table(
     Index("ix_node_status_name", "status", "name_sort", "pk"),
     Index("ix_node_status_gu_type_name", "status", "gu_code", "node_type", "name_sort"),
     Index("ix_node_status_dong", "status", "dong_code"),
-    Index("ix_node_lat", "lat"),
 )
 
 node_external_id = Table(

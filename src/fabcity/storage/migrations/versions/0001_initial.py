@@ -110,7 +110,6 @@ def upgrade() -> None:
         sa.UniqueConstraint("id", name=op.f("uq_node_id")),
         sa.UniqueConstraint("slug", name=op.f("uq_node_slug")),
     )
-    op.create_index("ix_node_lat", "node", ["lat"], unique=False)
     op.create_index("ix_node_status_cell", "node", ["status", "cell"], unique=False)
     op.create_index("ix_node_status_dong", "node", ["status", "dong_code"], unique=False)
     op.create_index(
