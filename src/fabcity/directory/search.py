@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Connection, and_, case, false, literal, or_, select, true, union
+from sqlalchemy import ColumnElement, Connection, Row, Select, and_, case, false, literal, or_, select, true, union
 
 from fabcity.directory import vocabulary
 from fabcity.directory.read import public_nodes, summary_nodes
@@ -127,7 +127,7 @@ def _decode_cursor(cursor: str, sort: str) -> list[Any]:
     return decoded[1:]
 
 
-def _term_subquery(kind: str, term_ids: list[str], cells: list[int] | None):
+def _term_subquery(kind: str, term_ids: list[str], cells: list[int] | None) -> Select:
     query = select(node_term.c.node_pk).where(node_term.c.kind == kind, node_term.c.term.in_(term_ids))
     if cells is not None:
         query = query.where(node_term.c.cell.in_(cells))
@@ -193,7 +193,16 @@ class _Plan:
     city block is answered from a few grid cells instead of the whole radius.
     """
 
-    def __init__(self, query, centre, sort, terms, filters, term_filters, cursor_key) -> None:
+    def __init__(
+        self,
+        query: SearchQuery,
+        centre: tuple[float, float] | None,
+        sort: str,
+        terms: list[str],
+        filters: list[ColumnElement[bool]],
+        term_filters: list[tuple[str, list[str]]],
+        cursor_key: list[Any] | None,
+    ) -> None:
         self.query, self.centre, self.sort, self.terms = query, centre, sort, terms
         self.filters, self.term_filters, self.cursor_key = filters, term_filters, cursor_key
         self.max_radius = self._max_radius()
@@ -223,7 +232,7 @@ class _Plan:
         done = (self.cursor_key[0] ** 0.5) if self.cursor_key else 0.0
         return [r for r in _RINGS_M if done < r < self.max_radius] + [self.max_radius]
 
-    def statement(self, conn: Connection, radius: float | None):
+    def statement(self, conn: Connection, radius: float | None) -> Select:
         conditions = list(self.filters)
         cells: list[int] | None = None
         if radius is not None:
@@ -294,7 +303,9 @@ def _text_condition(conn: Connection, term: str, use_grams: bool) -> ColumnEleme
     return found
 
 
-def _page(conn, platform, query, sort, key_count, rows) -> SearchPage:
+def _page(
+    conn: Connection, platform: Platform, query: SearchQuery, sort: str, key_count: int, rows: list[Row]
+) -> SearchPage:
     more = len(rows) > query.limit
     rows = rows[: query.limit]
     pks = [r.pk for r in rows]
@@ -315,7 +326,7 @@ def _page(conn, platform, query, sort, key_count, rows) -> SearchPage:
     return SearchPage(results, next_cursor, sort)
 
 
-def _after(keys, directions, values) -> ColumnElement[bool]:
+def _after(keys: list[ColumnElement], directions: list[str], values: list[Any]) -> ColumnElement[bool]:
     """Rows strictly after the cursor in the (mixed-direction) sort order."""
     if len(values) != len(keys):
         raise QueryError("cursor", "not a cursor this server issued")
