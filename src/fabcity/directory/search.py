@@ -182,7 +182,7 @@ def search(platform: Platform, query: SearchQuery) -> SearchPage:
         return _page(conn, platform, query, sort, plan.key_count, rows)
 
 
-_RINGS_M = (300.0, 1_000.0, 3_000.0, 10_000.0)
+_RINGS_M = (250.0, 500.0, 1_000.0, 2_000.0, 4_000.0, 8_000.0, 16_000.0)
 
 
 class _Plan:
