@@ -1,0 +1,279 @@
+"""HTTP latency under load: `fabcity serve` on loopback, the query mix from 32 concurrent clients.
+
+    .venv/bin/python bench/http_bench.py --db bench/results/bench-100k.sqlite3 --clients 32 --requests 3000
+
+Starts `fabcity serve --host 127.0.0.1 --port <free port> --db ...` (plus `--workers W` when
+asked) as a subprocess, waits for /healthz, sends an untimed warm-up, then `--requests`
+GET /api/v1/nodes requests (the four query types in turn) from `--clients` threads, each with its
+own keep-alive httpx.Client. It reports latency per request as the client sees it (p50/p99),
+requests/s, errors, the server's peak RSS (VmHWM from /proc/<pid>/status, summed over the
+server's process tree) and CPU time per request, and, on PostgreSQL, the peak RSS of its backends
+for this database. Clients and server share the machine's cores; the client's CPU time is
+reported too.
+
+Note: `fabcity serve` opens the database with the embedded dataset, so on first start it also
+imports the 17 embedded nodes (a few milliseconds; they are not synthetic).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import create_engine, text
+
+from fabcity.storage.db import database_url
+from querymix import KINDS, Query, code_version, make_queries, summary
+
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def proc_status(pid: int) -> dict[str, int]:
+    """VmHWM and VmRSS of a process in KiB (empty if it is gone)."""
+    found: dict[str, int] = {}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in ("VmHWM", "VmRSS"):
+                found[key] = int(value.split()[0])
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return found
+
+
+@contextmanager
+def server(db: str, log_path: Path, startup_timeout: float, workers: int = 1) -> Iterator[tuple[str, subprocess.Popen]]:
+    """A `fabcity serve` subprocess on a free loopback port, stopped (SIGINT, then SIGKILL) afterwards."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    command = [str(VENV_BIN / "fabcity"), "serve", "--host", "127.0.0.1", "--port", str(port), "--db", db]
+    if workers > 1:
+        command += ["--workers", str(workers)]
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("w") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + startup_timeout
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(f"fabcity serve exited with {process.returncode}; see {log_path}")
+                try:
+                    if httpx.get(base + "/healthz", timeout=2).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"no /healthz answer within {startup_timeout:.0f} s; see {log_path}")
+                time.sleep(0.2)
+            yield base, process
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+def _stat_fields(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def process_tree(pid: int) -> list[int]:
+    """The process and all its descendants (uvicorn workers), from the parent ids in /proc/*/stat."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int(_stat_fields(int(entry.name))[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    tree = [pid]
+    for member in tree:
+        tree += [child for child, parent in parents.items() if parent == member]
+    return tree
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = _stat_fields(pid)
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_backends(db: str) -> list[int]:
+    """PIDs of the PostgreSQL backends connected to this database (for their memory)."""
+    url = database_url(db)
+    if not url.startswith("postgresql"):
+        return []
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+            ).all()
+        return [row.pid for row in rows]
+    finally:
+        engine.dispose()
+
+
+def drive(
+    base: str, queries: list[Query], clients: int, max_seconds: float = 1e9
+) -> tuple[list[tuple[str, float]], list[str], float, float]:
+    """Send every query once from `clients` threads: (kind, ms) samples, errors, wall s, client CPU s."""
+    lock = threading.Lock()
+    position = iter(range(len(queries)))
+    samples: list[tuple[str, float]] = []
+    errors: list[str] = []
+    start_gate = threading.Barrier(clients + 1)
+    deadline = [0.0]
+
+    def worker() -> None:
+        with httpx.Client(base_url=base, timeout=60) as client:
+            start_gate.wait()
+            while True:
+                with lock:
+                    index = next(position, None) if time.monotonic() < deadline[0] else None
+                if index is None:
+                    return
+                query = queries[index]
+                started = time.perf_counter()
+                try:
+                    response = client.get("/api/v1/nodes", params=query.params())
+                    body = response.content
+                    elapsed = 1000 * (time.perf_counter() - started)
+                    if response.status_code != 200 or not body:
+                        with lock:
+                            errors.append(f"{response.status_code} {query.params()}")
+                        continue
+                except httpx.HTTPError as error:
+                    with lock:
+                        errors.append(f"{type(error).__name__} {query.params()}")
+                    continue
+                with lock:
+                    samples.append((query.kind, elapsed))
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    deadline[0] = time.monotonic() + max_seconds
+    start_gate.wait()
+    started, cpu_started = time.perf_counter(), time.process_time()
+    for thread in threads:
+        thread.join()
+    return samples, errors, time.perf_counter() - started, time.process_time() - cpu_started
+
+
+def interleaved(count: int, seed: int, bbox_fields: str | None = None) -> list[Query]:
+    """`count` queries cycling through the four kinds (viewports with fields=bbox_fields if given)."""
+    per_kind = -(-count // len(KINDS))
+    mixes = [make_queries(kind, per_kind, seed) for kind in KINDS]
+    for query in mixes[KINDS.index("bbox")]:
+        query.fields = bbox_fields
+    return [mixes[i % len(KINDS)][i // len(KINDS)] for i in range(count)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", required=True, help="SQLite path or postgresql:// URL")
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=1, help="server processes (fabcity serve --workers)")
+    parser.add_argument("--bbox-fields", choices=("summary",), help="ask viewports for summary records")
+    parser.add_argument("--requests", type=int, default=3000, help="timed requests in all (default: %(default)s)")
+    parser.add_argument("--warmup", type=int, default=200, help="untimed requests first (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=11, help="query parameter seed (default: %(default)s)")
+    parser.add_argument("--max-seconds", type=float, default=900, help="stop sending after this (default: %(default)s)")
+    parser.add_argument("--startup-timeout", type=float, default=600)
+    parser.add_argument("--log", type=Path, default=Path("bench/results/http-server.log"))
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args(argv)
+
+    queries = interleaved(args.requests + args.warmup, args.seed, args.bbox_fields)
+    report: dict[str, Any] = {"clients": args.clients, "workers": args.workers, "requests_planned": args.requests}
+    report["bbox_fields"] = args.bbox_fields or "full"
+    report["code"] = code_version()
+    started = time.perf_counter()
+    with server(args.db, args.log, args.startup_timeout, args.workers) as (base, process):
+        report["server_start_s"] = round(time.perf_counter() - started, 2)
+        print(f"server up on {base} (pid {process.pid}) after {report['server_start_s']} s", file=sys.stderr)
+        drive(base, queries[: args.warmup], args.clients, min(args.max_seconds, 120))
+        tree = process_tree(process.pid)
+        server_cpu = cpu_seconds(tree)
+        samples, errors, wall, client_cpu = drive(base, queries[args.warmup :], args.clients, args.max_seconds)
+        server_cpu = cpu_seconds(tree) - server_cpu
+        statuses = [proc_status(pid) for pid in tree]
+        report["client_cpu_s"] = round(client_cpu, 2)
+        report["server_cpu_s"] = round(server_cpu, 2)
+        report["server_cpu_ms_per_request"] = round(1000 * server_cpu / max(len(samples), 1), 2)
+        backends = postgres_backends(args.db)
+        backend_status = [proc_status(pid) for pid in backends]
+    report["requests"] = len(samples) + len(errors)
+    report["wall_s"] = round(wall, 2)
+    report["requests_per_s"] = round(len(samples) / wall, 1)
+    report["errors"] = len(errors)
+    report["error_examples"] = errors[:5]
+    report["server_processes"] = len(tree)
+    report["server_peak_rss_mib"] = round(sum(s.get("VmHWM", 0) for s in statuses) / 1024, 1)
+    report["server_peak_rss_mib_largest"] = round(max(s.get("VmHWM", 0) for s in statuses) / 1024, 1)
+    report["server_rss_end_mib"] = round(sum(s.get("VmRSS", 0) for s in statuses) / 1024, 1)
+    if backends:
+        report["pg_backends"] = len(backends)
+        report["pg_backends_peak_rss_mib_sum"] = round(sum(s.get("VmHWM", 0) for s in backend_status) / 1024, 1)
+        report["pg_backend_peak_rss_mib_max"] = round(max(s.get("VmHWM", 0) for s in backend_status) / 1024, 1)
+    report["all"] = summary([ms for _, ms in samples])
+    report["by_kind"] = {kind: summary([ms for k, ms in samples if k == kind]) for kind in KINDS}
+
+    overall = report["all"]
+    print(f"HTTP GET /api/v1/nodes, {args.clients} clients, {len(samples)} requests, {report['errors']} errors")
+    print(f"{'query':<15} {'p50':>8} {'p99':>8} {'mean':>8} {'max':>8}")
+    for kind, figures in [("all", overall), *report["by_kind"].items()]:
+        print(
+            f"{kind:<15} {figures['p50_ms']:8.1f} {figures['p99_ms']:8.1f} {figures['mean_ms']:8.1f}"
+            f" {figures['max_ms']:8.1f}"
+        )
+    print(f"throughput        {report['requests_per_s']:,.1f} requests/s over {report['wall_s']} s")
+    print(
+        f"server peak RSS   {report['server_peak_rss_mib']:,.1f} MiB (VmHWM; at end {report['server_rss_end_mib']} MiB)"
+    )
+    if backends:
+        print(
+            f"postgres backends {report['pg_backends']}, peak RSS sum {report['pg_backends_peak_rss_mib_sum']} MiB"
+            f" (largest {report['pg_backend_peak_rss_mib_max']} MiB; includes touched shared buffers)"
+        )
+    print(
+        f"server CPU        {report['server_cpu_s']} s = {report['server_cpu_ms_per_request']} ms per request"
+        f" ({args.workers} worker process(es); each one's Python holds the GIL)"
+    )
+    print(f"client CPU        {report['client_cpu_s']} s (shares the {os.cpu_count()} cores with the server)")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
