@@ -79,7 +79,7 @@ def explain(platform: Platform, query: Query) -> dict[str, Any]:
     sql_ms = sum(ms for ms, _ in timings)
     return {
         "query": query.params(),
-        "results": len(page.results),
+        "results": len(page.records),
         "total_ms": round(1000 * total, 2),
         "statements_ms": [round(ms, 2) for ms, _ in timings],
         "statements_rows": [rows for _, rows in timings],
@@ -123,7 +123,7 @@ def run(
             elapsed = time.perf_counter() - started
             if i >= warmup:
                 samples[kind].append((1000 * elapsed, i))
-                results[kind] += len(page.results)
+                results[kind] += len(page.records)
         if (i + 1) % 10 == 0:
             print(f"\r{i + 1}/{count + warmup} rounds", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)

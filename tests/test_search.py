@@ -284,12 +284,15 @@ def _all_pages(platform, **fields) -> list[dict]:
             return results
 
 
-@pytest.mark.parametrize("processes", [[], ["laser_cutting"]])
-def test_distance_order_is_exact_across_rings_and_pages(scattered, processes):
-    found = _all_pages(scattered, near=EULJIRO, radius_m=15_000, processes=processes, limit=7)
+@pytest.mark.parametrize(
+    ("processes", "q"), [([], None), (["laser_cutting"], None), ([], "node"), ([], "레이저"), ([], "ode 1")]
+)
+def test_distance_order_is_exact_across_rings_and_pages(scattered, processes, q):
+    """Rings from 250 m to 15 km: text narrowed to each ring by the index's area tokens on every grid level."""
+    found = _all_pages(scattered, near=EULJIRO, radius_m=15_000, processes=processes, q=q, limit=7)
     expected = sorted(
         (distance_m(*EULJIRO, r["location"]["lat"], r["location"]["lon"]), r["slug"])
-        for r in _all_pages(scattered, processes=processes, limit=1000)
+        for r in _all_pages(scattered, processes=processes, q=q, limit=1000)
     )
     expected = [slug for d, slug in expected if d <= 15_000]
     assert [r["slug"] for r in found] == expected

@@ -33,9 +33,11 @@ def open_platform(db: str | None = None, nodes: bool = True) -> Platform:
     With nodes=False only the geography and statistics are loaded: an empty directory to import into.
     """
     from fabcity import dataset
+    from fabcity.directory.writer import refresh_derived
 
     engine = open_engine(db)
     migrate(engine)
     platform = Platform(engine)
+    refresh_derived(platform)
     dataset.load_embedded(platform, nodes=nodes)
     return platform

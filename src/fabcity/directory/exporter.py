@@ -21,7 +21,7 @@ def all_records(platform: Platform) -> Iterator[dict[str, Any]]:
     with platform.engine.connect() as conn:
         pks = list(conn.execute(select(node.c.pk).order_by(node.c.pk)).scalars())
         for start in range(0, len(pks), _BATCH):
-            yield from public_nodes(conn, pks[start : start + _BATCH], platform.districts, platform.stations)
+            yield from public_nodes(conn, pks[start : start + _BATCH])
 
 
 def export(platform: Platform, file_format: str, handle: TextIO) -> int:

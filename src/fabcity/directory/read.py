@@ -1,11 +1,14 @@
 """Stored nodes as public records: the shape the API returns and every export format starts from.
 
 A public record is a NodeIn plus fields derived on write (district names, nearest station,
-capabilities). `importable()` strips those again, so export → import gives back the same nodes.
+capabilities). The writer renders it once per write into node_record, full and as a map-marker
+summary, so a read is one indexed lookup of ready JSON that the API sends without re-encoding.
+`importable()` strips the derived fields again, so export → import gives back the same nodes.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -15,7 +18,7 @@ from sqlalchemy import Connection, select
 from fabcity.directory.taxonomy import taxonomy
 from fabcity.geo.districts import DistrictIndex
 from fabcity.geo.stations import StationIndex
-from fabcity.storage.schema import equipment, node, node_external_id
+from fabcity.storage.schema import equipment, node, node_external_id, node_record
 
 OUTPUT_ONLY = ("created_at", "updated_at", "nearest_station", "capabilities", "distance_m", "relevance")
 LOCATION_OUTPUT_ONLY = ("gu", "dong")
@@ -32,12 +35,12 @@ def _district(districts: DistrictIndex, code: str | None) -> dict | None:
     return {"code": found.code, "name": {"ko": found.name_ko, "en": found.name_en}}
 
 
-def public_nodes(
+def render_records(
     conn: Connection, pks: Sequence[int], districts: DistrictIndex, stations: StationIndex
-) -> list[dict[str, Any]]:
-    """Public records for these node pks, in the order given."""
+) -> dict[int, dict[str, Any]]:
+    """Public records built from the stored rows of these nodes (the writer stores them as JSON)."""
     if not pks:
-        return []
+        return {}
     rows = {r["pk"]: r for r in conn.execute(select(node).where(node.c.pk.in_(pks))).mappings()}
     machines: dict[int, list[dict]] = {}
     query = select(equipment).where(equipment.c.node_pk.in_(pks)).order_by(equipment.c.node_pk, equipment.c.position)
@@ -58,66 +61,46 @@ def public_nodes(
     external: dict[int, dict[str, str]] = {}
     for row in conn.execute(select(node_external_id).where(node_external_id.c.node_pk.in_(pks))):
         external.setdefault(row.node_pk, {})[row.scheme] = row.value
-    return [
-        _public(rows[pk], machines.get(pk, []), external.get(pk, {}), districts, stations) for pk in pks if pk in rows
-    ]
+    return {
+        pk: _public(row, machines.get(pk, []), external.get(pk, {}), districts, stations) for pk, row in rows.items()
+    }
 
 
-SUMMARY_COLUMNS = (
-    node.c.pk,
-    node.c.id,
-    node.c.slug,
-    node.c.name_ko,
-    node.c.name_en,
-    node.c.node_type,
-    node.c.status,
-    node.c.access_type,
-    node.c.lat,
-    node.c.lon,
-    node.c.precision,
-    node.c.gu_code,
-    node.c.dong_code,
-    node.c.station_id,
-    node.c.station_distance_m,
-)
+def summary_of(record: dict[str, Any]) -> dict[str, Any]:
+    """Just enough to draw and list a node on a map."""
+    location = record["location"]
+    station = record["nearest_station"]
+    return {
+        "id": record["id"],
+        "slug": record["slug"],
+        "name": record["name"],
+        "node_type": record["node_type"],
+        "status": record["status"],
+        "access_type": record["access_type"],
+        "location": {key: location[key] for key in ("lat", "lon", "precision", "gu_code", "dong_code")},
+        "nearest_station": (
+            {"id": station["id"], "name": station["name"], "distance_m": station["distance_m"]} if station else None
+        ),
+    }
 
 
-def summary_nodes(conn: Connection, pks: Sequence[int], stations: StationIndex) -> list[dict[str, Any]]:
-    """Just enough to draw and list a node on a map: one indexed read, no JSON columns."""
+def to_json(value: Any) -> str:
+    """The compact JSON every stored record and API answer uses."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def record_texts(conn: Connection, pks: Sequence[int], fields: str = "full") -> list[str]:
+    """The stored JSON records (full or summary) of these nodes, in the order given: one indexed read."""
     if not pks:
         return []
-    rows = {r.pk: r for r in conn.execute(select(*SUMMARY_COLUMNS).where(node.c.pk.in_(pks)))}
-    results = []
-    for pk in pks:
-        row = rows[pk]
-        station = stations.by_id.get(row.station_id) if row.station_id else None
-        results.append(
-            {
-                "id": row.id,
-                "slug": row.slug,
-                "name": {"ko": row.name_ko, "en": row.name_en},
-                "node_type": row.node_type,
-                "status": row.status,
-                "access_type": row.access_type,
-                "location": {
-                    "lat": row.lat,
-                    "lon": row.lon,
-                    "precision": row.precision,
-                    "gu_code": row.gu_code,
-                    "dong_code": row.dong_code,
-                },
-                "nearest_station": (
-                    {
-                        "id": station.id,
-                        "name": {"ko": station.name_ko, "en": station.name_en},
-                        "distance_m": round(row.station_distance_m),
-                    }
-                    if station
-                    else None
-                ),
-            }
-        )
-    return results
+    column = node_record.c.record if fields == "full" else node_record.c.summary
+    found = dict(conn.execute(select(node_record.c.node_pk, column).where(node_record.c.node_pk.in_(pks))).all())
+    return [found[pk] for pk in pks if pk in found]
+
+
+def public_nodes(conn: Connection, pks: Sequence[int]) -> list[dict[str, Any]]:
+    """Public records for these node pks, in the order given."""
+    return [json.loads(text) for text in record_texts(conn, pks)]
 
 
 def _public(row, machines, external, districts: DistrictIndex, stations: StationIndex) -> dict[str, Any]:

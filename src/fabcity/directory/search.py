@@ -17,7 +17,7 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, Connection, Row, Select, and_, case, false, literal, or_, select, true, union
 
 from fabcity.directory import vocabulary
-from fabcity.directory.read import public_nodes, summary_nodes
+from fabcity.directory.read import record_texts
 from fabcity.directory.taxonomy import taxonomy
 from fabcity.geo.cells import METRES_PER_DEGREE_LAT, BBox, circle_bbox, distance_m, metres_per_degree_lon
 from fabcity.platform import Platform
@@ -60,9 +60,15 @@ class SearchQuery:
 
 @dataclass
 class SearchPage:
-    results: list[dict[str, Any]]
+    """One page of results as JSON texts: the API sends them as they are, other callers decode them."""
+
+    records: list[str]
     next_cursor: str | None
     sort: str
+
+    @property
+    def results(self) -> list[dict[str, Any]]:
+        return [json.loads(record) for record in self.records]
 
 
 def parse_point(value: str, param: str) -> tuple[float, float]:
@@ -179,7 +185,7 @@ def search(platform: Platform, query: SearchQuery) -> SearchPage:
             rows = conn.execute(plan.statement(conn, radius)).all()
             if len(rows) > query.limit or radius is None or radius >= plan.max_radius:
                 break
-        return _page(conn, platform, query, sort, plan.key_count, rows)
+        return _page(conn, query, sort, plan.key_count, rows)
 
 
 _RINGS_M = (250.0, 500.0, 1_000.0, 2_000.0, 4_000.0, 8_000.0, 16_000.0)
@@ -235,6 +241,7 @@ class _Plan:
     def statement(self, conn: Connection, radius: float | None) -> Select:
         conditions = list(self.filters)
         cells: list[int] | None = None
+        box: BBox | None = None
         if radius is not None:
             box = circle_bbox(*self.centre, radius)
             if self.query.bbox is not None:
@@ -249,11 +256,9 @@ class _Plan:
             conditions.append(self.distance2 <= radius * radius)
         for kind, term_ids in self.term_filters:
             conditions.append(node.c.pk.in_(_term_subquery(kind, term_ids, cells)))
-        # A few grid cells (a 1 km circle is ~9) hold few nodes: test the substring on those alone.
-        narrowed = cells is not None and len(cells) <= 100
         score = literal(0)
         for term in self.terms:
-            conditions.append(_text_condition(conn, term, use_grams=not narrowed))
+            conditions.append(_text_condition(conn, term, box, cells))
             score = score + case(
                 (node.c.name_text.contains(term, autoescape=True), 3),
                 (node.c.tags_text.contains(term, autoescape=True), 2),
@@ -279,11 +284,11 @@ class _Plan:
         )
 
 
-def _text_condition(conn: Connection, term: str, use_grams: bool) -> ColumnElement[bool]:
+def _text_condition(conn: Connection, term: str, box: BBox | None, cells: list[int] | None) -> ColumnElement[bool]:
     """The term inside the node's text, or the term naming a process, material or machine it has.
 
-    With grams, the candidates come first as one list of pks (bigram matches plus nodes having the
-    named term), so the database reads those rows by key instead of scanning for either.
+    The candidates come first as one list of pks (bigram matches in the area, plus nodes in the
+    area having the named term), so the database reads those rows by key instead of scanning.
     """
     written = or_(
         node.c.name_text.contains(term, autoescape=True),
@@ -291,39 +296,40 @@ def _text_condition(conn: Connection, term: str, use_grams: bool) -> ColumnEleme
         node.c.body_text.contains(term, autoescape=True),
     )
     named = [
-        _term_subquery(kind_code, [term_id], None)
+        _term_subquery(kind_code, [term_id], cells)
         for kind, kind_code in (("processes", "p"), ("materials", "m"), ("equipment_types", "e"))
         if (term_id := taxonomy().resolve(kind, term))
     ]
     found = or_(written, *(node.c.pk.in_(subquery) for subquery in named))
     grams = gram_tokens(term)
-    if use_grams and grams:
-        candidates = textindex.matching_pks(conn, grams)
+    if grams:  # a one-letter term has no bigram: only the substring test (within the area) finds it
+        candidates = textindex.matching_pks(conn, grams, (box.area_tokens() or []) if box else [])
         found = and_(node.c.pk.in_(union(*named, candidates) if named else candidates), found)
     return found
 
 
-def _page(
-    conn: Connection, platform: Platform, query: SearchQuery, sort: str, key_count: int, rows: list[Row]
-) -> SearchPage:
+def _page(conn: Connection, query: SearchQuery, sort: str, key_count: int, rows: list[Row]) -> SearchPage:
     more = len(rows) > query.limit
     rows = rows[: query.limit]
-    pks = [r.pk for r in rows]
-    if query.fields == "summary":
-        results = summary_nodes(conn, pks, platform.stations)
-    else:
-        results = public_nodes(conn, pks, platform.districts, platform.stations)
-    for result, row in zip(results, rows, strict=True):
-        if query.near is not None:
-            squared = row.k0 if sort == "distance" else row.near_d2
-            result["distance_m"] = round(squared**0.5, 1)
-        if sort == "relevance":
-            result["relevance"] = row.k0
+    records = record_texts(conn, [r.pk for r in rows], query.fields)
+    if query.near is not None or sort == "relevance":
+        records = [_with_extras(record, row, query, sort) for record, row in zip(records, rows, strict=True)]
     next_cursor = None
     if more and rows:
         last = rows[-1]
         next_cursor = _encode_cursor(sort, [*(getattr(last, f"k{i}") for i in range(key_count)), last.pk])
-    return SearchPage(results, next_cursor, sort)
+    return SearchPage(records, next_cursor, sort)
+
+
+def _with_extras(record: str, row: Row, query: SearchQuery, sort: str) -> str:
+    """The stored record with this search's distance and relevance added (spliced, not re-encoded)."""
+    extras = ""
+    if query.near is not None:
+        squared = row.k0 if sort == "distance" else row.near_d2
+        extras += f',"distance_m":{json.dumps(round(squared**0.5, 1))}'
+    if sort == "relevance":
+        extras += f',"relevance":{json.dumps(row.k0)}'
+    return record[:-1] + extras + "}"
 
 
 def _after(keys: list[ColumnElement], directions: list[str], values: list[Any]) -> ColumnElement[bool]:

@@ -12,19 +12,23 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, delete, insert, select, tuple_, update
 
 from fabcity.directory import vocabulary
 from fabcity.directory.models import EquipmentIn, NodeIn, Problem
+from fabcity.directory.read import render_records, summary_of, to_json
 from fabcity.directory.taxonomy import taxonomy
-from fabcity.geo.cells import cell_of
+from fabcity.geo.cells import area_tokens, cell_of
 from fabcity.geo.districts import DistrictIndex
 from fabcity.geo.stations import StationIndex
 from fabcity.storage import textindex
-from fabcity.storage.schema import equipment, node, node_external_id, node_term
+from fabcity.storage.schema import equipment, meta, node, node_external_id, node_record, node_term
 from fabcity.text import gram_tokens, normalize
+
+if TYPE_CHECKING:
+    from fabcity.platform import Platform
 
 _SLUG_NOISE = re.compile(r"[^0-9a-z\uac00-\ud7a3]+")
 
@@ -137,7 +141,9 @@ def _search_columns(item: NodeIn, placed: dict[str, Any], districts: DistrictInd
 
 
 def search_tokens(row: dict[str, Any]) -> list[str]:
-    return gram_tokens(" ".join((row["name_text"], row["tags_text"], row["body_text"])))
+    """What the text index holds for a stored node row: its text's bigrams and its area tokens."""
+    tokens = gram_tokens(" ".join((row["name_text"], row["tags_text"], row["body_text"])))
+    return tokens + area_tokens(row["cell"]) if row["cell"] is not None else tokens
 
 
 def _equipment_rows(node_pk: int, items: list[EquipmentIn]) -> list[dict[str, Any]]:
@@ -285,6 +291,7 @@ def save_nodes(
         statement = insert(node).returning(node.c.pk, sort_by_parameter_order=True)
         pks = [r.pk for r in conn.execute(statement, new_rows)]
         _write_children(conn, list(zip(pks, new_items, new_rows, strict=False)), fresh=True)
+        _store_records(conn, pks, districts, stations, fresh=True)
         summary.created = len(pks)
         summary.pks += pks
     if updates:
@@ -292,6 +299,7 @@ def save_nodes(
             conn.execute(update(node).where(node.c.pk == old["pk"]).values(**row))
         textindex.remove(conn, [(old["pk"], search_tokens(old)) for old, _, _ in updates])
         _write_children(conn, [(old["pk"], item, row) for old, row, item in updates], fresh=False)
+        _store_records(conn, [old["pk"] for old, _, _ in updates], districts, stations, fresh=False)
         summary.updated = len(updates)
         summary.pks += [old["pk"] for old, _, _ in updates]
     return summary
@@ -313,3 +321,44 @@ def _write_children(conn: Connection, entries: list[tuple[int, NodeIn, dict]], f
         if rows:
             conn.execute(insert(table), rows)
     textindex.add(conn, [(pk, search_tokens(row)) for pk, _, row in entries])
+
+
+def _store_records(
+    conn: Connection, pks: list[int], districts: DistrictIndex, stations: StationIndex, fresh: bool
+) -> None:
+    """Render the public record of each written node once, so reads send ready JSON."""
+    if not fresh:
+        conn.execute(delete(node_record).where(node_record.c.node_pk.in_(pks)))
+    records = render_records(conn, pks, districts, stations)
+    rows = [{"node_pk": pk, "record": to_json(r), "summary": to_json(summary_of(r))} for pk, r in records.items()]
+    if rows:
+        conn.execute(insert(node_record), rows)
+
+
+# Bump when the rendered record or the text index tokens change: stored nodes are then re-derived.
+DERIVED_VERSION = "2"
+_REFRESH_BATCH = 2000
+
+
+def refresh_derived(platform: Platform) -> int:
+    """Re-render every record and rebuild the text index if they were written in an older format.
+
+    Runs at start-up (open_platform), in one transaction; returns how many nodes were refreshed.
+    """
+    with platform.engine.begin() as conn:
+        stored = conn.execute(select(meta.c.value).where(meta.c.key == "derived")).scalar()
+        if stored == DERIVED_VERSION:
+            return 0
+        pks = list(conn.execute(select(node.c.pk).order_by(node.c.pk)).scalars())
+        if pks:
+            textindex.drop(conn)
+            textindex.create(conn)
+            conn.execute(delete(node_record))
+        for start in range(0, len(pks), _REFRESH_BATCH):
+            batch = pks[start : start + _REFRESH_BATCH]
+            rows = conn.execute(select(node).where(node.c.pk.in_(batch))).mappings()
+            textindex.add(conn, [(row["pk"], search_tokens(row)) for row in rows])
+            _store_records(conn, batch, platform.districts, platform.stations, fresh=True)
+        conn.execute(delete(meta).where(meta.c.key == "derived"))
+        conn.execute(insert(meta), [{"key": "derived", "value": DERIVED_VERSION}])
+    return len(pks)

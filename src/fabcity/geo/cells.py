@@ -15,6 +15,9 @@ CELL_DEGREES = 0.01
 _CELLS_PER_ROW = round(360 / CELL_DEGREES)
 METRES_PER_DEGREE_LAT = 111_320.0
 MAX_CELLS = 900
+# Coarser grids for the text index's area tokens: 0.04° and 0.16° (about 4.4 and 18 km north-south).
+AREA_TOKEN_LEVELS = ((1, "c"), (4, "d"), (16, "e"))
+MAX_AREA_TOKENS = 64
 
 
 def cell_of(lat: float, lon: float) -> int:
@@ -47,6 +50,28 @@ class BBox:
         if (row1 - row0 + 1) * (col1 - col0 + 1) > MAX_CELLS:
             return None
         return [row * _CELLS_PER_ROW + col for row in range(row0, row1 + 1) for col in range(col0, col1 + 1)]
+
+    def area_tokens(self) -> list[str] | None:
+        """Text-index tokens covering the box on the finest grid that needs at most MAX_AREA_TOKENS.
+
+        A text query ANDs its grams with these, so "목공 near here" reads only the postings of
+        nodes in the area instead of every node in the city that mentions 목공. None when even
+        the coarsest grid needs too many (a box the size of a country).
+        """
+        row0, col0 = divmod(cell_of(self.south, self.west), _CELLS_PER_ROW)
+        row1, col1 = divmod(cell_of(self.north, self.east), _CELLS_PER_ROW)
+        for step, prefix in AREA_TOKEN_LEVELS:
+            rows = range(row0 // step, row1 // step + 1)
+            cols = range(col0 // step, col1 // step + 1)
+            if len(rows) * len(cols) <= MAX_AREA_TOKENS:
+                return [f"{prefix}{row * _CELLS_PER_ROW + col}" for row in rows for col in cols]
+        return None
+
+
+def area_tokens(cell: int) -> list[str]:
+    """The text-index tokens naming a node's cell on each grid level (see BBox.area_tokens)."""
+    row, col = divmod(cell, _CELLS_PER_ROW)
+    return [f"{prefix}{(row // step) * _CELLS_PER_ROW + col // step}" for step, prefix in AREA_TOKEN_LEVELS]
 
 
 def metres_per_degree_lon(lat: float) -> float:

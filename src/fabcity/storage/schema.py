@@ -144,7 +144,8 @@ node = Table(
     Column("body_text", Text, nullable=False),
     Column("station_id", String(20)),
     Column("station_distance_m", Float),
-    Index("ix_node_status_cell", "status", "cell"),
+    # covering for area rings: the cell range, the box and the distance are read from the index alone
+    Index("ix_node_status_cell_lat_lon", "status", "cell", "lat", "lon", "pk"),
     Index("ix_node_status_name", "status", "name_sort", "pk"),
     Index("ix_node_status_gu_type_name", "status", "gu_code", "node_type", "name_sort"),
     Index("ix_node_status_dong", "status", "dong_code"),
@@ -167,6 +168,14 @@ node_term = Table(
     Column("cell", BigInteger, comment="copy of node.cell so term + area is one index range"),
     Index("ix_node_term_kind_term_cell", "kind", "term", "cell"),
     Index("ix_node_term_node", "node_pk"),
+)
+
+node_record = Table(
+    "node_record",
+    metadata,
+    Column("node_pk", Integer, ForeignKey("node.pk", ondelete="CASCADE"), primary_key=True),
+    Column("record", Text, nullable=False, comment="the public record as JSON, rendered on write"),
+    Column("summary", Text, nullable=False, comment="the map-marker subset of the record, as JSON"),
 )
 
 equipment = Table(

@@ -3,7 +3,9 @@
 The grams are computed in Python (fabcity.text) and stored as ASCII tokens, so each backend only
 has to index opaque words: SQLite keeps them in a contentless FTS5 table whose rowid is node.pk,
 PostgreSQL in a tsvector column with a GIN index. Both answer "nodes holding all these grams";
-the search engine then confirms the exact substring on the node's text.
+the search engine then confirms the exact substring on the node's text. A located node also
+carries area tokens (geo.cells.area_tokens), so a text query can be narrowed to an area inside
+the index.
 """
 
 from __future__ import annotations
@@ -56,12 +58,16 @@ def add(bind: Connection, entries: Iterable[tuple[int, Sequence[str]]]) -> None:
         bind.execute(text("INSERT INTO node_gram(node_pk, grams) VALUES (:pk, to_tsvector('simple', :grams))"), rows)
 
 
-def matching_pks(bind: Connection, tokens: Sequence[str]) -> TextualSelect:
-    """A subquery of node pks (one column, `node_pk`) whose text holds every token."""
+def matching_pks(bind: Connection, tokens: Sequence[str], any_of: Sequence[str] = ()) -> TextualSelect:
+    """A subquery of node pks (one column, `node_pk`) holding every token and, if given, one of `any_of`."""
     if _is_sqlite(bind):
         statement = text("SELECT rowid AS node_pk FROM node_gram WHERE node_gram MATCH :gram_query")
         query = " AND ".join(f'"{token}"' for token in tokens)
+        if any_of:
+            query += " AND (" + " OR ".join(f'"{token}"' for token in any_of) + ")"
     else:
         statement = text("SELECT node_pk FROM node_gram WHERE grams @@ to_tsquery('simple', :gram_query)")
         query = " & ".join(tokens)
+        if any_of:
+            query += " & (" + " | ".join(any_of) + ")"
     return statement.bindparams(gram_query=query).columns(column("node_pk", Integer))

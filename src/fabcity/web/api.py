@@ -6,13 +6,13 @@ import os
 from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, HTTPException, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import or_, select
 
 from fabcity import __version__, dataset
 from fabcity.directory import vocabulary
 from fabcity.directory.formats import geojson
-from fabcity.directory.read import public_nodes
+from fabcity.directory.read import record_texts, to_json
 from fabcity.directory.search import QueryError, SearchQuery, parse_bbox, parse_point, search
 from fabcity.directory.taxonomy import KINDS, taxonomy
 from fabcity.geo import service as geo_service
@@ -96,16 +96,17 @@ def create_app(platform: Platform) -> FastAPI:
             collection = geojson.feature_collection(page.results)
             collection["next_cursor"] = page.next_cursor
             return JSONResponse(collection, media_type="application/geo+json")
-        body = {"results": page.results, "count": len(page.results), "sort": page.sort, "next_cursor": page.next_cursor}
-        return JSONResponse(body)  # plain JSON already: skip FastAPI's per-value re-encoding
+        # The records are stored JSON: join them as they are instead of decoding and re-encoding.
+        tail = to_json({"count": len(page.records), "sort": page.sort, "next_cursor": page.next_cursor})
+        return Response('{"results":[' + ",".join(page.records) + "]," + tail[1:], media_type="application/json")
 
     @app.get("/api/v1/nodes/{node_id}", tags=["directory"], summary="One node by id or slug")
-    def get_node(node_id: str) -> dict[str, Any]:
+    def get_node(node_id: str) -> Response:
         with platform.engine.connect() as conn:
             pk = conn.execute(select(node.c.pk).where(or_(node.c.id == node_id, node.c.slug == node_id))).scalar()
             if pk is None:
                 raise HTTPException(404, f"no node {node_id!r}")
-            return public_nodes(conn, [pk], platform.districts, platform.stations)[0]
+            return Response(record_texts(conn, [pk])[0], media_type="application/json")
 
     @app.get("/api/v1/districts", tags=["geography"], summary="Gu or dongs with statistics and node counts")
     def list_districts(
