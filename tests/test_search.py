@@ -192,6 +192,13 @@ def test_english_query_and_taxonomy_labels(city):
     assert slugs(search(city, SearchQuery(q="welding"))) == ["euljiro-metal"]
 
 
+def test_a_process_alias_typed_as_text_finds_the_nodes_doing_it(city):
+    # "레이저가공" is in no node's text: it is an alias of laser_cutting, which both nodes do.
+    assert sorted(slugs(search(city, SearchQuery(q="레이저가공")))) == ["euljiro-metal", "eunpyeong-laser"]
+    assert slugs(search(city, SearchQuery(q="레이저가공", near=EULJIRO, radius_m=3000))) == ["euljiro-metal"]
+    assert slugs(search(city, SearchQuery(q="레이저가공 을지로"))) == ["euljiro-metal"]
+
+
 def test_query_terms_combine_with_and(city):
     assert slugs(search(city, SearchQuery(q="레이저 을지로"))) == ["euljiro-metal"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -140,10 +140,17 @@ def _search_columns(item: NodeIn, placed: dict[str, Any], districts: DistrictInd
     return values
 
 
-def search_tokens(row: dict[str, Any]) -> list[str]:
-    """What the text index holds for a stored node row: its text's bigrams and its area tokens."""
-    tokens = gram_tokens(" ".join((row["name_text"], row["tags_text"], row["body_text"])))
-    return tokens + area_tokens(row["cell"]) if row["cell"] is not None else tokens
+def _index_entries(conn: Connection, rows: Sequence[tuple[int, Mapping[str, Any]]]) -> list[tuple[int, list[str]]]:
+    """What the text index holds for stored nodes: bigrams of their text, their terms, their area."""
+    terms: dict[int, list[str]] = {}
+    query = select(node_term.c.node_pk, node_term.c.kind, node_term.c.term)
+    for node_pk, kind, term in conn.execute(query.where(node_term.c.node_pk.in_([pk for pk, _ in rows]))):
+        terms.setdefault(node_pk, []).append(textindex.term_token(kind, term))
+    entries = []
+    for pk, row in rows:
+        tokens = gram_tokens(" ".join((row["name_text"], row["tags_text"], row["body_text"]))) + terms.get(pk, [])
+        entries.append((pk, tokens + area_tokens(row["cell"]) if row["cell"] is not None else tokens))
+    return entries
 
 
 def _equipment_rows(node_pk: int, items: list[EquipmentIn]) -> list[dict[str, Any]]:
@@ -297,7 +304,7 @@ def save_nodes(
     if updates:
         for old, row, _ in updates:
             conn.execute(update(node).where(node.c.pk == old["pk"]).values(**row))
-        textindex.remove(conn, [(old["pk"], search_tokens(old)) for old, _, _ in updates])
+        textindex.remove(conn, _index_entries(conn, [(old["pk"], old) for old, _, _ in updates]))
         _write_children(conn, [(old["pk"], item, row) for old, row, item in updates], fresh=False)
         _store_records(conn, [old["pk"] for old, _, _ in updates], districts, stations, fresh=False)
         summary.updated = len(updates)
@@ -320,7 +327,7 @@ def _write_children(conn: Connection, entries: list[tuple[int, NodeIn, dict]], f
     for table, rows in ((equipment, equipment_rows), (node_term, term_rows), (node_external_id, external_rows)):
         if rows:
             conn.execute(insert(table), rows)
-    textindex.add(conn, [(pk, search_tokens(row)) for pk, _, row in entries])
+    textindex.add(conn, _index_entries(conn, [(pk, row) for pk, _, row in entries]))
 
 
 def _store_records(
@@ -336,7 +343,7 @@ def _store_records(
 
 
 # Bump when the rendered record or the text index tokens change: stored nodes are then re-derived.
-DERIVED_VERSION = "2"
+DERIVED_VERSION = "3"
 _REFRESH_BATCH = 2000
 
 
@@ -357,7 +364,7 @@ def refresh_derived(platform: Platform) -> int:
         for start in range(0, len(pks), _REFRESH_BATCH):
             batch = pks[start : start + _REFRESH_BATCH]
             rows = conn.execute(select(node).where(node.c.pk.in_(batch))).mappings()
-            textindex.add(conn, [(row["pk"], search_tokens(row)) for row in rows])
+            textindex.add(conn, _index_entries(conn, [(row["pk"], row) for row in rows]))
             _store_records(conn, batch, platform.districts, platform.stations, fresh=True)
         conn.execute(delete(meta).where(meta.c.key == "derived"))
         conn.execute(insert(meta), [{"key": "derived", "value": DERIVED_VERSION}])

@@ -3,16 +3,16 @@
 The grams are computed in Python (fabcity.text) and stored as ASCII tokens, so each backend only
 has to index opaque words: SQLite keeps them in a contentless FTS5 table whose rowid is node.pk,
 PostgreSQL in a tsvector column with a GIN index. Both answer "nodes holding all these grams";
-the search engine then confirms the exact substring on the node's text. A located node also
-carries area tokens (geo.cells.area_tokens), so a text query can be narrowed to an area inside
-the index.
+the search engine then confirms the exact substring on the node's text. A node also carries a
+token for each taxonomy term it has (term_token) and, when located, area tokens
+(geo.cells.area_tokens), so one index query answers "mentions 봉제, or does sewing, near here".
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Connection, Integer, column, text
+from sqlalchemy import Connection, Integer, bindparam, column, text
 from sqlalchemy.sql.selectable import TextualSelect
 
 
@@ -58,16 +58,18 @@ def add(bind: Connection, entries: Iterable[tuple[int, Sequence[str]]]) -> None:
         bind.execute(text("INSERT INTO node_gram(node_pk, grams) VALUES (:pk, to_tsvector('simple', :grams))"), rows)
 
 
-def matching_pks(bind: Connection, tokens: Sequence[str], any_of: Sequence[str] = ()) -> TextualSelect:
-    """A subquery of node pks (one column, `node_pk`) holding every token and, if given, one of `any_of`."""
+def term_token(kind: str, term_id: str) -> str:
+    """The token for a taxonomy term a node has (kind p, m or e), so a typed alias finds it too."""
+    return f"t{kind}{term_id.encode().hex()}"
+
+
+def matching_pks(bind: Connection, groups: Sequence[Sequence[str]]) -> TextualSelect:
+    """A subquery of node pks (one column, `node_pk`) holding at least one token of every group."""
     if _is_sqlite(bind):
         statement = text("SELECT rowid AS node_pk FROM node_gram WHERE node_gram MATCH :gram_query")
-        query = " AND ".join(f'"{token}"' for token in tokens)
-        if any_of:
-            query += " AND (" + " OR ".join(f'"{token}"' for token in any_of) + ")"
+        query = " AND ".join("(" + " OR ".join(f'"{token}"' for token in group) + ")" for group in groups)
     else:
         statement = text("SELECT node_pk FROM node_gram WHERE grams @@ to_tsquery('simple', :gram_query)")
-        query = " & ".join(tokens)
-        if any_of:
-            query += " & (" + " | ".join(any_of) + ")"
-    return statement.bindparams(gram_query=query).columns(column("node_pk", Integer))
+        query = " & ".join("(" + " | ".join(group) + ")" for group in groups)
+    # unique: one search may hold several of these subqueries, each with its own query
+    return statement.bindparams(bindparam("gram_query", query, unique=True)).columns(column("node_pk", Integer))
