@@ -199,6 +199,17 @@ def test_a_process_alias_typed_as_text_finds_the_nodes_doing_it(city):
     assert slugs(search(city, SearchQuery(q="레이저가공 을지로"))) == ["euljiro-metal"]
 
 
+def test_a_longer_term_needs_its_letters_together_not_just_its_bigrams(empty_platform):
+    # "레이 이저" holds both bigrams of "레이저" (레이, 이저) but not the word: no match, near or not.
+    add_nodes(
+        empty_platform,
+        [_node("apart", *EULJIRO, name={"ko": "레이 이저"}), _node("whole", *EULJIRO, name={"ko": "레이저 공방"})],
+    )
+    assert slugs(search(empty_platform, SearchQuery(q="레이저"))) == ["whole"]
+    assert slugs(search(empty_platform, SearchQuery(q="레이저", near=EULJIRO))) == ["whole"]
+    assert sorted(slugs(search(empty_platform, SearchQuery(q="이저", near=EULJIRO)))) == ["apart", "whole"]
+
+
 def test_query_terms_combine_with_and(city):
     assert slugs(search(city, SearchQuery(q="레이저 을지로"))) == ["euljiro-metal"]
 

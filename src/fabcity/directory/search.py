@@ -303,20 +303,22 @@ def _text_condition(conn: Connection, term: str, box: BBox | None) -> ColumnElem
         _contains(conn, node.c.body_text, term),
     )
     area = (box.area_tokens() if box else None) or []
-    within = [area] if area else []
     named = [
-        textindex.term_token(kind_code, term_id)
+        [textindex.term_token(kind_code, term_id)]
         for kind, kind_code in (("processes", "p"), ("materials", "m"), ("equipment_types", "e"))
         if (term_id := taxonomy().resolve(kind, term))
     ]
     grams = gram_tokens(term)
-    # a one-letter term has no bigram: only the substring test (within the area) finds it
-    found = (
-        and_(node.c.pk.in_(textindex.matching_pks(conn, [[g] for g in grams] + within)), written) if grams else written
-    )
-    if named:
-        found = or_(node.c.pk.in_(textindex.matching_pks(conn, [named, *within])), found)
-    return found
+    if not grams and not named:  # a one-letter term: only the substring test (within the area) finds it
+        return written
+    # One index query gives every candidate. A two-letter term is one bigram, so its index match is
+    # exact and the rows are read from a covering index; longer terms are confirmed on the text.
+    candidates = node.c.pk.in_(textindex.matching_pks(conn, [grams] + named if grams else named, area))
+    if len(term) == 2:
+        return candidates
+    if not named:
+        return and_(candidates, written)
+    return and_(candidates, or_(node.c.pk.in_(textindex.matching_pks(conn, named, area)), written))
 
 
 def _page(conn: Connection, query: SearchQuery, sort: str, key_count: int, rows: list[Row]) -> SearchPage:

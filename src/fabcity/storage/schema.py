@@ -146,6 +146,8 @@ node = Table(
     Column("station_distance_m", Float),
     # covering for area rings: the cell range, the box and the distance are read from the index alone
     Index("ix_node_status_cell_lat_lon", "status", "cell", "lat", "lon", "pk"),
+    # covering for text candidates, which arrive as pks: their place is read without the wide row
+    Index("ix_node_pk_status_lat_lon", "pk", "status", "lat", "lon"),
     Index("ix_node_status_name", "status", "name_sort", "pk"),
     Index("ix_node_status_gu_type_name", "status", "gu_code", "node_type", "name_sort"),
     Index("ix_node_status_dong", "status", "dong_code"),

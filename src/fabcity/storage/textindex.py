@@ -63,13 +63,18 @@ def term_token(kind: str, term_id: str) -> str:
     return f"t{kind}{term_id.encode().hex()}"
 
 
-def matching_pks(bind: Connection, groups: Sequence[Sequence[str]]) -> TextualSelect:
-    """A subquery of node pks (one column, `node_pk`) holding at least one token of every group."""
+def matching_pks(bind: Connection, any_of: Sequence[Sequence[str]], within: Sequence[str] = ()) -> TextualSelect:
+    """A subquery of node pks (one column, `node_pk`) holding all the tokens of at least one list in
+    `any_of` and, if `within` is given, at least one of those (area) tokens."""
     if _is_sqlite(bind):
         statement = text("SELECT rowid AS node_pk FROM node_gram WHERE node_gram MATCH :gram_query")
-        query = " AND ".join("(" + " OR ".join(f'"{token}"' for token in group) + ")" for group in groups)
+        query = " OR ".join("(" + " AND ".join(f'"{token}"' for token in tokens) + ")" for tokens in any_of)
+        if within:
+            query = f"({query}) AND (" + " OR ".join(f'"{token}"' for token in within) + ")"
     else:
         statement = text("SELECT node_pk FROM node_gram WHERE grams @@ to_tsquery('simple', :gram_query)")
-        query = " & ".join("(" + " | ".join(group) + ")" for group in groups)
+        query = " | ".join("(" + " & ".join(tokens) + ")" for tokens in any_of)
+        if within:
+            query = f"({query}) & (" + " | ".join(within) + ")"
     # unique: one search may hold several of these subqueries, each with its own query
     return statement.bindparams(bindparam("gram_query", query, unique=True)).columns(column("node_pk", Integer))

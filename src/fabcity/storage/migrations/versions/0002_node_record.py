@@ -1,4 +1,4 @@
-"""Rendered records beside each node, a covering index for area rings, cell tokens in the text index.
+"""Rendered records beside each node, covering indexes for area rings and text candidates.
 
 The records and the text index are derived data: storage.derived refills them after this
 migration (and whenever their format changes), so this revision only shapes the tables.
@@ -27,9 +27,11 @@ def upgrade() -> None:
     )
     op.drop_index("ix_node_status_cell", table_name="node")
     op.create_index("ix_node_status_cell_lat_lon", "node", ["status", "cell", "lat", "lon", "pk"], unique=False)
+    op.create_index("ix_node_pk_status_lat_lon", "node", ["pk", "status", "lat", "lon"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_node_pk_status_lat_lon", table_name="node")
     op.drop_index("ix_node_status_cell_lat_lon", table_name="node")
     op.create_index("ix_node_status_cell", "node", ["status", "cell"], unique=False)
     op.drop_table("node_record")
