@@ -52,3 +52,18 @@ def test_help_shows_korean_examples(command):
     result = CliRunner().invoke(main, [command, "--help"])
     assert result.exit_code == 0
     assert "예:" in result.output and "--db" in result.output
+
+
+def test_the_first_admin_is_created_from_the_command_line(db_url):
+    runner = CliRunner()
+    created = runner.invoke(
+        main, ["user", "create", "Admin@Example.kr", "--name", "관리자", "--role", "admin", "--db", db_url],
+        input="long enough pw\nlong enough pw\n",
+    )  # fmt: skip
+    assert created.exit_code == 0 and "admin@example.kr: admin" in created.output
+    listed = runner.invoke(main, ["user", "list", "--db", db_url])
+    assert "admin\tadmin@example.kr\t관리자" in listed.output
+    short = runner.invoke(
+        main, ["user", "create", "b@example.kr", "--name", "B", "--db", db_url], input="short\nshort\n"
+    )
+    assert short.exit_code == 2 and "at least 10 characters" in short.output

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from fabcity.accounts.service import ROLES, AccountError, create_user, list_users
 from fabcity.directory.exporter import EXPORT_FORMATS, export
 from fabcity.directory.formats.common import ImportRejected
 from fabcity.directory.importer import FORMATS, import_file
@@ -183,3 +184,36 @@ def search_command(
             f"{station['name']['ko']} ({station['distance_m']} m)" if station else "",
         )
     Console().print(table)
+
+
+@main.group(name="user")
+def user_group() -> None:
+    """계정을 관리합니다. Manage accounts (the first admin is created here)."""
+
+
+@user_group.command(name="create")
+@click.argument("email")
+@click.option("--name", "display_name", required=True, help="표시 이름 / display name")
+@click.option("--role", type=click.Choice(ROLES), default="member", show_default=True)
+@click.password_option(help="Asked for when not given (at least 10 characters).")
+@DB_OPTION
+def user_create(email: str, display_name: str, role: str, password: str, db: str | None) -> None:
+    """계정을 만듭니다. Create an account.
+
+    \b
+    예: fabcity user create admin@fabcity.seoul.kr --name 관리자 --role admin
+    """
+    try:
+        user = create_user(open_platform(db), email, password, display_name, role)
+    except AccountError as error:
+        raise click.BadParameter(error.message, param_hint=f"'{error.field}'") from None
+    click.echo(f"{user.email}: {user.role} (id {user.id})")
+
+
+@user_group.command(name="list")
+@DB_OPTION
+def user_list(db: str | None) -> None:
+    """계정 목록. List accounts with their roles."""
+    with open_platform(db).engine.connect() as conn:
+        for user in list_users(conn):
+            click.echo(f"{user.id}\t{user.role}\t{user.email}\t{user.display_name}")

@@ -205,3 +205,83 @@ meta = Table(
     Column("key", String(40), primary_key=True),
     Column("value", Text, nullable=False),
 )
+
+# accounts, permissions and the audit trail (fabcity.accounts, fabcity.audit)
+
+user_account = Table(
+    "user_account",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("email", String(254), nullable=False, unique=True, comment="stored lower-cased"),
+    Column("password_hash", Text, nullable=False, comment="argon2id"),
+    Column("display_name", Text, nullable=False),
+    Column("role", String(10), nullable=False, comment="member | host | curator | admin"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+web_session = Table(
+    "web_session",
+    metadata,
+    Column("token_hash", String(64), primary_key=True, comment="sha256 of the cookie value"),
+    Column("user_id", Integer, ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+api_token = Table(
+    "api_token",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("name", Text, nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True, comment="sha256 of the token"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
+login_attempt = Table(
+    "login_attempt",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("email", String(254), nullable=False),
+    Column("client", String(64), nullable=False, comment="the client's address"),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("succeeded", Integer, nullable=False),
+    Index("ix_login_attempt_email_at", "email", "at"),
+    Index("ix_login_attempt_client_at", "client", "at"),
+)
+
+node_host = Table(
+    "node_host",
+    metadata,
+    Column("node_pk", Integer, ForeignKey("node.pk", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True, index=True),
+    Column("granted_at", DateTime(timezone=True), nullable=False),
+)
+
+node_claim = Table(
+    "node_claim",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("node_pk", Integer, ForeignKey("node.pk", ondelete="CASCADE"), nullable=False, index=True),
+    Column("user_id", Integer, ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("message", Text, nullable=False),
+    Column("status", String(10), nullable=False, comment="pending | approved | rejected"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("decided_by", Integer, ForeignKey("user_account.id", ondelete="SET NULL")),
+    Column("decided_at", DateTime(timezone=True)),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("user_id", Integer, ForeignKey("user_account.id", ondelete="SET NULL"), index=True),
+    Column("action", String(40), nullable=False, comment="e.g. node.update, user.role"),
+    Column("entity", String(20), nullable=False, comment="node | user | claim | token"),
+    Column("entity_id", String(64), nullable=False),
+    Column("changes", JSON, nullable=False, comment="{field: [before, after]}"),
+    Index("ix_audit_log_entity", "entity", "entity_id"),
+)

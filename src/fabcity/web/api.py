@@ -21,6 +21,8 @@ from fabcity.directory.taxonomy import KINDS, taxonomy
 from fabcity.geo import service as geo_service
 from fabcity.platform import Platform
 from fabcity.storage.schema import node
+from fabcity.web.api_write import install_error_handlers
+from fabcity.web.api_write import router as write_router
 
 ListParam = Annotated[list[str], Query()]
 # Request threads per worker process. SQLite work is all CPU in this process, so one thread
@@ -58,6 +60,8 @@ def create_app(platform: Platform) -> FastAPI:
         "서울의 생산 노드 — 위치, 제작 역량, 이용 방법.",
     )
     app.state.platform = platform
+    install_error_handlers(app)
+    app.include_router(write_router(platform))
 
     @app.exception_handler(QueryError)
     async def _query_error(_request: Request, error: QueryError) -> JSONResponse:

@@ -1,0 +1,78 @@
+"""Who is asking: a session cookie (web pages) or a bearer token (scripts), and CSRF for cookies.
+
+A cookie is sent by the browser on its own, so every unsafe request authenticated by one must
+also carry the session's CSRF token (a form field or the X-CSRF-Token header). A bearer token is
+never sent implicitly, so it needs none.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from fastapi import Request, Response
+
+from fabcity.accounts.service import SESSION_LIFETIME, Forbidden, User, session_user, token_user
+from fabcity.platform import Platform
+
+SESSION_COOKIE = "fabcity_session"
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf"
+_UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+@dataclass(frozen=True)
+class Visitor:
+    user: User | None
+    csrf: str | None = None
+    via: str | None = None  # "session" | "token"
+
+
+def visitor(request: Request) -> Visitor:
+    """The signed-in user of this request (cached on it), or an anonymous visitor."""
+    cached = getattr(request.state, "visitor", None)
+    if cached is not None:
+        return cached
+    platform: Platform = request.app.state.platform
+    found = Visitor(None)
+    authorization = request.headers.get("authorization", "")
+    with platform.engine.connect() as conn:
+        if authorization.lower().startswith("bearer "):
+            user = token_user(conn, authorization[7:].strip())
+            found = Visitor(user, via="token") if user else Visitor(None)
+        elif secret := request.cookies.get(SESSION_COOKIE):
+            session = session_user(conn, secret)
+            if session:
+                found = Visitor(session[0], csrf=session[1], via="session")
+    request.state.visitor = found
+    return found
+
+
+def check_csrf(request: Request, who: Visitor, submitted: str | None = None) -> None:
+    """Refuse an unsafe cookie-authenticated request without the session's CSRF token."""
+    if request.method not in _UNSAFE or who.via != "session":
+        return
+    given = submitted or request.headers.get(CSRF_HEADER) or ""
+    if not secrets.compare_digest(given, who.csrf or ""):
+        raise Forbidden("missing or wrong CSRF token")
+
+
+def set_session_cookie(request: Request, response: Response, secret: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        secret,
+        max_age=int(SESSION_LIFETIME.total_seconds()),
+        httponly=True,
+        secure=request.url.scheme == "https" or not _on_this_machine(request),
+        samesite="lax",
+        path="/",
+    )
+
+
+def _on_this_machine(request: Request) -> bool:
+    """Plain HTTP is accepted only for a server reached on loopback (development, tests)."""
+    return (request.url.hostname or "") in ("localhost", "127.0.0.1", "::1", "testserver")
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"

@@ -1,0 +1,217 @@
+"""Accounts and roles through the HTTP API: the role × action table, sessions, CSRF, tokens, the audit trail."""
+
+from __future__ import annotations
+
+import pytest
+from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from fabcity.accounts import service as accounts
+from fabcity.storage.schema import api_token, user_account, web_session
+from fabcity.web.api import create_app
+
+PASSWORD = "correct horse battery"
+NODE = "fab-lab-seoul"
+OTHER_NODE = "seoul-innovation-fab-lab"
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch):
+    """argon2 at its lowest cost: these tests are about who may do what, not about hashing speed."""
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
+@pytest.fixture
+def client(platform):
+    with TestClient(create_app(platform), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def _user(platform, name: str, role: str) -> accounts.User:
+    return accounts.create_user(platform, f"{name}@example.kr", PASSWORD, name, role=role)
+
+
+def _grant_host(platform, user: accounts.User, node_slug: str, curator: accounts.User) -> None:
+    from fabcity.directory import editing
+
+    claim = editing.claim_node(platform, user, node_slug, "I run this place")
+    editing.decide_claim(platform, curator, claim["id"], approve=True)
+
+
+@pytest.fixture
+def people(platform):
+    """A token for each role in the table (None for anonymous), and the member's id."""
+    curator = _user(platform, "curator", "curator")
+    host_here, host_there = _user(platform, "host-here", "member"), _user(platform, "host-there", "member")
+    _grant_host(platform, host_here, NODE, curator)
+    _grant_host(platform, host_there, OTHER_NODE, curator)
+    member = _user(platform, "member", "member")
+    admin = _user(platform, "admin", "admin")
+    tokens = {"anonymous": None}
+    for label, user in (
+        ("member", member), ("host of this node", host_here), ("host of another node", host_there),
+        ("curator", curator), ("admin", admin),
+    ):  # fmt: skip
+        tokens[label] = accounts.create_token(platform, accounts.User(user.id, user.email, user.display_name, ""), "t")
+    return tokens, member.id
+
+
+def _new_node(label: str) -> dict:
+    return {"name": {"ko": f"{label} 공방"}, "node_type": "makerspace", "location": {"lat": 37.6189, "lon": 126.921}}
+
+
+ACTIONS = ("view", "create", "edit", "verify", "close", "change role")
+EXPECTED = {
+    "anonymous": (200, 401, 401, 401, 401, 401),
+    "member": (200, 403, 403, 403, 403, 403),
+    "host of this node": (200, 201, 200, 403, 200, 403),
+    "host of another node": (200, 201, 403, 403, 403, 403),
+    "curator": (200, 201, 200, 200, 200, 403),
+    "admin": (200, 201, 200, 200, 200, 200),
+}
+
+
+def test_every_role_and_action_is_checked_on_the_server(client, people):
+    tokens, member_id = people
+    found = {}
+    for label, token in tokens.items():
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        found[label] = (
+            client.get(f"/api/v1/nodes/{NODE}", headers=headers).status_code,
+            client.post("/api/v1/nodes", json=_new_node(label), headers=headers).status_code,
+            client.patch(
+                f"/api/v1/nodes/{NODE}", json={"opening_hours": "Mo-Fr 10:00-18:00"}, headers=headers
+            ).status_code,
+            client.post(f"/api/v1/nodes/{NODE}/verify", headers=headers).status_code,
+            client.delete(f"/api/v1/nodes/{NODE}", headers=headers).status_code,
+            client.put(f"/api/v1/users/{member_id}/role", json={"role": "member"}, headers=headers).status_code,
+        )
+    assert found == EXPECTED
+
+
+def test_a_refused_edit_changes_nothing(client, people):
+    tokens, _ = people
+    before = client.get(f"/api/v1/nodes/{NODE}").json()
+    headers = {"Authorization": f"Bearer {tokens['host of another node']}"}
+    assert client.patch(f"/api/v1/nodes/{NODE}", json={"name": {"ko": "바뀐 이름"}}, headers=headers).status_code == 403
+    assert client.get(f"/api/v1/nodes/{NODE}").json() == before
+
+
+def test_closing_keeps_the_node_marked_closed(client, people):
+    tokens, _ = people
+    response = client.delete(f"/api/v1/nodes/{NODE}", headers={"Authorization": f"Bearer {tokens['curator']}"})
+    assert response.json()["status"] == "closed"
+    assert client.get(f"/api/v1/nodes/{NODE}").json()["status"] == "closed"
+    assert NODE not in [r["slug"] for r in client.get("/api/v1/nodes", params={"limit": 1000}).json()["results"]]
+    closed = client.get("/api/v1/nodes", params={"status": "closed"}).json()["results"]
+    assert [r["slug"] for r in closed] == [NODE]
+
+
+def test_a_host_cannot_verify_by_editing_the_provenance(client, people):
+    tokens, _ = people
+    headers = {"Authorization": f"Bearer {tokens['host of this node']}"}
+    patch = {"provenance": {"verified_at": "2026-11-01T00:00:00Z", "verified_by": "me"}}
+    response = client.patch(f"/api/v1/nodes/{NODE}", json=patch, headers=headers)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "provenance", "verified_at"]
+
+
+def test_verification_stamps_the_date_and_the_curator(client, people):
+    tokens, _ = people
+    response = client.post(f"/api/v1/nodes/{NODE}/verify", headers={"Authorization": f"Bearer {tokens['curator']}"})
+    provenance = response.json()["provenance"]
+    assert provenance["verified_by"] == "curator" and provenance["verified_at"].startswith("20")
+
+
+def test_every_write_is_in_the_audit_trail(client, people):
+    tokens, _ = people
+    host = {"Authorization": f"Bearer {tokens['host of this node']}"}
+    client.patch(f"/api/v1/nodes/{NODE}", json={"opening_hours": "Tu-Sa 11:00-19:00"}, headers=host)
+    client.post(f"/api/v1/nodes/{NODE}/verify", headers={"Authorization": f"Bearer {tokens['curator']}"})
+    assert client.get(f"/api/v1/nodes/{NODE}/history", headers=host).status_code == 403
+    history = client.get(f"/api/v1/nodes/{NODE}/history", headers={"Authorization": f"Bearer {tokens['admin']}"})
+    entries = history.json()["results"]
+    assert [e["action"] for e in entries] == ["node.update", "node.verify"]
+    assert entries[0]["changes"]["opening_hours"][1] == "Tu-Sa 11:00-19:00"
+    assert entries[0]["user_id"] != entries[1]["user_id"]
+
+
+def test_a_claim_approved_by_a_curator_makes_a_member_the_host(client, platform):
+    curator = _user(platform, "curator", "curator")
+    _user(platform, "maker", "member")
+    session = client.post("/api/v1/session", json={"email": "maker@example.kr", "password": PASSWORD}).json()
+    csrf = {"X-CSRF-Token": session["csrf_token"]}
+    assert client.patch(f"/api/v1/nodes/{NODE}", json={"operator": "나"}, headers=csrf).status_code == 403
+    claim = client.post(f"/api/v1/nodes/{NODE}/claims", json={"message": "제가 운영합니다"}, headers=csrf).json()
+    curator_token = accounts.create_token(platform, curator, "review")
+    approve = client.post(f"/api/v1/claims/{claim['id']}/approve", headers={"Authorization": f"Bearer {curator_token}"})
+    assert approve.json()["status"] == "approved"
+    assert client.get("/api/v1/me").json()["role"] == "host"
+    assert client.patch(f"/api/v1/nodes/{NODE}", json={"operator": "나"}, headers=csrf).json()["operator"] == "나"
+
+
+def test_a_session_cookie_write_needs_the_csrf_token(client, platform):
+    _user(platform, "curator", "curator")
+    session = client.post("/api/v1/session", json={"email": "CURATOR@example.kr", "password": PASSWORD})
+    assert session.status_code == 200
+    assert client.get("/api/v1/me").json()["role"] == "curator"
+    assert client.post(f"/api/v1/nodes/{NODE}/verify").status_code == 403
+    assert client.post(f"/api/v1/nodes/{NODE}/verify", headers={"X-CSRF-Token": "guess"}).status_code == 403
+    ok = client.post(f"/api/v1/nodes/{NODE}/verify", headers={"X-CSRF-Token": session.json()["csrf_token"]})
+    assert ok.status_code == 200
+    assert client.delete("/api/v1/session", headers={"X-CSRF-Token": session.json()["csrf_token"]}).status_code == 200
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_log_in_attempts_are_rate_limited(client, platform):
+    _user(platform, "maker", "member")
+    for _ in range(accounts.MAX_FAILURES_PER_EMAIL):
+        assert (
+            client.post("/api/v1/session", json={"email": "maker@example.kr", "password": "wrong"}).status_code == 401
+        )
+    response = client.post("/api/v1/session", json={"email": "maker@example.kr", "password": PASSWORD})
+    assert response.status_code == 429 and "Retry-After" in response.headers
+
+
+def test_secrets_are_stored_only_as_hashes(client, platform):
+    _user(platform, "maker", "member")
+    login = client.post("/api/v1/session", json={"email": "maker@example.kr", "password": PASSWORD})
+    token = client.post("/api/v1/tokens", json={"name": "script"}, headers={"X-CSRF-Token": login.json()["csrf_token"]})
+    secret = token.json()["token"]
+    with platform.engine.connect() as conn:
+        stored = conn.execute(select(user_account.c.password_hash)).scalars().all()
+        assert all(h.startswith("$argon2id$") and PASSWORD not in h for h in stored)
+        assert secret not in conn.execute(select(api_token.c.token_hash)).scalars().all()
+        cookie = client.cookies.get("fabcity_session")
+        assert cookie and cookie not in conn.execute(select(web_session.c.token_hash)).scalars().all()
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).json()["email"] == "maker@example.kr"
+
+
+def test_sign_up_errors_name_the_field(client):
+    assert client.post("/api/v1/users", json={"email": "x", "password": PASSWORD, "display_name": "x"}).json()[
+        "detail"
+    ][0]["loc"] == ["body", "email"]
+    short = client.post("/api/v1/users", json={"email": "a@b.kr", "password": "short", "display_name": "A"})
+    assert short.status_code == 422 and short.json()["detail"][0]["loc"] == ["body", "password"]
+    assert (
+        client.post("/api/v1/users", json={"email": "a@b.kr", "password": PASSWORD, "display_name": "A"}).json()["role"]
+        == "member"
+    )
+
+
+def test_the_last_admin_keeps_the_role(client, platform):
+    admin = _user(platform, "admin", "admin")
+    token = accounts.create_token(platform, admin, "t")
+    response = client.put(
+        f"/api/v1/users/{admin.id}/role", json={"role": "member"}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 422 and "last admin" in response.json()["detail"][0]["msg"]
+
+
+def test_invalid_node_from_a_host_is_refused_with_the_field_named(client, people):
+    tokens, _ = people
+    bad = {"name": {"ko": "좌표 오류"}, "node_type": "makerspace", "location": {"lat": 126.9, "lon": 37.5}}
+    response = client.post("/api/v1/nodes", json=bad, headers={"Authorization": f"Bearer {tokens['curator']}"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"][:2] == ["body", "location"]
