@@ -494,7 +494,7 @@ def test_csv_with_korean_headers_and_values(empty_platform, tmp_path, bom):
     ]
     assert "laser_engraving" in lab["capabilities"]["processes"]  # what a laser cutter also does
     assert lab["contact"] == {"phone": "02-000-0000"}
-    assert lab["opening_hours"] == "화-토 10:00-18:00"
+    assert lab["opening_hours"] == "Tu-Sa 10:00-18:00"  # Korean hours are stored in OSM syntax
     assert (lab["location"]["lat"], lab["location"]["lon"]) == (37.6084167, 126.9337532)
     assert (lab["location"]["precision"], lab["location"]["gu_code"]) == ("exact", EUNPYEONG)
     assert lab["location"]["address"]["ko"] == "서울특별시 은평구 통일로 684"

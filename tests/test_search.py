@@ -338,3 +338,32 @@ def test_summary_fields_are_enough_for_a_map_marker(city):
     assert summary["location"]["lat"] == full["location"]["lat"]
     assert summary["nearest_station"]["name"] == full["nearest_station"]["name"]
     assert "equipment" not in summary and "equipment" in full
+
+
+def test_open_now_keeps_only_nodes_whose_hours_say_open_and_pages_stay_exact(empty_platform):
+    records = [
+        _node(f"n{i:02d}", EULJIRO[0] + i * 1e-4, EULJIRO[1], opening_hours="24/7" if i % 2 else "off")
+        for i in range(30)
+    ]
+    add_nodes(empty_platform, [*records, _node("no-hours", *EULJIRO)])
+    assert len(search(empty_platform, SearchQuery(limit=100)).results) == 31
+    found = [r["slug"] for r in _all_pages(empty_platform, open_now=True, near=EULJIRO, limit=4)]
+    assert found == [f"n{i:02d}" for i in range(30) if i % 2]
+
+
+def test_opening_hours_must_be_openstreetmap_syntax():
+    from fabcity.directory.models import RecordInvalid
+
+    with pytest.raises(RecordInvalid) as caught:
+        validate_node({**_node("x", None, None), "opening_hours": "whenever we feel like it"})
+    assert caught.value.problems[0].field == "opening_hours"
+    assert validate_node({**_node("x", None, None), "opening_hours": "Mo-Fr 10:00-18:00"}).opening_hours
+
+
+@pytest.mark.parametrize(
+    ("written", "stored"),
+    [("화-토 10:00-18:00", "Tu-Sa 10:00-18:00"), ("평일 09:00~18:00", "Mo-Fr 09:00-18:00"), ("연중무휴", "24/7"),
+     ("월,수,금 10:00-17:00; 일 휴무", "Mo,We,Fr 10:00-17:00; Su off")],
+)  # fmt: skip
+def test_korean_opening_hours_are_stored_in_openstreetmap_syntax(written, stored):
+    assert validate_node({**_node("x", None, None), "opening_hours": written}).opening_hours == stored

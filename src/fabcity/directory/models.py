@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from fabcity.directory import vocabulary
+from fabcity.directory.hours import to_osm
 from fabcity.directory.taxonomy import taxonomy
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -224,6 +225,11 @@ class NodeIn(_Capable):
     @classmethod
     def _known_batch(cls, value: str | None) -> str | None:
         return None if value is None else _one_of(value, vocabulary.BATCH_SIZES, "batch size band")
+
+    @field_validator("opening_hours")
+    @classmethod
+    def _hours_syntax(cls, value: str | None) -> str | None:
+        return to_osm(value) if value and value.strip() else None
 
     @field_validator("run_sizes")
     @classmethod

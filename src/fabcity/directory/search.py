@@ -14,8 +14,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from opening_hours import OpeningHours
 from sqlalchemy import ColumnElement, Connection, Row, Select, and_, case, false, func, literal, or_, select, true
 
+from fabcity.clock import seoul_wall_time
 from fabcity.directory import vocabulary
 from fabcity.directory.read import record_texts
 from fabcity.directory.taxonomy import taxonomy
@@ -56,6 +58,7 @@ class SearchQuery:
     limit: int = 20
     cursor: str | None = None
     fields: Literal["full", "summary"] = "full"
+    open_now: bool = False
 
 
 @dataclass
@@ -162,6 +165,8 @@ def search(platform: Platform, query: SearchQuery) -> SearchPage:
         raise QueryError("sort", "sorting by relevance needs q")
 
     filters: list[ColumnElement[bool]] = [node.c.status.in_(query.status)]
+    if query.open_now:
+        filters.append(node.c.opening_hours.is_not(None))
     if query.gu:
         filters.append(node.c.gu_code.in_(_codes(platform, query.gu, "gu")))
     if query.dong:
@@ -183,9 +188,9 @@ def search(platform: Platform, query: SearchQuery) -> SearchPage:
     with platform.engine.connect() as conn:
         for radius in plan.rings():
             rows = conn.execute(plan.statement(conn, radius)).all()
-            if len(rows) > query.limit or radius is None or radius >= plan.max_radius:
+            if len(rows) > plan.fetch or radius is None or radius >= plan.max_radius:
                 break
-        return _page(conn, query, sort, plan.key_count, rows)
+        return _page(conn, query, sort, plan, rows)
 
 
 _RINGS_M = (250.0, 500.0, 1_000.0, 2_000.0, 4_000.0, 8_000.0, 16_000.0, 32_000.0)
@@ -219,6 +224,8 @@ class _Plan:
             dy = (node.c.lat - lat0) * METRES_PER_DEGREE_LAT
             self.distance2 = dx * dx + dy * dy
         self.key_count = {"distance": 1, "relevance": 2, "name": 1}[sort]
+        # "open now" is decided in Python on the hours text: examine a full batch of candidates
+        self.fetch = MAX_LIMIT if query.open_now else query.limit
 
     def _max_radius(self) -> float:
         if self.query.near is not None:
@@ -274,13 +281,15 @@ class _Plan:
         if self.cursor_key is not None:
             conditions.append(_after(keys, directions, self.cursor_key))
         columns = [node.c.pk, *(k.label(f"k{i}") for i, k in enumerate(keys[:-1]))]
+        if self.query.open_now:
+            columns.append(node.c.opening_hours)
         if self.query.near is not None and self.sort != "distance":
             columns.append(self.distance2.label("near_d2"))
         return (
             select(*columns)
             .where(and_(true(), *conditions))
             .order_by(*(k.desc() if d == "desc" else k.asc() for k, d in zip(keys, directions, strict=True)))
-            .limit(self.query.limit + 1)
+            .limit(self.fetch + 1)
         )
 
 
@@ -321,16 +330,27 @@ def _text_condition(conn: Connection, term: str, box: BBox | None) -> ColumnElem
     return and_(candidates, or_(node.c.pk.in_(textindex.matching_pks(conn, named, area)), written))
 
 
-def _page(conn: Connection, query: SearchQuery, sort: str, key_count: int, rows: list[Row]) -> SearchPage:
-    more = len(rows) > query.limit
-    rows = rows[: query.limit]
+def _page(conn: Connection, query: SearchQuery, sort: str, plan: _Plan, rows: list[Row]) -> SearchPage:
+    """The first `limit` rows (open ones only, with open_now) and the cursor after the last one used.
+
+    With open_now a page may hold fewer than `limit` results while more candidates remain: the
+    cursor then continues after the last candidate examined, so paging stays exact.
+    """
+    more = len(rows) > plan.fetch  # candidates remain beyond the examined batch
+    examined = rows[: plan.fetch]
+    last = examined[-1] if more and examined else None
+    if query.open_now:
+        moment = seoul_wall_time()
+        examined = [row for row in examined if OpeningHours(row.opening_hours).is_open(moment)]
+    if len(examined) > query.limit:
+        last = examined[query.limit - 1]
+    rows = examined[: query.limit]
     records = record_texts(conn, [r.pk for r in rows], query.fields)
     if query.near is not None or sort == "relevance":
         records = [_with_extras(record, row, query, sort) for record, row in zip(records, rows, strict=True)]
     next_cursor = None
-    if more and rows:
-        last = rows[-1]
-        next_cursor = _encode_cursor(sort, [*(getattr(last, f"k{i}") for i in range(key_count)), last.pk])
+    if last is not None:
+        next_cursor = _encode_cursor(sort, [*(getattr(last, f"k{i}") for i in range(plan.key_count)), last.pk])
     return SearchPage(records, next_cursor, sort)
 
 

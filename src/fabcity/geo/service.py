@@ -56,6 +56,21 @@ def districts(platform: Platform, level: str, parent: str | None = None) -> list
     ]
 
 
+def boundaries(platform: Platform, level: str, parent: str | None = None) -> dict[str, Any]:
+    """The districts as a GeoJSON FeatureCollection (RFC 7946), with their statistics and node counts."""
+    listed = districts(platform, level, parent)
+    with platform.engine.connect() as conn:
+        query = select(district.c.code, district.c.geometry).where(district.c.code.in_([d["code"] for d in listed]))
+        shapes = dict(conn.execute(query).all())
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "id": d["code"], "geometry": json.loads(shapes[d["code"]]), "properties": d}
+            for d in listed
+        ],
+    }
+
+
 def district_detail(platform: Platform, code: str) -> dict[str, Any] | None:
     found = platform.districts.by_code.get(code)
     if found is None:

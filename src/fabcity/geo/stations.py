@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from fabcity.geo.cells import METRES_PER_DEGREE_LAT, metres_per_degree_lon
+from fabcity.text import normalize
 
 
 @dataclass(frozen=True)
@@ -67,3 +68,15 @@ class StationIndex:
         distances = self._distances(lat, lon)
         order = np.argsort(distances, kind="stable")[:limit]
         return [(self.stations[i], float(distances[i])) for i in order]
+
+    def named(self, text: str, limit: int = 10) -> list[Station]:
+        """Stations whose Korean or English name holds the text (연신내, yeonsinnae), names starting with it first."""
+        key = normalize(text).replace(" ", "")
+        if not key:
+            return []
+        found = []
+        for station in self.stations:
+            names = [normalize(n).replace(" ", "") for n in (station.name_ko, station.name_en) if n]
+            if any(key in name for name in names):
+                found.append((not any(name.startswith(key) for name in names), station.name_ko, station))
+        return [station for *_, station in sorted(found, key=lambda f: (f[0], f[1]))[:limit]]

@@ -21,8 +21,10 @@ from fabcity.directory.taxonomy import KINDS, taxonomy
 from fabcity.geo import service as geo_service
 from fabcity.platform import Platform
 from fabcity.storage.schema import node
-from fabcity.web.api_write import install_error_handlers
+from fabcity.web import pages
+from fabcity.web.api_write import SERVICE_ERRORS, error_answer
 from fabcity.web.api_write import router as write_router
+from fabcity.web.security import SecurityHeaders
 
 ListParam = Annotated[list[str], Query()]
 # Request threads per worker process. SQLite work is all CPU in this process, so one thread
@@ -58,9 +60,19 @@ def create_app(platform: Platform) -> FastAPI:
         version=__version__,
         description="Seoul's production nodes: where they are, what they can make, and how to get access. "
         "서울의 생산 노드 — 위치, 제작 역량, 이용 방법.",
+        docs_url=None,  # served by the pages, from local Swagger UI files (no CDN)
+        redoc_url=None,
     )
     app.state.platform = platform
-    install_error_handlers(app)
+    app.add_middleware(SecurityHeaders, tile_url=os.environ.get("FABCITY_TILE_URL", ""))
+    error_page = pages.install(app, platform)
+
+    async def _service_error(request: Request, error: Exception) -> Response:
+        """JSON for the API, a page (or the sign-in form) for a person."""
+        return error_answer(error) if request.url.path.startswith("/api/") else error_page(request, error)
+
+    for error_class in SERVICE_ERRORS:
+        app.add_exception_handler(error_class, _service_error)
     app.include_router(write_router(platform))
 
     @app.exception_handler(QueryError)
@@ -90,6 +102,7 @@ def create_app(platform: Platform) -> FastAPI:
         limit: Annotated[int, Query(ge=1, le=1000)] = 20,
         cursor: Annotated[str | None, Query(max_length=2000)] = None,
         format: Literal["json", "geojson"] = "json",  # noqa: A002
+        open_now: Annotated[bool, Query(description="only nodes whose opening hours say open now (KST)")] = False,
         fields: Annotated[
             Literal["full", "summary"], Query(description="summary: what a map marker needs, much lighter")
         ] = "full",
@@ -110,6 +123,7 @@ def create_app(platform: Platform) -> FastAPI:
             limit=limit,
             cursor=cursor,
             fields=fields,
+            open_now=open_now,
         )
         page = search(platform, query)
         if format == "geojson":
@@ -132,7 +146,10 @@ def create_app(platform: Platform) -> FastAPI:
     def list_districts(
         level: Literal["gu", "dong"] = "gu",
         parent: Annotated[str | None, Query(description="a gu code, to list its dongs")] = None,
-    ) -> dict[str, Any]:
+        format: Literal["json", "geojson"] = "json",  # noqa: A002
+    ) -> Any:
+        if format == "geojson":
+            return JSONResponse(geo_service.boundaries(platform, level, parent), media_type="application/geo+json")
         return {"results": geo_service.districts(platform, level, parent)}
 
     @app.get("/api/v1/districts/{code}", tags=["geography"])
@@ -146,13 +163,18 @@ def create_app(platform: Platform) -> FastAPI:
     def clusters() -> dict[str, Any]:
         return geo_service.cluster_zones(platform)
 
-    @app.get("/api/v1/stations", tags=["geography"], summary="Subway stations nearest to a point")
+    @app.get("/api/v1/stations", tags=["geography"], summary="Subway stations near a point or by name")
     def stations(
-        near: Annotated[str, Query(description="lat,lon")],
+        near: Annotated[str | None, Query(description="lat,lon: the nearest stations")] = None,
+        q: Annotated[str | None, Query(description="part of a name, Korean or English (연신내)", max_length=50)] = None,
         limit: Annotated[int, Query(ge=1, le=50)] = 5,
-    ) -> dict[str, Any]:
-        lat, lon = parse_point(near, "near")
-        return {"results": [s.public(d) for s, d in platform.stations.nearest(lat, lon, limit)]}
+    ) -> Any:
+        if near:
+            lat, lon = parse_point(near, "near")
+            return {"results": [s.public(d) for s, d in platform.stations.nearest(lat, lon, limit)]}
+        if q:
+            return {"results": [s.public() for s in platform.stations.named(q, limit)]}
+        return query_error("near", "give near=lat,lon or q=name")
 
     @app.get("/api/v1/taxonomy", tags=["directory"], summary="Processes, materials, machines, vocabularies")
     def get_taxonomy() -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, FastAPI, Request, Response
+from fastapi import APIRouter, Body, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
@@ -48,37 +48,29 @@ def _problem(status: int, field: str, message: str) -> JSONResponse:
     return JSONResponse(status_code=status, content={"detail": [{"loc": ["body", field], "msg": message}]})
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Service errors as HTTP answers, shared by the API and the pages' form posts."""
-
-    @app.exception_handler(NotAuthenticated)
-    async def _unauthenticated(_request: Request, _error: NotAuthenticated) -> JSONResponse:
+def error_answer(error: Exception) -> JSONResponse:
+    """A service error as the API's JSON answer."""
+    if isinstance(error, NotAuthenticated):
         return JSONResponse(status_code=401, content={"detail": "sign in first (session cookie or bearer token)"})
-
-    @app.exception_handler(Forbidden)
-    async def _forbidden(_request: Request, error: Forbidden) -> JSONResponse:
+    if isinstance(error, Forbidden):
         return JSONResponse(status_code=403, content={"detail": str(error) or "your role does not allow this"})
-
-    @app.exception_handler(TooManyAttempts)
-    async def _throttled(_request: Request, _error: TooManyAttempts) -> JSONResponse:
+    if isinstance(error, TooManyAttempts):
         return JSONResponse(
             status_code=429,
             content={"detail": "too many failed log-ins; try again in 15 minutes"},
             headers={"Retry-After": str(int(accounts.LOGIN_WINDOW.total_seconds()))},
         )
-
-    @app.exception_handler(AccountError)
-    async def _account_error(_request: Request, error: AccountError) -> JSONResponse:
+    if isinstance(error, AccountError):
         return _problem(422, error.field, error.message)
-
-    @app.exception_handler(RecordInvalid)
-    async def _invalid_record(_request: Request, error: RecordInvalid) -> JSONResponse:
+    if isinstance(error, RecordInvalid):
         detail = [{"loc": ["body", *p.field.split(".")], "msg": p.message} for p in error.problems]
         return JSONResponse(status_code=422, content={"detail": detail})
-
-    @app.exception_handler(NotFound)
-    async def _not_found(_request: Request, error: NotFound) -> JSONResponse:
+    if isinstance(error, NotFound):
         return JSONResponse(status_code=404, content={"detail": str(error).strip("'\"")})
+    raise error
+
+
+SERVICE_ERRORS = (NotAuthenticated, Forbidden, TooManyAttempts, AccountError, RecordInvalid, NotFound)
 
 
 def router(platform: Platform) -> APIRouter:

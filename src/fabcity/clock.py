@@ -1,0 +1,13 @@
+"""Seoul time: instants are stored in UTC and shown, and opening hours read, in KST."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+KST = ZoneInfo("Asia/Seoul")
+
+
+def seoul_wall_time() -> datetime:
+    """The current local time in Seoul, without zone: what opening hours are written against."""
+    return datetime.now(KST).replace(tzinfo=None)

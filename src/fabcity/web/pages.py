@@ -1,0 +1,507 @@
+"""The web pages: map, node, district, sign-in, node forms, account and council pages.
+
+Thin like the API: each route reads the request, calls the same services, renders a template.
+Templates escape everything (Jinja2 autoescape); every form post carries the session's CSRF token.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import swagger_ui_bundle
+import xstatic.pkg.leaflet
+import xstatic.pkg.leaflet_markercluster
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, pass_context
+from opening_hours import OpeningHours
+
+from fabcity.accounts import service as accounts
+from fabcity.accounts.service import AccountError, Forbidden, NotAuthenticated, NotFound, TooManyAttempts
+from fabcity.clock import seoul_wall_time
+from fabcity.directory import editing, vocabulary
+from fabcity.directory.models import Problem, RecordInvalid
+from fabcity.directory.read import importable, public_nodes
+from fabcity.directory.taxonomy import taxonomy
+from fabcity.geo import service as geo_service
+from fabcity.platform import Platform
+from fabcity.web import i18n
+from fabcity.web.auth import SESSION_COOKIE, check_csrf, client_address, set_session_cookie, visitor
+from fabcity.web.i18n import mark
+
+HERE = Path(__file__).parent
+PROTOTYPE_ZONES = {"11380": "Eunpyeong-gu", "11320": "Dobong-gu"}
+_SAFE_SCHEMES = ("http", "https", "mailto")
+
+
+def _safe_url(value: str | None) -> str:
+    """A link target only if it cannot run script (javascript:, data: … are shown as text)."""
+    return value if value and urlsplit(value).scheme.lower() in _SAFE_SCHEMES else ""
+
+
+def _templates() -> Jinja2Templates:
+    env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True)
+    templates = Jinja2Templates(env=env)
+    env.filters["safe_url"] = _safe_url
+    env.globals.update(label=i18n.label, kst=i18n.kst)
+
+    @pass_context
+    def gettext(context, message: str, **values: Any) -> str:
+        text = i18n.translations(context["lang"]).gettext(message)
+        return text % values if values else text
+
+    env.globals["_"] = gettext
+    return templates
+
+
+def open_now(hours: str | None) -> bool | None:
+    """Whether a node is open at this moment in Seoul; None when its hours do not say."""
+    if not hours:
+        return None
+    parsed = OpeningHours(hours)
+    moment = seoul_wall_time()
+    if parsed.is_unknown(moment):
+        return None
+    return parsed.is_open(moment)
+
+
+def install(app: FastAPI, platform: Platform) -> Callable[[Request, Exception], Response]:
+    """Mount the pages and static files; returns how a service error is shown to a person."""
+    templates = _templates()
+    app.mount("/static/vendor/leaflet", StaticFiles(directory=xstatic.pkg.leaflet.BASE_DIR), name="leaflet")
+    app.mount(
+        "/static/vendor/markercluster",
+        StaticFiles(directory=xstatic.pkg.leaflet_markercluster.BASE_DIR),
+        name="markercluster",
+    )
+    app.mount("/static/vendor/swagger-ui", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    tile_url = os.environ.get("FABCITY_TILE_URL", "")
+
+    def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        who = visitor(request)
+        lang = i18n.language_of(request)
+        response = templates.TemplateResponse(
+            request, name, {"lang": lang, "user": who.user, "csrf": who.csrf, **context}, status_code=status_code
+        )
+        if request.query_params.get("lang") in i18n.LANGUAGES:
+            response.set_cookie(i18n.LANGUAGE_COOKIE, lang, max_age=365 * 86400, samesite="lax", httponly=True)
+        return response
+
+    def say(request: Request, message: str) -> str:
+        return i18n.translations(i18n.language_of(request)).gettext(message)
+
+    async def form_of(request: Request) -> dict[str, str]:
+        """The posted form, after the CSRF check for signed-in visitors."""
+        form = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
+        check_csrf(request, visitor(request), form.get("csrf"))
+        return form
+
+    def error_page(request: Request, error: Exception) -> Response:
+        if isinstance(error, NotAuthenticated):
+            return RedirectResponse("/login", status_code=303)
+        status, heading = {
+            Forbidden: (403, mark("Not allowed")),
+            NotFound: (404, mark("Not found")),
+            TooManyAttempts: (429, mark("Too many attempts")),
+        }.get(type(error), (422, mark("Please check the input")))
+        detail = getattr(error, "message", None) or str(error).strip("'\"")
+        return render(request, "error.html", status, heading=say(request, heading), detail=detail)
+
+    @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
+    def docs(request: Request) -> HTMLResponse:
+        return templates.TemplateResponse(request, "docs.html", {"lang": "en"})
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def map_page(request: Request) -> HTMLResponse:
+        terms = taxonomy().terms
+        return render(
+            request,
+            "map.html",
+            node_types=vocabulary.NODE_TYPES,
+            access_types=vocabulary.ACCESS_TYPES,
+            processes=sorted(terms["processes"].values(), key=lambda t: t.label_ko),
+            materials=sorted(terms["materials"].values(), key=lambda t: t.label_ko),
+            gus=sorted(platform.districts.gus(), key=lambda d: d.name_ko),
+            type_labels=json.dumps({k: {"ko": ko, "en": en} for k, (ko, en) in vocabulary.NODE_TYPES.items()}),
+            tile_url=tile_url,
+            tile_attribution="© OpenStreetMap contributors" if tile_url else "",
+        )
+
+    # before /nodes/{slug}, which would take 'new' for a slug
+    @app.get("/nodes/new", response_class=HTMLResponse, include_in_schema=False)
+    def new_page(request: Request) -> HTMLResponse:
+        user = visitor(request).user
+        if not editing.may_create(user):
+            raise NotAuthenticated() if user is None else Forbidden()
+        return node_form(request, "/nodes/new", say(request, "Add a node"), {}, [])
+
+    @app.post("/nodes/new", include_in_schema=False)
+    async def create(request: Request) -> Response:
+        form = await form_of(request)
+        try:
+            record = editing.merge_patch({}, _patch_from_form(form))  # a new record: empty fields are absent
+            created = editing.create_node(platform, visitor(request).user, record)
+        except RecordInvalid as invalid:
+            errors = [(p.field, p.message) for p in invalid.problems]
+            return node_form(request, "/nodes/new", say(request, "Add a node"), _record_from_form(form), errors, 422)
+        return RedirectResponse(f"/nodes/{created['slug']}", status_code=303)
+
+    @app.get("/nodes/{slug}", response_class=HTMLResponse, include_in_schema=False)
+    def node_page(request: Request, slug: str) -> HTMLResponse:
+        user = visitor(request).user
+        with platform.engine.connect() as conn:
+            pk = editing.node_pk_of(conn, slug)
+            record = public_nodes(conn, [pk])[0]
+            may_edit = editing.may_edit(conn, user, pk)
+        terms = taxonomy()
+        location = record["location"]
+        stations = []
+        if location["lat"] is not None:
+            nearest = platform.stations.nearest(location["lat"], location["lon"], 3)
+            stations = [station.public(distance) for station, distance in nearest]
+        return render(
+            request,
+            "node.html",
+            node=record,
+            node_types=vocabulary.NODE_TYPES,
+            statuses=vocabulary.STATUSES,
+            access_types=vocabulary.ACCESS_TYPES,
+            run_sizes=vocabulary.RUN_SIZES,
+            precisions=vocabulary.PRECISIONS,
+            equipment_types={t: (v.label_ko, v.label_en) for t, v in terms.terms["equipment_types"].items()},
+            processes=[terms.get("processes", p) for p in record["capabilities"]["processes"]],
+            materials=[terms.get("materials", m) for m in record["capabilities"]["materials"]],
+            stations=stations,
+            open_now=open_now(record["opening_hours"]),
+            now_kst=i18n.kst(datetime.now(UTC)),
+            may_edit=may_edit,
+            may_verify=editing.may_verify(user),
+            json_ld=_json_ld(record),
+            message=say(request, "A curator of the Fab City council will review your claim.")
+            if request.query_params.get("claimed")
+            else None,
+        )
+
+    @app.get("/districts/{code}", response_class=HTMLResponse, include_in_schema=False)
+    def district_page(request: Request, code: str) -> HTMLResponse:
+        detail = geo_service.district_detail(platform, code)
+        if detail is None:
+            raise NotFound(f"no district with code {code!r}")
+        dong_indicators: list[str] = []
+        if detail["level"] == "gu":
+            dongs = geo_service.districts(platform, "dong", detail["code"])
+            dong_indicators = sorted({name for d in dongs for name in d["statistics"]})
+        return render(
+            request,
+            "district.html",
+            district=detail,
+            node_types=vocabulary.NODE_TYPES,
+            prototype=detail["code"] in PROTOTYPE_ZONES,
+            dong_indicators=dong_indicators,
+        )
+
+    @app.get("/about/data", response_class=HTMLResponse, include_in_schema=False)
+    def about_page(request: Request) -> HTMLResponse:
+        from fabcity import dataset
+
+        return render(request, "about.html", sources=dataset.sources())
+
+    # --- signing in and out -------------------------------------------------------------------
+
+    def login_form(request: Request, errors: list[tuple[str, str]], email: str = "", status: int = 200):
+        fields = [
+            {"name": "email", "label": say(request, "E-mail"), "kind": "email", "value": email, "required": True,
+             "autocomplete": "username"},
+            {"name": "password", "label": say(request, "Password"), "kind": "password", "required": True,
+             "autocomplete": "current-password"},
+        ]  # fmt: skip
+        return render(
+            request, "form_page.html", status, heading=say(request, "Sign in"), action="/login", fields=fields,
+            submit=say(request, "Sign in"), errors=errors,
+        )  # fmt: skip
+
+    @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
+    def login_page(request: Request) -> HTMLResponse:
+        return login_form(request, [])
+
+    @app.post("/login", include_in_schema=False)
+    async def login(request: Request) -> Response:
+        form = await form_of(request)
+        try:
+            user = accounts.authenticate(
+                platform, form.get("email", ""), form.get("password", ""), client_address(request)
+            )
+        except TooManyAttempts:
+            return login_form(request, [("", say(request, "Too many failed attempts; try again in 15 minutes."))],
+                              form.get("email", ""), 429)  # fmt: skip
+        if user is None:
+            return login_form(request, [("", say(request, "Wrong e-mail or password."))], form.get("email", ""), 401)
+        secret, _csrf = accounts.start_session(platform, user)
+        response = RedirectResponse("/", status_code=303)
+        set_session_cookie(request, response, secret)
+        return response
+
+    @app.post("/logout", include_in_schema=False)
+    async def logout(request: Request) -> Response:
+        await form_of(request)
+        if secret := request.cookies.get(SESSION_COOKIE):
+            accounts.end_session(platform, secret)
+        response = RedirectResponse("/", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    def signup_form(request: Request, errors: list[tuple[str, str]], values: dict[str, str], status: int = 200):
+        fields = [
+            {"name": "display_name", "label": say(request, "Name"), "value": values.get("display_name"),
+             "required": True},
+            {"name": "email", "label": say(request, "E-mail"), "kind": "email", "value": values.get("email"),
+             "required": True, "autocomplete": "username"},
+            {"name": "password", "label": say(request, "Password"), "kind": "password", "required": True,
+             "autocomplete": "new-password", "help": say(request, "At least 10 characters.")},
+        ]  # fmt: skip
+        return render(
+            request, "form_page.html", status, heading=say(request, "Sign up"), action="/signup", fields=fields,
+            submit=say(request, "Sign up"), errors=errors,
+        )  # fmt: skip
+
+    @app.get("/signup", response_class=HTMLResponse, include_in_schema=False)
+    def signup_page(request: Request) -> HTMLResponse:
+        return signup_form(request, [], {})
+
+    @app.post("/signup", include_in_schema=False)
+    async def signup(request: Request) -> Response:
+        form = await form_of(request)
+        try:
+            user = accounts.create_user(
+                platform, form.get("email", ""), form.get("password", ""), form.get("display_name", "")
+            )
+        except AccountError as error:
+            return signup_form(request, [(error.field, error.message)], form, 422)
+        secret, _csrf = accounts.start_session(platform, user)
+        response = RedirectResponse("/", status_code=303)
+        set_session_cookie(request, response, secret)
+        return response
+
+    # --- node forms --------------------------------------------------------------------------
+
+    def node_form(request: Request, action: str, heading: str, record: dict[str, Any], errors, status: int = 200):
+        return render(
+            request, "form_page.html", status, heading=heading, action=action, fields=_node_fields(request, record),
+            submit=say(request, "Save"), errors=errors,
+        )  # fmt: skip
+
+    @app.get("/nodes/{slug}/edit", response_class=HTMLResponse, include_in_schema=False)
+    def edit_page(request: Request, slug: str) -> HTMLResponse:
+        user = visitor(request).user
+        with platform.engine.connect() as conn:
+            pk = editing.node_pk_of(conn, slug)
+            if not editing.may_edit(conn, user, pk):
+                raise NotAuthenticated() if user is None else Forbidden()
+            record = importable(public_nodes(conn, [pk])[0])
+        return node_form(request, f"/nodes/{slug}/edit", say(request, "Edit node"), record, [])
+
+    @app.post("/nodes/{slug}/edit", include_in_schema=False)
+    async def edit(request: Request, slug: str) -> Response:
+        form = await form_of(request)
+        try:
+            updated = editing.update_node(platform, visitor(request).user, slug, _patch_from_form(form))
+        except RecordInvalid as invalid:
+            errors = [(p.field, p.message) for p in invalid.problems]
+            return node_form(request, f"/nodes/{slug}/edit", say(request, "Edit node"), _record_from_form(form),
+                             errors, 422)  # fmt: skip
+        return RedirectResponse(f"/nodes/{updated['slug']}", status_code=303)
+
+    @app.post("/nodes/{slug}/verify", include_in_schema=False)
+    async def verify(request: Request, slug: str) -> Response:
+        await form_of(request)
+        editing.verify_node(platform, visitor(request).user, slug)
+        return RedirectResponse(f"/nodes/{slug}", status_code=303)
+
+    @app.post("/nodes/{slug}/claim", include_in_schema=False)
+    async def claim(request: Request, slug: str) -> Response:
+        form = await form_of(request)
+        editing.claim_node(platform, visitor(request).user, slug, form.get("message", ""))
+        return RedirectResponse(f"/nodes/{slug}?claimed=1", status_code=303)
+
+    # --- account and council -----------------------------------------------------------------
+
+    @app.get("/account", response_class=HTMLResponse, include_in_schema=False)
+    def account_page(request: Request) -> HTMLResponse:
+        if visitor(request).user is None:
+            raise NotAuthenticated()
+        return render(request, "account.html", token=None)
+
+    @app.post("/account/tokens", response_class=HTMLResponse, include_in_schema=False)
+    async def new_token(request: Request) -> HTMLResponse:
+        form = await form_of(request)
+        user = visitor(request).user
+        if user is None:
+            raise NotAuthenticated()
+        return render(request, "account.html", token=accounts.create_token(platform, user, form.get("name", "")))
+
+    @app.get("/admin", response_class=HTMLResponse, include_in_schema=False)
+    def admin_page(request: Request) -> HTMLResponse:
+        user = visitor(request).user
+        if not editing.may_verify(user):
+            raise NotAuthenticated() if user is None else Forbidden()
+        with platform.engine.connect() as conn:
+            users = accounts.list_users(conn) if user.role == "admin" else []
+            claims = editing.pending_claims(conn)
+        return render(request, "admin.html", users=users, claims=claims, roles=accounts.ROLES)
+
+    @app.post("/admin/users/{user_id}/role", include_in_schema=False)
+    async def admin_role(request: Request, user_id: int) -> Response:
+        form = await form_of(request)
+        accounts.set_role(platform, visitor(request).user, user_id, form.get("role", ""))
+        return RedirectResponse("/admin", status_code=303)
+
+    @app.post("/admin/claims/{claim_id}/{decision}", include_in_schema=False)
+    async def admin_claim(request: Request, claim_id: int, decision: str) -> Response:
+        await form_of(request)
+        editing.decide_claim(platform, visitor(request).user, claim_id, approve=decision == "approve")
+        return RedirectResponse("/admin", status_code=303)
+
+    return error_page
+
+
+def _json_ld(record: dict[str, Any]) -> str:
+    """schema.org LocalBusiness for search engines; '<' escaped so no text can end the script."""
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "LocalBusiness",
+        "name": record["name"]["ko"] or record["name"]["en"],
+        "alternateName": record["name"]["en"],
+        "description": record["description"]["ko"] or record["description"]["en"],
+        "identifier": record["id"],
+    }
+    location = record["location"]
+    if location["lat"] is not None:
+        data["geo"] = {"@type": "GeoCoordinates", "latitude": location["lat"], "longitude": location["lon"]}
+    address = location["address"]["ko"] or location["address"]["en"]
+    if address:
+        data["address"] = {
+            "@type": "PostalAddress",
+            "streetAddress": address,
+            "addressLocality": "Seoul",
+            "addressCountry": "KR",
+        }
+    if record["opening_hours"]:
+        data["openingHours"] = record["opening_hours"]
+    if phone := record["contact"].get("phone"):
+        data["telephone"] = phone
+    text = json.dumps({k: v for k, v in data.items() if v is not None}, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+_FORM_FIELDS = (
+    ("name_ko", mark("Name (Korean)")), ("name_en", mark("Name (English)")),
+    ("node_type", mark("Type")), ("status", mark("Status")),
+    ("description_ko", mark("Description (Korean)")), ("description_en", mark("Description (English)")),
+    ("access_type", mark("Access")), ("batch_size", mark("Batch size")), ("opening_hours", mark("Opening hours")),
+    ("address_ko", mark("Address")), ("lat", mark("Latitude")), ("lon", mark("Longitude")),
+    ("phone", mark("Phone")), ("email", mark("E-mail")), ("website", mark("Website")),
+    ("processes", mark("Processes")), ("materials", mark("Materials")), ("equipment", mark("Equipment (JSON)")),
+)  # fmt: skip
+
+
+def _record_from_form(form: dict[str, str]) -> dict[str, Any]:
+    """What the form showed, to show again with its errors (the fields are the flat names)."""
+    return {"_form": form}
+
+
+def _flat(record: dict[str, Any]) -> dict[str, str]:
+    if "_form" in record:
+        return record["_form"]
+    location = record.get("location") or {}
+    contact = record.get("contact") or {}
+    return {
+        "name_ko": (record.get("name") or {}).get("ko") or "",
+        "name_en": (record.get("name") or {}).get("en") or "",
+        "description_ko": (record.get("description") or {}).get("ko") or "",
+        "description_en": (record.get("description") or {}).get("en") or "",
+        "node_type": record.get("node_type") or "makerspace",
+        "status": record.get("status") or "active",
+        "access_type": record.get("access_type") or "",
+        "batch_size": record.get("batch_size") or "",
+        "opening_hours": record.get("opening_hours") or "",
+        "address_ko": (location.get("address") or {}).get("ko") or "",
+        "lat": "" if location.get("lat") is None else str(location["lat"]),
+        "lon": "" if location.get("lon") is None else str(location["lon"]),
+        "phone": contact.get("phone", ""),
+        "email": contact.get("email", ""),
+        "website": contact.get("website", ""),
+        "processes": ", ".join(record.get("processes") or []),
+        "materials": ", ".join(record.get("materials") or []),
+        "equipment": json.dumps(record.get("equipment") or [], ensure_ascii=False, indent=1),
+    }
+
+
+def _node_fields(request: Request, record: dict[str, Any]) -> list[dict[str, Any]]:
+    language = i18n.language_of(request)
+    catalog = i18n.translations(language)
+    values = _flat(record)
+    choices = {
+        "node_type": [(k, i18n.label(v, language)) for k, v in vocabulary.NODE_TYPES.items()],
+        "status": [(k, i18n.label(v, language)) for k, v in vocabulary.STATUSES.items()],
+        "access_type": [("", "—")] + [(k, i18n.label(v, language)) for k, v in vocabulary.ACCESS_TYPES.items()],
+        "batch_size": [("", "—")] + [(k, k) for k in vocabulary.BATCH_SIZES],
+    }
+    fields = []
+    for name, text in _FORM_FIELDS:
+        field: dict[str, Any] = {"name": name, "label": catalog.gettext(text), "value": values.get(name, "")}
+        if name in choices:
+            field.update(kind="select", options=choices[name])
+        elif name in ("description_ko", "description_en", "equipment"):
+            field.update(kind="textarea", rows=8 if name == "equipment" else 4)
+        if name in ("processes", "materials"):
+            field["help"] = catalog.gettext(mark("Ids or names, separated by commas, e.g. 레이저커팅, woodworking"))
+        if name == "opening_hours":
+            field["help"] = catalog.gettext(mark("OpenStreetMap syntax, e.g. Mo-Fr 10:00-18:00; Sa 12:00-17:00"))
+        fields.append(field)
+    return fields
+
+
+def _patch_from_form(form: dict[str, str]) -> dict[str, Any]:
+    """The node form as a merge patch: an empty field removes the value."""
+
+    def text(name: str) -> str | None:
+        value = (form.get(name) or "").strip()
+        return value or None
+
+    def number(name: str) -> float | str | None:
+        value = text(name)
+        try:
+            return float(value) if value is not None else None
+        except ValueError:
+            return value  # the model names the field and says it is not a number
+
+    def items(name: str) -> list[str]:
+        return [part.strip() for part in (form.get(name) or "").split(",") if part.strip()]
+
+    try:
+        equipment = json.loads(form.get("equipment") or "[]")
+    except json.JSONDecodeError as error:
+        raise RecordInvalid([Problem("equipment", f"not JSON: {error.msg} (line {error.lineno})")]) from None
+    return {
+        "name": {"ko": text("name_ko"), "en": text("name_en")},
+        "description": {"ko": text("description_ko"), "en": text("description_en")},
+        "node_type": text("node_type"),
+        "status": text("status") or "active",
+        "access_type": text("access_type"),
+        "batch_size": text("batch_size"),
+        "opening_hours": text("opening_hours"),
+        "location": {"lat": number("lat"), "lon": number("lon"), "address": {"ko": text("address_ko")}},
+        "contact": {"phone": text("phone"), "email": text("email"), "website": text("website")},
+        "processes": items("processes"),
+        "materials": items("materials"),
+        "equipment": equipment,
+    }

@@ -1,0 +1,163 @@
+"""The web pages through HTTP: languages, node and district pages, forms, escaping and headers."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+from babel.messages.extract import extract_from_dir
+from fastapi.testclient import TestClient
+
+from fabcity.accounts import service as accounts
+from fabcity.directory import editing
+from fabcity.web import i18n
+from fabcity.web.api import create_app
+
+PASSWORD = "correct horse battery"
+XSS = "<img src=x onerror=alert(1)>"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch):
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
+@pytest.fixture
+def client(platform):
+    with TestClient(create_app(platform), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def _sign_in(client, platform, name: str, role: str) -> accounts.User:
+    user = accounts.create_user(platform, f"{name}@example.kr", PASSWORD, name, role=role)
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD}, follow_redirects=False)
+    assert response.status_code == 303
+    return user
+
+
+def _csrf(client, path: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', client.get(path).text).group(1)
+
+
+def test_pages_are_korean_by_default_and_english_on_request(client):
+    korean = client.get("/")
+    assert '<html lang="ko">' in korean.text and "서울 어디에서 무엇을 만들 수 있을까" in korean.text
+    english = client.get("/?lang=en")
+    assert '<html lang="en">' in english.text and "What can be made where in Seoul" in english.text
+    assert '<html lang="en">' in client.get("/nodes/fab-lab-seoul").text  # the choice is remembered
+
+
+def test_every_page_string_has_a_korean_translation():
+    method_map = [("src/fabcity/web/**.py", "python"), ("src/fabcity/web/templates/**.html", "jinja2")]
+    keywords = {"_": None, "gettext": None, "say": (2,), "mark": None}
+    found = {message for _, _, message, _, _ in extract_from_dir(str(ROOT), method_map, keywords=keywords)}
+    korean = i18n.translations("ko")
+    untranslated = sorted(m for m in found if isinstance(m, str) and korean.gettext(m) == m)
+    assert found and untranslated == []
+
+
+def test_node_page_shows_the_listing_with_its_provenance(client):
+    page = client.get("/nodes/fab-lab-seoul")
+    assert page.status_code == 200
+    assert "팹랩 서울" in page.text and "세운전자상가" in page.text
+    assert "CC-BY-SA-4.0" in page.text or "CC BY-SA" in page.text
+    ld = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', page.text, re.S).group(1))
+    assert ld["@type"] == "LocalBusiness" and ld["name"] == "팹랩 서울" and "geo" in ld
+
+
+def test_security_headers_and_no_inline_script(client):
+    for path in ("/", "/nodes/fab-lab-seoul", "/districts/11380", "/login", "/docs"):
+        response = client.get(path)
+        policy = response.headers["content-security-policy"]
+        assert "script-src 'self'" in policy and "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
+        scripts = re.findall(r"<script(?![^>]*\bsrc=)(?![^>]*application/ld\+json)[^>]*>", response.text)
+        assert scripts == [], path
+        assert not re.search(r"\son[a-z]+\s*=", response.text), path
+
+
+def test_user_text_is_escaped_in_pages_and_json_ld(client, platform):
+    curator = accounts.create_user(platform, "c@example.kr", PASSWORD, XSS, role="curator")
+    created = editing.create_node(
+        platform, curator, {"name": {"ko": XSS}, "node_type": "studio", "description": {"ko": XSS},
+                            "location": {"lat": 37.56, "lon": 126.99}, "opening_hours": "24/7"},
+    )  # fmt: skip
+    page = client.get(f"/nodes/{created['slug']}").text
+    assert XSS not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    ld = re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S).group(1)
+    assert "<" not in ld and json.loads(ld)["name"] == XSS
+
+
+def test_district_page_marks_the_prototype_zones(client):
+    eunpyeong = client.get("/districts/11380")
+    assert eunpyeong.status_code == 200 and "팹시티 서울 프로토타입 지구" in eunpyeong.text
+    assert "팹시티 서울 프로토타입 지구" not in client.get("/districts/11110").text
+    assert client.get("/districts/99999").status_code == 404
+
+
+def test_district_boundaries_and_station_names_for_the_map(client):
+    gus = client.get("/api/v1/districts", params={"level": "gu", "format": "geojson"}).json()
+    assert len(gus["features"]) == 25 and gus["features"][0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    dongs = client.get("/api/v1/districts", params={"level": "dong", "parent": "11380", "format": "geojson"}).json()
+    assert {f["properties"]["parent_code"] for f in dongs["features"]} == {"11380"}
+    stations = client.get("/api/v1/stations", params={"q": "연신내"}).json()["results"]
+    assert stations[0]["name"]["ko"] == "연신내"
+    assert client.get("/api/v1/stations", params={"q": "yeonsin"}).json()["results"][0]["name"]["ko"] == "연신내"
+    assert client.get("/api/v1/stations").status_code == 422
+
+
+def test_a_host_edits_their_node_through_the_form_and_another_host_cannot(client, platform):
+    curator = accounts.create_user(platform, "cur@example.kr", PASSWORD, "cur", role="curator")
+    host = _sign_in(client, platform, "host", "member")
+    claim = editing.claim_node(platform, host, "fab-lab-seoul", "운영자입니다")
+    editing.decide_claim(platform, curator, claim["id"], approve=True)
+    form = client.get("/nodes/fab-lab-seoul/edit")
+    assert form.status_code == 200 and 'value="팹랩 서울"' in form.text
+    fields = dict(re.findall(r'<input id="(\w+)" name="\w+" type="[^"]*" value="([^"]*)"', form.text))
+    fields.update(csrf=_csrf(client, "/nodes/fab-lab-seoul/edit"), opening_hours="Mo-Sa 10:00-19:00",
+                  node_type="fab_lab", status="active", equipment="[]", description_ko="새 설명")  # fmt: skip
+    saved = client.post("/nodes/fab-lab-seoul/edit", data=fields, follow_redirects=False)
+    assert saved.status_code == 303
+    assert "Mo-Sa 10:00-19:00" in client.get("/nodes/fab-lab-seoul").text
+    bad = client.post("/nodes/fab-lab-seoul/edit", data={**fields, "opening_hours": "whenever"})
+    assert bad.status_code == 422 and "opening_hours" in bad.text
+
+    client.cookies.clear()
+    _sign_in(client, platform, "other", "host")
+    assert client.get("/nodes/fab-lab-seoul/edit").status_code == 403
+    refused = client.post("/nodes/fab-lab-seoul/edit", data={**fields, "csrf": _csrf(client, "/")})
+    assert refused.status_code == 403
+
+
+def test_a_form_post_without_the_csrf_token_is_refused(client, platform):
+    _sign_in(client, platform, "curator", "curator")
+    assert client.post("/nodes/fab-lab-seoul/verify", data={}).status_code == 403
+    assert client.post("/nodes/fab-lab-seoul/verify", data={"csrf": _csrf(client, "/")}).status_code == 200
+    assert "아직 확인되지 않음" not in client.get("/nodes/fab-lab-seoul").text
+
+
+def test_pages_that_need_a_sign_in_send_to_the_log_in_form(client):
+    for path in ("/account", "/nodes/new", "/admin", "/nodes/fab-lab-seoul/edit"):
+        response = client.get(path, follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"] == "/login", path
+
+
+def test_wrong_password_is_said_plainly(client, platform):
+    accounts.create_user(platform, "m@example.kr", PASSWORD, "m")
+    response = client.post("/login", data={"email": "m@example.kr", "password": "wrong password"})
+    assert response.status_code == 401 and "이메일 또는 비밀번호가 맞지 않습니다" in response.text
+
+
+def test_sign_up_then_create_a_token(client):
+    signed = client.post(
+        "/signup", data={"display_name": "메이커", "email": "maker@example.kr", "password": PASSWORD},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert signed.status_code == 303
+    page = client.post("/account/tokens", data={"name": "script", "csrf": _csrf(client, "/account")})
+    token = re.search(r'<code id="new-token">([^<]+)</code>', page.text).group(1)
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).json()["display_name"] == "메이커"
