@@ -2,6 +2,8 @@
 
 PostgreSQL comes from FABCITY_TEST_POSTGRES (default: the local server, trust auth). Locally a
 missing server skips those tests with the reason; in CI (CI=true) it fails them.
+Browser tests use Debian's Chromium (FABCITY_CHROMIUM, default /usr/bin/chromium) the same way:
+skipped locally when it is missing, failed in CI.
 Fresh databases are cheap: each backend loads the embedded dataset once into a template that
 every test copies (CREATE DATABASE … TEMPLATE on PostgreSQL, a file copy on SQLite).
 """
@@ -20,6 +22,7 @@ import pytest
 
 from fabcity.platform import Platform, open_platform
 
+CHROMIUM = os.environ.get("FABCITY_CHROMIUM", "/usr/bin/chromium")
 POSTGRES_ADMIN = os.environ.get("FABCITY_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 BACKENDS = ["sqlite", "postgresql"]
@@ -132,3 +135,28 @@ def shared_data() -> Path:
     if not path.is_dir():
         pytest.fail(f"shared data not found at {path}")
     return path
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if shutil.which(CHROMIUM) is None:
+        reason = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+        if IN_CI:
+            pytest.fail(f"CI requires the browser: {reason}")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-background-networking"]
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so fixtures can tell a failed test (screenshots)."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
