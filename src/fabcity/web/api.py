@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 import anyio.to_thread
 from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import or_, select
 
@@ -65,6 +66,7 @@ def create_app(platform: Platform) -> FastAPI:
     )
     app.state.platform = platform
     app.add_middleware(SecurityHeaders, tile_url=os.environ.get("FABCITY_TILE_URL", ""))
+    app.add_middleware(GZipMiddleware, minimum_size=1024)  # map viewports and boundaries shrink ~6×
     error_page = pages.install(app, platform)
 
     async def _service_error(request: Request, error: Exception) -> Response:
