@@ -19,8 +19,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
 
+from fabcity.accounts import service as accounts
 from fabcity.platform import Platform, open_platform
+from fabcity.web.api import create_app
 
 CHROMIUM = os.environ.get("FABCITY_CHROMIUM", "/usr/bin/chromium")
 POSTGRES_ADMIN = os.environ.get("FABCITY_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -118,6 +122,19 @@ def platform(db_url: str) -> Iterator[Platform]:
     opened = open_platform(db_url)
     yield opened
     opened.engine.dispose()
+
+
+@pytest.fixture
+def client(platform) -> Iterator[TestClient]:
+    """The whole app (API and pages) over a fresh database with the embedded dataset."""
+    with TestClient(create_app(platform), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch) -> None:
+    """argon2 at its lowest cost: the tests are about who may do what, not about hashing speed."""
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 @pytest.fixture

@@ -3,29 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from argon2 import PasswordHasher
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from fabcity.accounts import service as accounts
 from fabcity.storage.schema import api_token, user_account, web_session
-from fabcity.web.api import create_app
 
 PASSWORD = "correct horse battery"
 NODE = "fab-lab-seoul"
 OTHER_NODE = "seoul-innovation-fab-lab"
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch):
-    """argon2 at its lowest cost: these tests are about who may do what, not about hashing speed."""
-    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-
-
-@pytest.fixture
-def client(platform):
-    with TestClient(create_app(platform), raise_server_exceptions=False) as test_client:
-        yield test_client
 
 
 def _user(platform, name: str, role: str) -> accounts.User:

@@ -3,17 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from fabcity.web.api import create_app
-
-
-@pytest.fixture
-def client(platform):
-    with TestClient(create_app(platform), raise_server_exceptions=False) as test_client:
-        yield test_client
 
 
 def test_health_and_openapi(client):

@@ -6,30 +6,15 @@ import json
 import re
 from pathlib import Path
 
-import pytest
-from argon2 import PasswordHasher
 from babel.messages.extract import extract_from_dir
-from fastapi.testclient import TestClient
 
 from fabcity.accounts import service as accounts
 from fabcity.directory import editing
 from fabcity.web import i18n
-from fabcity.web.api import create_app
 
 PASSWORD = "correct horse battery"
 XSS = "<img src=x onerror=alert(1)>"
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch):
-    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-
-
-@pytest.fixture
-def client(platform):
-    with TestClient(create_app(platform), raise_server_exceptions=False) as test_client:
-        yield test_client
 
 
 def _sign_in(client, platform, name: str, role: str) -> accounts.User:
