@@ -97,6 +97,8 @@ def test_the_map_loads_and_shows_markers(page):
     expect(page.locator(".leaflet-overlay-pane path")).to_have_count(32)
     assert len(_results(page)) >= 5
     assert "노드" in page.inner_text("#result-count")
+    page.goto("/?lat=37.61890&lon=126.92100&z=14")  # close in, the 426 dong boundaries join the base layer
+    page.locator(".leaflet-overlay-pane path").nth(32 + 400).wait_for(state="attached")
 
 
 def test_a_filter_narrows_the_list_and_goes_into_the_url(page):

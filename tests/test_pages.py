@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _sign_in(client, platform, name: str, role: str) -> accounts.User:
     user = accounts.create_user(platform, f"{name}@example.kr", PASSWORD, name, role=role)
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD}, follow_redirects=False)
+    form = {"email": user.email, "password": PASSWORD, "csrf": _csrf(client, "/login")}
+    response = client.post("/login", data=form, follow_redirects=False)
     assert response.status_code == 303
     return user
 
@@ -133,15 +134,16 @@ def test_pages_that_need_a_sign_in_send_to_the_log_in_form(client):
 
 def test_wrong_password_is_said_plainly(client, platform):
     accounts.create_user(platform, "m@example.kr", PASSWORD, "m")
-    response = client.post("/login", data={"email": "m@example.kr", "password": "wrong password"})
+    form = {"email": "m@example.kr", "password": "wrong password", "csrf": _csrf(client, "/login")}
+    response = client.post("/login", data=form)
     assert response.status_code == 401 and "이메일 또는 비밀번호가 맞지 않습니다" in response.text
 
 
 def test_sign_up_then_create_a_token(client):
-    signed = client.post(
-        "/signup", data={"display_name": "메이커", "email": "maker@example.kr", "password": PASSWORD},
-        follow_redirects=False,
-    )  # fmt: skip
+    form = {"display_name": "메이커", "email": "maker@example.kr", "password": PASSWORD}
+    refused = client.post("/signup", data=form, follow_redirects=False)
+    assert refused.status_code == 403  # no form token: a cross-site form cannot sign anyone up or in
+    signed = client.post("/signup", data={**form, "csrf": _csrf(client, "/signup")}, follow_redirects=False)
     assert signed.status_code == 303
     page = client.post("/account/tokens", data={"name": "script", "csrf": _csrf(client, "/account")})
     token = re.search(r'<code id="new-token">([^<]+)</code>', page.text).group(1)

@@ -16,6 +16,7 @@ from fabcity.accounts.service import SESSION_LIFETIME, Forbidden, User, session_
 from fabcity.platform import Platform
 
 SESSION_COOKIE = "fabcity_session"
+FORM_CSRF_COOKIE = "fabcity_form"
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf"
 _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -55,6 +56,34 @@ def check_csrf(request: Request, who: Visitor, submitted: str | None = None) -> 
     given = submitted or request.headers.get(CSRF_HEADER) or ""
     if not secrets.compare_digest(given, who.csrf or ""):
         raise Forbidden("missing or wrong CSRF token")
+
+
+def form_token(request: Request) -> str:
+    """The CSRF token of a visitor's forms: the session's, or before sign-in a double-submit cookie's."""
+    who = visitor(request)
+    if who.csrf:
+        return who.csrf
+    return request.cookies.get(FORM_CSRF_COOKIE) or secrets.token_urlsafe(32)
+
+
+def keep_form_token(request: Request, response: Response, token: str) -> None:
+    """Before sign-in the form token lives in its own cookie (log-in and sign-up forms need one too)."""
+    if visitor(request).via != "session" and request.cookies.get(FORM_CSRF_COOKIE) != token:
+        response.set_cookie(
+            FORM_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/",
+            secure=request.url.scheme == "https" or not _on_this_machine(request),
+        )  # fmt: skip
+
+
+def check_form(request: Request, submitted: str | None) -> None:
+    """A form post: the session's CSRF check, or before sign-in the double-submit check."""
+    who = visitor(request)
+    if who.via == "session":
+        check_csrf(request, who, submitted)
+        return
+    expected = request.cookies.get(FORM_CSRF_COOKIE) or ""
+    if not expected or not secrets.compare_digest(submitted or "", expected):
+        raise Forbidden("missing or wrong form token; reload the page and try again")
 
 
 def set_session_cookie(request: Request, response: Response, secret: str) -> None:

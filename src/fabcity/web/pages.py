@@ -34,7 +34,15 @@ from fabcity.directory.taxonomy import taxonomy
 from fabcity.geo import service as geo_service
 from fabcity.platform import Platform
 from fabcity.web import i18n
-from fabcity.web.auth import SESSION_COOKIE, check_csrf, client_address, set_session_cookie, visitor
+from fabcity.web.auth import (
+    SESSION_COOKIE,
+    check_form,
+    client_address,
+    form_token,
+    keep_form_token,
+    set_session_cookie,
+    visitor,
+)
 from fabcity.web.i18n import mark
 
 HERE = Path(__file__).parent
@@ -89,9 +97,11 @@ def install(app: FastAPI, platform: Platform) -> Callable[[Request, Exception], 
     def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         who = visitor(request)
         lang = i18n.language_of(request)
+        token = form_token(request)
         response = templates.TemplateResponse(
-            request, name, {"lang": lang, "user": who.user, "csrf": who.csrf, **context}, status_code=status_code
+            request, name, {"lang": lang, "user": who.user, "csrf": token, **context}, status_code=status_code
         )
+        keep_form_token(request, response, token)
         if request.query_params.get("lang") in i18n.LANGUAGES:
             response.set_cookie(i18n.LANGUAGE_COOKIE, lang, max_age=365 * 86400, samesite="lax", httponly=True)
         return response
@@ -100,9 +110,9 @@ def install(app: FastAPI, platform: Platform) -> Callable[[Request, Exception], 
         return i18n.translations(i18n.language_of(request)).gettext(message)
 
     async def form_of(request: Request) -> dict[str, str]:
-        """The posted form, after the CSRF check for signed-in visitors."""
+        """The posted form, after its CSRF check (session token, or the form cookie before sign-in)."""
         form = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
-        check_csrf(request, visitor(request), form.get("csrf"))
+        check_form(request, form.get("csrf"))
         return form
 
     def error_page(request: Request, error: Exception) -> Response:

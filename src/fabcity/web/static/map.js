@@ -45,6 +45,28 @@
       }).addTo(map).bringToBack();
     });
 
+  // Dong boundaries join the base layer once the map is close enough to tell them apart.
+  const DONG_ZOOM = 13;
+  let dongs = null;
+  function updateDongs() {
+    if (map.getZoom() < DONG_ZOOM) {
+      if (dongs) dongs.remove();
+      return;
+    }
+    if (dongs) {
+      dongs.addTo(map).bringToBack();
+      return;
+    }
+    fetch("/api/v1/districts?level=dong&format=geojson")
+      .then((response) => response.json())
+      .then((boundaries) => {
+        dongs = L.geoJSON(boundaries, { style: { color: "#8a969e", weight: 0.6, fill: false }, interactive: false });
+        updateDongs();
+      });
+  }
+  map.on("zoomend", updateDongs);
+  updateDongs();
+
   fetch("/api/v1/clusters")
     .then((response) => response.json())
     .then((zones) => {
