@@ -77,7 +77,7 @@ class Specs(BaseModel):
         return value
 
 
-def _resolve_terms(kind: str, values: list[str], label: str) -> list[str]:
+def resolve_terms(kind: str, values: list[str], label: str) -> list[str]:
     resolved: dict[str, None] = {}
     for value in values:
         term_id = taxonomy().resolve(kind, value)
@@ -97,12 +97,12 @@ class _Capable(BaseModel):
     @field_validator("processes")
     @classmethod
     def _known_processes(cls, value: list[str]) -> list[str]:
-        return _resolve_terms("processes", value, "process")
+        return resolve_terms("processes", value, "process")
 
     @field_validator("materials")
     @classmethod
     def _known_materials(cls, value: list[str]) -> list[str]:
-        return _resolve_terms("materials", value, "material")
+        return resolve_terms("materials", value, "material")
 
 
 class EquipmentIn(_Capable):
@@ -117,7 +117,7 @@ class EquipmentIn(_Capable):
     @field_validator("type")
     @classmethod
     def _known_type(cls, value: str) -> str:
-        return _resolve_terms("equipment_types", [value], "equipment type")[0]
+        return resolve_terms("equipment_types", [value], "equipment type")[0]
 
     def all_processes(self) -> list[str]:
         """Declared processes, or else the ones its equipment type performs."""

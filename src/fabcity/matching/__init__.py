@@ -1,0 +1,1 @@
+"""Matching: from a need to the nodes that can make it."""

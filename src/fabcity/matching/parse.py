@@ -1,0 +1,326 @@
+"""Reading a need written in Korean or English: "아크릴 간판 200개, 레이저 커팅, 은평구 근처, 3월까지".
+
+No outside service: numbers with their units, sizes, dates, money and distances are read with
+patterns; places through the district and station indexes; processes and materials through the
+taxonomy and its aliases, matched inside Korean compound words (아크릴간판 → 아크릴). Everything
+read is reported with the words it came from, and the words nothing was made of are listed, so
+the person can see what was understood and correct it.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from fabcity.clock import KST
+from fabcity.directory.taxonomy import alias_key, taxonomy
+from fabcity.geo.districts import DistrictIndex
+from fabcity.geo.stations import StationIndex
+from fabcity.matching.need import Need, Place
+from fabcity.text import normalize
+
+NEARBY_M = 5_000.0  # "근처 / near" without a distance
+_NUMBER = r"(\d[\d,]*(?:\.\d+)?)"
+_UNIT_MM = {"mm": 1.0, "㎜": 1.0, "cm": 10.0, "㎝": 10.0, "m": 1000.0}
+_PAPER_MM = {
+    "a0": [1189, 841],
+    "a1": [841, 594],
+    "a2": [594, 420],
+    "a3": [420, 297],
+    "a4": [297, 210],
+    "a5": [210, 148],
+}
+_SIZE = re.compile(rf"{_NUMBER}\s*(?:x|×|\*)\s*{_NUMBER}(?:\s*(?:x|×|\*)\s*{_NUMBER})?\s*(mm|㎜|cm|㎝|m)(?![a-z])")
+_PAPER = re.compile(r"(?<![a-z0-9])(a[0-5])(?![a-z0-9])")
+_DISTANCE = re.compile(
+    rf"(?:(?:within|반경)\s*)?{_NUMBER}\s*(km|킬로미터|킬로|m|미터)(?![a-z])\s*(?:이내|안에|안|내|반경)?"
+)
+_MONEY = re.compile(rf"(?:₩\s*{_NUMBER})|(?:{_NUMBER}\s*(만\s*원|만|원|won|krw))(?![a-z])")
+_QUANTITY = re.compile(
+    rf"{_NUMBER}\s*(개|pcs|pc|pieces|piece|units|unit|ea|장|벌|세트|sets|set|부|권|켤레|점|copies)(?![a-z])"
+)
+_ISO_DATE = re.compile(r"(\d{4})[-./](\d{1,2})[-./](\d{1,2})")
+_KOREAN_DAY = re.compile(r"(\d{1,2})\s*월\s*(\d{1,2})\s*일")
+_KOREAN_MONTH = re.compile(r"(\d{1,2})\s*월\s*(?:말|까지|중|안)")
+_ENGLISH_MONTH = re.compile(
+    r"(?:by|before|until)\s+(?:the\s+end\s+of\s+)?"
+    r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*(?:\s+(\d{1,2}))?(?![a-z])"
+)
+_WITHIN_TIME = re.compile(rf"(?:within\s+)?{_NUMBER}\s*(주|weeks?|일|days?)\s*(?:안에|안|이내|내)?")
+_BARE_NUMBER = re.compile(r"(?<![\w.,])(\d[\d,]*\d|\d)(?![\w.,])")
+_NEAR = re.compile(r"근처|주변|인근|가까운|가까이|nearby|near|around")
+_ACCESS = {"회원": "membership", "멤버십": "membership", "membership": "membership", "공개": "public",
+           "누구나": "public", "public": "public"}  # fmt: skip
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_WORD = re.compile(r"[0-9a-z\uac00-\ud7a3]+(?:[-'][0-9a-z\uac00-\ud7a3]+)*")
+_PARTICLES = (
+    "에서", "으로", "까지", "부터", "이나",
+    "에", "로", "을", "를", "이", "가", "은", "는", "의", "와", "과", "도", "만",
+)  # fmt: skip
+# words that carry no need of their own (what they introduce is read by the patterns)
+_FILLER = {
+    "by", "of", "in", "at", "the", "a", "an", "for", "with", "and", "to", "from", "size", "budget", "about", "around",
+    "예산", "크기", "정도", "약", "수량", "개수", "사이즈", "및", "그리고", "제작", "만들기", "make", "made",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Understood:
+    """One thing read from the text: the words, the field of the need, the value."""
+
+    text: str
+    field: str
+    value: Any
+
+
+@dataclass
+class Reading:
+    need: Need
+    understood: list[Understood] = field(default_factory=list)
+    unread: list[str] = field(default_factory=list)
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "need": self.need.model_dump(mode="json", exclude_none=True),
+            "understood": [{"text": u.text, "field": u.field, "value": _jsonable(u.value)} for u in self.understood],
+            "unread": self.unread,
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Place):
+        return value.model_dump()
+    return value
+
+
+def _number(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+def _month_end(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _next_month_end(today: date, month: int, day: int | None = None) -> date:
+    """The next such month (and day) on or after today: "3월까지" in November means next March."""
+    year = today.year
+    candidate = date(year, month, day) if day else _month_end(year, month)
+    if candidate < today:
+        candidate = date(year + 1, month, day) if day else _month_end(year + 1, month)
+    return candidate
+
+
+class _Text:
+    """The normalised text with the parts already read blanked out, so nothing is read twice."""
+
+    def __init__(self, text: str) -> None:
+        self.value = normalize(text)
+
+    def take(self, pattern: re.Pattern[str]) -> list[re.Match[str]]:
+        matches = list(pattern.finditer(self.value))
+        for match in reversed(matches):
+            start, end = match.span()
+            self.value = self.value[:start] + " " * (end - start) + self.value[end:]
+        return matches
+
+
+def read_need(text: str, districts: DistrictIndex, stations: StationIndex, today: date | None = None) -> Reading:
+    """The need a text describes, with what was understood and what was not."""
+    today = today or datetime.now(KST).date()
+    rest = _Text(text)
+    fields: dict[str, Any] = {}
+    understood: list[Understood] = []
+
+    def note(words: str, name: str, value: Any) -> None:
+        understood.append(Understood(words.strip(), name, value))
+
+    for match in rest.take(_SIZE):
+        scale = _UNIT_MM[match.group(4)]
+        sides = [_number(side) * scale for side in match.groups()[:3] if side]
+        fields.setdefault("part_size_mm", sides)
+        note(match.group(0), "part_size_mm", sides)
+    for match in rest.take(_PAPER):
+        sides = [float(side) for side in _PAPER_MM[match.group(1)]]
+        fields.setdefault("part_size_mm", sides)
+        note(match.group(0), "part_size_mm", sides)
+    for match in rest.take(_ISO_DATE):
+        when = date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+        fields.setdefault("needed_by", when)
+        note(match.group(0), "needed_by", when)
+    for match in rest.take(_KOREAN_DAY):
+        when = _next_month_end(today, int(match.group(1)), int(match.group(2)))
+        fields.setdefault("needed_by", when)
+        note(match.group(0), "needed_by", when)
+    for match in rest.take(_KOREAN_MONTH):
+        when = _next_month_end(today, int(match.group(1)))
+        fields.setdefault("needed_by", when)
+        note(match.group(0), "needed_by", when)
+    for match in rest.take(_ENGLISH_MONTH):
+        day = int(match.group(2)) if match.group(2) else None
+        when = _next_month_end(today, _MONTHS.index(match.group(1)) + 1, day)
+        fields.setdefault("needed_by", when)
+        note(match.group(0), "needed_by", when)
+    for match in rest.take(_MONEY):
+        amount = _number(match.group(1) or match.group(2))
+        unit = (match.group(3) or "").replace(" ", "")
+        won = int(amount * 10_000) if unit in ("만원", "만") else int(amount)
+        fields.setdefault("budget_krw", won)
+        note(match.group(0), "budget_krw", won)
+    for match in rest.take(_QUANTITY):
+        count = int(_number(match.group(1)))
+        fields.setdefault("quantity", count)
+        note(match.group(0), "quantity", count)
+    for match in rest.take(_DISTANCE):
+        metres = _number(match.group(1)) * (1 if match.group(2) in ("m", "미터") else 1000)
+        fields.setdefault("max_distance_m", metres)
+        note(match.group(0), "max_distance_m", metres)
+    for match in rest.take(_WITHIN_TIME):
+        days = int(_number(match.group(1))) * (7 if match.group(2).startswith(("주", "week")) else 1)
+        when = today + timedelta(days=days)
+        fields.setdefault("needed_by", when)
+        note(match.group(0), "needed_by", when)
+    near = rest.take(_NEAR)
+    for match in rest.take(_BARE_NUMBER)[:1]:  # "200 acrylic signs": a number left over counts the units
+        if "quantity" not in fields:
+            fields["quantity"] = int(_number(match.group(1)))
+            note(match.group(0), "quantity", fields["quantity"])
+
+    words = [word for word in _WORD.findall(rest.value) if not word.isdigit()]
+    used: set[int] = set()
+    place = _read_place(words, used, districts, stations)
+    if place:
+        fields["place"] = place[0]
+        note(place[1], "place", place[0])
+        if near or "max_distance_m" in fields:
+            fields.setdefault("max_distance_m", NEARBY_M)
+            if near:
+                note(near[0].group(0), "max_distance_m", fields["max_distance_m"])
+    for kind in ("processes", "materials"):
+        fields[kind] = []
+    for index, word in enumerate(words):
+        if index in used:
+            continue
+        if word in _ACCESS:
+            fields.setdefault("access", []).append(_ACCESS[word])
+            note(word, "access", _ACCESS[word])
+            used.add(index)
+    _read_terms(words, used, fields, note)
+    unread = [
+        word
+        for index, word in enumerate(words)
+        if index not in used and len(_strip_particle(word)) >= 2 and _strip_particle(word) not in _FILLER
+    ]
+    return Reading(Need.model_validate(fields), understood, unread)
+
+
+def _strip_particle(word: str) -> str:
+    for particle in _PARTICLES:
+        if word.endswith(particle) and len(word) > len(particle) + 1:
+            return word[: -len(particle)]
+    return word
+
+
+def _read_place(
+    words: list[str], used: set[int], districts: DistrictIndex, stations: StationIndex
+) -> tuple[Place, str] | None:
+    """The first station, dong or gu the words name ("연신내역", "창신동", "은평구", "Eunpyeong-gu")."""
+    for index, word in enumerate(words):
+        base = _strip_particle(word)
+        candidates = [base]
+        if index + 1 < len(words) and words[index + 1] in ("station", "역", "gu", "구"):
+            candidates.insert(0, f"{base} {words[index + 1]}")
+        for candidate in candidates:
+            span = {index, index + 1} if " " in candidate else {index}
+            name = candidate.removesuffix("역").removesuffix(" station").strip()
+            if name != candidate:
+                exact = [
+                    s for s in stations.named(name, 5) if name in (normalize(s.name_ko), normalize(s.name_en or ""))
+                ]
+                if exact:
+                    used.update(span)
+                    return Place(lat=exact[0].lat, lon=exact[0].lon, label=f"{exact[0].name_ko}역"), word
+            for level in ("gu", "dong"):
+                found = districts.resolve(candidate, level=level)
+                if not found and level == "dong" and candidate.endswith("동"):
+                    found = _numbered_dongs(districts, candidate)
+                if not found or len({d.parent_code for d in found}) > 1 or (level == "gu" and len(found) > 1):
+                    continue
+                used.update(span)
+                lat = sum(d.center_lat for d in found) / len(found)
+                lon = sum(d.center_lon for d in found) / len(found)
+                label = candidate if len(found) > 1 else found[0].name_ko
+                return Place(lat=lat, lon=lon, label=label, precision=level), candidate
+    return None
+
+
+def _numbered_dongs(districts: DistrictIndex, name: str) -> list:
+    """창신동 is split into 창신1동, 창신2동, 창신3동: all of them, when they share one gu."""
+    stem = name.removesuffix("동")
+    pattern = re.compile(rf"^{re.escape(stem)}[0-9·.]+(가)?동$")
+    return [d for d in districts.dongs() if pattern.match(d.name_ko)]
+
+
+def _read_terms(words: list[str], used: set[int], fields: dict[str, Any], note) -> None:  # noqa: ANN001
+    """Processes and materials: English phrases of up to three words, Korean compounds by their longest parts."""
+    terms = taxonomy()
+
+    def resolve(text: str) -> tuple[str, str] | None:
+        for kind in ("processes", "materials", "equipment_types"):
+            if term_id := terms.resolve(kind, text):
+                return kind, term_id
+        return None
+
+    def add(found: tuple[str, str], text: str) -> None:
+        kind, term_id = found
+        if kind == "equipment_types":  # a machine named: the processes it performs
+            for process in terms.get(kind, term_id).processes[:1]:
+                if process not in fields["processes"]:
+                    fields["processes"].append(process)
+                    note(text, "processes", process)
+            return
+        if term_id not in fields[kind]:
+            fields[kind].append(term_id)
+            note(text, kind, term_id)
+
+    for size in (3, 2):  # "laser cutting", "3d printing", "stainless steel"
+        for start in range(len(words) - size + 1):
+            span = range(start, start + size)
+            if any(i in used for i in span):
+                continue
+            phrase = " ".join(words[i] for i in span)
+            if found := resolve(phrase):
+                add(found, phrase)
+                used.update(span)
+    for index, word in enumerate(words):
+        if index in used:
+            continue
+        if found := resolve(_strip_particle(word)):
+            add(found, word)
+            used.add(index)
+            continue
+        pieces = _compound_parts(word, resolve)
+        for piece, found in pieces:
+            add(found, piece)
+        if pieces and sum(len(piece) for piece, _ in pieces) >= len(_strip_particle(word)) - 2:
+            used.add(index)
+
+
+def _compound_parts(word: str, resolve) -> list[tuple[str, tuple[str, str]]]:  # noqa: ANN001
+    """Known terms inside a compound word, longest first and not overlapping (아크릴간판 → 아크릴)."""
+    found: list[tuple[int, int, tuple[str, str]]] = []
+    taken = [False] * len(word)
+    for length in range(len(word) - 1, 1, -1):
+        for start in range(len(word) - length + 1):
+            if any(taken[start : start + length]):
+                continue
+            piece = word[start : start + length]
+            if len(alias_key(piece)) >= 2 and (hit := resolve(piece)):
+                found.append((start, length, hit))
+                for i in range(start, start + length):
+                    taken[i] = True
+    return [(word[start : start + length], hit) for start, length, hit in sorted(found)]
