@@ -231,7 +231,7 @@ def _read_place(
     """The first station, dong or gu the words name ("연신내역", "창신동", "은평구", "Eunpyeong-gu")."""
     for index, word in enumerate(words):
         base = _strip_particle(word)
-        candidates = [base]
+        candidates = list(dict.fromkeys([word, base]))  # 을지로 is a name, not 을지 + 로
         if index + 1 < len(words) and words[index + 1] in ("station", "역", "gu", "구"):
             candidates.insert(0, f"{base} {words[index + 1]}")
         for candidate in candidates:
@@ -246,8 +246,9 @@ def _read_place(
                     return Place(lat=exact[0].lat, lon=exact[0].lon, label=f"{exact[0].name_ko}역"), word
             for level in ("gu", "dong"):
                 found = districts.resolve(candidate, level=level)
-                if not found and level == "dong" and candidate.endswith("동"):
-                    found = _numbered_dongs(districts, candidate)
+                if not found and level == "dong" and re.fullmatch(r"[\uac00-\ud7a3]+", candidate):
+                    dong = candidate if candidate.endswith("동") else candidate + "동"  # 을지로 → 을지로동
+                    found = districts.resolve(dong, level="dong") or _numbered_dongs(districts, dong)
                 if not found or len({d.parent_code for d in found}) > 1 or (level == "gu" and len(found) > 1):
                     continue
                 used.update(span)

@@ -11,6 +11,7 @@ import anyio.to_thread
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
 
 from fabcity import __version__, dataset
@@ -20,6 +21,9 @@ from fabcity.directory.read import record_texts, to_json
 from fabcity.directory.search import QueryError, SearchQuery, parse_bbox, parse_point, search
 from fabcity.directory.taxonomy import KINDS, taxonomy
 from fabcity.geo import service as geo_service
+from fabcity.matching.need import Need
+from fabcity.matching.parse import Reading, read_need
+from fabcity.matching.rank import rank
 from fabcity.platform import Platform
 from fabcity.storage.schema import node
 from fabcity.web import pages
@@ -46,6 +50,12 @@ def query_error(param: str, message: str) -> JSONResponse:
         status_code=422,
         content={"detail": [{"loc": ["query", param], "msg": message, "type": "value_error"}]},
     )
+
+
+class MatchRequest(BaseModel):
+    text: str | None = Field(None, max_length=2000, examples=["아크릴 간판 200개, 레이저 커팅, 은평구 근처, 3월까지"])
+    need: Need | None = None
+    limit: int = Field(20, ge=1, le=100)
 
 
 def create_app(platform: Platform) -> FastAPI:
@@ -190,6 +200,17 @@ def create_app(platform: Platform) -> FastAPI:
         }
         terms = {kind: [t.public() for t in taxonomy().terms[kind].values()] for kind in KINDS}
         return {**terms, **vocabulary_lists}
+
+    @app.post("/api/v1/match", tags=["matching"], summary="Nodes that can make a need, ranked and explained")
+    def match(request: MatchRequest) -> dict[str, Any]:
+        """Give `text` (Korean or English) or a structured `need`; the answer says how the need was read."""
+        if request.need is not None:
+            reading = Reading(request.need)
+        elif request.text and request.text.strip():
+            reading = read_need(request.text, platform.districts, platform.stations)
+        else:
+            return query_error("text", "give the need as text or as a structured need")
+        return {**reading.public(), **rank(platform, reading.need, request.limit).public()}
 
     @app.get("/api/v1/about/data", tags=["meta"], summary="Data sources, licences and attribution")
     def about_data() -> dict[str, Any]:

@@ -1,0 +1,190 @@
+"""Ranking the nodes that can make a need, each with the reasons it was or was not a fit.
+
+Candidates come from the one search engine (active nodes doing any of the needed processes, near
+the place when there is one). Hard requirements then decide who stays: every needed process, the
+material (when the node lists materials), the batch band (when it states one) and the part size
+(when its machines state their bed or build volume). What a node does not state is "unknown":
+it stays, scored lower, and says so. The score weighs coverage, distance, access, the machines'
+stated specs and how recently a curator verified the listing. When no node covers every process,
+pairs of nearby nodes that cover them together are offered.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from fabcity.directory import vocabulary
+from fabcity.directory.search import MAX_LIMIT, SearchQuery, search
+from fabcity.directory.taxonomy import taxonomy
+from fabcity.geo.cells import distance_m
+from fabcity.matching.need import Need
+from fabcity.platform import Platform
+
+DEFAULT_RADIUS_M = 20_000.0
+DISTANCE_SCALE_M = 5_000.0
+_SIZE_SPECS = ("bed_size_mm", "working_area_mm", "build_volume_mm")
+MET, MISSED, UNKNOWN = "met", "missed", "unknown"
+
+
+@dataclass
+class Check:
+    requirement: str  # process:laser_cutting, material:acrylic, batch, part_size, distance, access
+    status: str  # met | missed | unknown
+    detail: str = ""
+
+    def public(self) -> dict[str, str]:
+        return {"requirement": self.requirement, "status": self.status, "detail": self.detail}
+
+
+@dataclass
+class Match:
+    node: dict[str, Any]
+    score: float
+    checks: list[Check] = field(default_factory=list)
+    distance_m: float | None = None
+
+    def public(self) -> dict[str, Any]:
+        summary = {key: self.node[key] for key in ("id", "slug", "name", "node_type", "location", "nearest_station")}
+        return {
+            "node": summary,
+            "score": round(self.score, 3),
+            "distance_m": None if self.distance_m is None else round(self.distance_m),
+            "checks": [check.public() for check in self.checks],
+        }
+
+
+def _machine_processes(machine: dict[str, Any]) -> list[str]:
+    return machine["processes"] or list(taxonomy().get("equipment_types", machine["type"]).processes)
+
+
+def _fits(part: list[float], machine: dict[str, Any]) -> bool | None:
+    """Whether the part fits the machine's stated bed or volume (sides compared largest to largest)."""
+    sizes = [machine["specs"][spec] for spec in _SIZE_SPECS if machine["specs"].get(spec)]
+    if not sizes:
+        return None
+    wanted = sorted(part, reverse=True)
+    for size in sizes:
+        available = sorted(size, reverse=True)
+        if len(available) < len(wanted):  # a flat bed holds a part of any thickness it can cut
+            available += [math.inf] * (len(wanted) - len(available))
+        if all(w <= a for w, a in zip(wanted, available, strict=False)):
+            return True
+    return False
+
+
+def _batch_fits(quantity: int, band: str | None) -> bool | None:
+    """Over the band's top is too many for the node; under its bottom is unusual but may be agreed."""
+    if band is None:
+        return None
+    low, high = vocabulary.BATCH_SIZES[band]
+    if high is not None and quantity > high:
+        return False
+    return True if quantity >= low else None
+
+
+def assess(need: Need, node: dict[str, Any], origin: tuple[float, float] | None) -> Match | None:
+    """The checks and score of one node for a need; None when a hard requirement is missed."""
+    capabilities = node["capabilities"]
+    checks: list[Check] = []
+    processes = set(taxonomy().with_ancestors(capabilities["processes"]))
+    for process in need.processes:
+        checks.append(Check(f"process:{process}", MET if process in processes else MISSED))
+    # A node's material list is rarely complete; the machines doing the process are more telling:
+    # a material is missed only when those machines state their materials and it is not one of them.
+    wanted = set(need.processes)
+    doers = [m for m in node["equipment"] if not wanted or set(_machine_processes(m)) & wanted]
+    stated = {material for machine in doers for material in machine["materials"]}
+    for material in need.materials:
+        if material in capabilities["materials"] or material in stated:
+            checks.append(Check(f"material:{material}", MET))
+        elif doers and all(machine["materials"] for machine in doers):
+            checks.append(Check(f"material:{material}", MISSED, "its machines for this work list other materials"))
+        else:
+            checks.append(Check(f"material:{material}", UNKNOWN, "not listed by the node"))
+    if need.quantity is not None:
+        fits = _batch_fits(need.quantity, node["batch_size"])
+        detail = f"{need.quantity} units; the node's typical batch is {node['batch_size'] or 'not stated'}"
+        checks.append(Check("batch", UNKNOWN if fits is None else MET if fits else MISSED, detail))
+    if need.part_size_mm:
+        machines = [
+            m for m in node["equipment"] if not need.processes or set(_machine_processes(m)) & set(need.processes)
+        ]
+        verdicts = [fit for m in machines if (fit := _fits(need.part_size_mm, m)) is not None]
+        status = UNKNOWN if not verdicts else MET if any(verdicts) else MISSED
+        checks.append(Check("part_size", status, "×".join(f"{side:g}" for side in need.part_size_mm) + " mm"))
+    if any(check.status == MISSED for check in checks if not check.requirement.startswith("process:")):
+        return None
+    distance = None
+    if origin is not None and node["location"]["lat"] is not None:
+        distance = distance_m(*origin, node["location"]["lat"], node["location"]["lon"])
+        near_enough = need.max_distance_m is None or distance <= need.max_distance_m
+        checks.append(Check("distance", MET if near_enough else MISSED, f"{distance:,.0f} m"))
+    if need.access:
+        status = UNKNOWN if node["access_type"] is None else MET if node["access_type"] in need.access else MISSED
+        checks.append(Check("access", status, node["access_type"] or "not stated"))
+    return Match(node, _score(need, node, checks, distance), checks, distance)
+
+
+def _score(need: Need, node: dict[str, Any], checks: list[Check], distance: float | None) -> float:
+    """0..1: coverage first, then nearness, stated machine specs, access and a recent verification."""
+    weights = {MET: 1.0, UNKNOWN: 0.5, MISSED: 0.0}
+    required = [c for c in checks if c.requirement not in ("distance", "access")]
+    coverage = sum(weights[c.status] for c in required) / len(required) if required else 1.0
+    nearness = math.exp(-distance / DISTANCE_SCALE_M) if distance is not None else 0.3
+    specified = 1.0 if any(m["specs"] for m in node["equipment"]) else 0.0
+    access = next((weights[c.status] for c in checks if c.requirement == "access"), 1.0)
+    verified_at = node["provenance"]["verified_at"]
+    fresh = 0.0
+    if verified_at:
+        age_days = (datetime.now(UTC) - datetime.fromisoformat(verified_at.replace("Z", "+00:00"))).days
+        fresh = max(0.0, 1.0 - age_days / 365)
+    return 0.55 * coverage + 0.25 * nearness + 0.08 * specified + 0.06 * access + 0.06 * fresh
+
+
+@dataclass
+class Ranking:
+    matches: list[Match]
+    combinations: list[tuple[Match, Match]]
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "results": [match.public() for match in self.matches],
+            "combinations": [
+                {"nodes": [first.public(), second.public()], "covers": _covered(first) | _covered(second)}
+                for first, second in self.combinations
+            ],
+        }
+
+
+def _covered(match: Match) -> set[str]:
+    return {
+        c.requirement.removeprefix("process:")
+        for c in match.checks
+        if c.requirement.startswith("process:") and c.status == MET
+    }
+
+
+def rank(platform: Platform, need: Need, limit: int = 20) -> Ranking:
+    """Nodes that can make the need, best first, and pairs that can when no single node does."""
+    origin = (need.place.lat, need.place.lon) if need.place else None
+    query = SearchQuery(processes=list(need.processes), limit=MAX_LIMIT)
+    if origin is not None:
+        query.near, query.radius_m = origin, need.max_distance_m or DEFAULT_RADIUS_M
+    assessed = [match for node in search(platform, query).results if (match := assess(need, node, origin))]
+    complete = [m for m in assessed if len(_covered(m)) == len(need.processes)]
+    complete.sort(key=lambda m: (-m.score, m.distance_m if m.distance_m is not None else math.inf, m.node["slug"]))
+    combinations: list[tuple[Match, Match]] = []
+    if not complete and len(need.processes) > 1:
+        partial = sorted(assessed, key=lambda m: -m.score)[:60]
+        pairs = [
+            (first, second)
+            for i, first in enumerate(partial)
+            for second in partial[i + 1 :]
+            if len(_covered(first) | _covered(second)) == len(need.processes)
+        ]
+        pairs.sort(key=lambda pair: -(pair[0].score + pair[1].score))
+        combinations = pairs[:limit]
+    return Ranking(complete[:limit], combinations)

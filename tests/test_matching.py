@@ -1,0 +1,115 @@
+"""Ranking nodes for a need: hard requirements, unknowns, explanations, pairs; through the API and CLI."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from fastapi.testclient import TestClient
+
+from fabcity.cli import main
+from fabcity.matching.need import Need
+from fabcity.matching.rank import rank
+from fabcity.web.api import create_app
+from test_search import _node, add_nodes
+
+YEONSINNAE = (37.6189, 126.9210)
+GANGNAM = (37.4979, 127.0276)
+CHANGSIN = (37.5759, 127.0125)
+
+
+def _laser(slug: str, point, batch: str | None, area: list[float], materials=("acrylic",)) -> dict:
+    return _node(
+        slug, *point, node_type="makerspace", batch_size=batch, processes=["laser_cutting"],
+        equipment=[{"type": "laser_cutter", "specs": {"working_area_mm": area}, "materials": list(materials)}],
+    )  # fmt: skip
+
+
+@pytest.fixture
+def makers(empty_platform):
+    add_nodes(
+        empty_platform,
+        [
+            _laser("big-laser", (YEONSINNAE[0] + 0.004, YEONSINNAE[1]), "50-500", [1300, 900]),
+            _laser("small-laser", (YEONSINNAE[0] + 0.001, YEONSINNAE[1]), "0-50", [600, 400]),
+            _laser("wood-only-laser", (YEONSINNAE[0] + 0.002, YEONSINNAE[1]), "50-500", [1300, 900], ["plywood"]),
+            _laser("far-laser", GANGNAM, "50-500", [1300, 900]),
+            _node("plain-laser", YEONSINNAE[0] + 0.003, YEONSINNAE[1], processes=["laser_cutting"]),
+            _node("sewing-shop", *CHANGSIN, processes=["sewing"], materials=["fabric"], batch_size="50-500"),
+            _node("pcb-lab", CHANGSIN[0] + 0.002, CHANGSIN[1], processes=["pcb_fabrication"]),
+        ],
+    )
+    return empty_platform
+
+
+def _slugs(ranking) -> list[str]:
+    return [m.node["slug"] for m in ranking.matches]
+
+
+def _need(**fields) -> Need:
+    place = fields.pop("place", YEONSINNAE)
+    return Need.model_validate({"place": {"lat": place[0], "lon": place[1]}, "max_distance_m": 5000, **fields})
+
+
+def test_hard_requirements_decide_and_unknowns_rank_lower(makers):
+    ranking = rank(makers, _need(processes=["레이저커팅"], materials=["아크릴"], quantity=200))
+    # small-laser's band is 0-50; wood-only-laser's machine lists other materials; far-laser is 14 km away
+    assert _slugs(ranking) == ["big-laser", "plain-laser"]
+    best, unknown = ranking.matches
+    assert {c.requirement: c.status for c in best.checks} == {
+        "process:laser_cutting": "met", "material:acrylic": "met", "batch": "met", "distance": "met",
+    }  # fmt: skip
+    assert {c.requirement: c.status for c in unknown.checks}["material:acrylic"] == "unknown"
+    assert best.score > unknown.score and 400 < best.distance_m < 500
+
+
+def test_the_part_must_fit_a_machine_that_does_the_work(makers):
+    small_part = _slugs(rank(makers, _need(processes=["laser_cutting"], part_size_mm=[500, 300], quantity=20)))
+    assert "small-laser" in small_part
+    big_part = rank(makers, _need(processes=["laser_cutting"], part_size_mm=[1000, 800], quantity=20))
+    assert "small-laser" not in _slugs(big_part) and "big-laser" in _slugs(big_part)
+    check = next(c for c in big_part.matches[0].checks if c.requirement == "part_size")
+    assert check.status == "met" and check.detail == "1000×800 mm"
+
+
+def test_when_no_single_node_can_two_nearby_nodes_together_are_offered(makers):
+    ranking = rank(makers, _need(processes=["pcb_fabrication", "sewing"], place=CHANGSIN))
+    assert ranking.matches == []
+    assert [{m.node["slug"] for m in pair} for pair in ranking.combinations] == [{"sewing-shop", "pcb-lab"}]
+    assert ranking.public()["combinations"][0]["covers"] == {"pcb_fabrication", "sewing"}
+
+
+@pytest.fixture
+def makers_client(makers):
+    with TestClient(create_app(makers), raise_server_exceptions=False) as client:
+        yield client
+
+
+def test_match_api_reads_text_and_ranks(makers_client):
+    client = makers_client
+    answer = client.post("/api/v1/match", json={"text": "아크릴 레이저커팅 200개 연신내역 근처"}).json()
+    assert answer["need"]["processes"] == ["laser_cutting"] and answer["need"]["quantity"] == 200
+    assert [u["field"] for u in answer["understood"]].count("place") == 1
+    assert [r["node"]["slug"] for r in answer["results"]] == ["big-laser", "plain-laser"]
+    assert answer["results"][0]["checks"][0] == {"requirement": "process:laser_cutting", "status": "met", "detail": ""}
+
+
+def test_match_api_takes_a_structured_need_and_names_bad_fields(makers_client):
+    client = makers_client
+    need = {"processes": ["sewing"], "place": {"lat": CHANGSIN[0], "lon": CHANGSIN[1]}, "max_distance_m": 2000}
+    answer = client.post("/api/v1/match", json={"need": need}).json()
+    assert [r["node"]["slug"] for r in answer["results"]] == ["sewing-shop"]
+    bad = client.post("/api/v1/match", json={"need": {"processes": ["teleportation"]}})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-2:] == ["need", "processes"]
+    assert client.post("/api/v1/match", json={}).json()["detail"][0]["loc"] == ["query", "text"]
+
+
+def test_match_command(makers):
+    db = makers.engine.url.render_as_string(hide_password=False).replace("+psycopg", "")
+    result = CliRunner().invoke(main, ["match", "창신동 봉제 100벌", "--json", "--db", db])
+    assert result.exit_code == 0
+    answer = json.loads(result.output)
+    assert answer["need"]["place"]["label"] == "창신동" and [r["node"]["slug"] for r in answer["results"]] == [
+        "sewing-shop"
+    ]
