@@ -21,6 +21,7 @@ from fabcity.directory.read import record_texts, to_json
 from fabcity.directory.search import QueryError, SearchQuery, parse_bbox, parse_point, search
 from fabcity.directory.taxonomy import KINDS, taxonomy
 from fabcity.geo import service as geo_service
+from fabcity.matching.allocate import Demand, allocate, allocate_greedy, node_capacities
 from fabcity.matching.need import Need
 from fabcity.matching.parse import Reading, read_need
 from fabcity.matching.rank import rank
@@ -49,6 +50,19 @@ def query_error(param: str, message: str) -> JSONResponse:
     return JSONResponse(
         status_code=422,
         content={"detail": [{"loc": ["query", param], "msg": message, "type": "value_error"}]},
+    )
+
+
+class CallNeed(BaseModel):
+    id: str = Field(max_length=100)
+    text: str | None = Field(None, max_length=2000)
+    need: Need | None = None
+
+
+class AllocateRequest(BaseModel):
+    needs: list[CallNeed] = Field(min_length=1, max_length=20_000)
+    capacities: dict[str, int] = Field(
+        default_factory=dict, description="units per node (id or slug); others take their typical batch band's top"
     )
 
 
@@ -211,6 +225,28 @@ def create_app(platform: Platform) -> FastAPI:
         else:
             return query_error("text", "give the need as text or as a structured need")
         return {**reading.public(), **rank(platform, reading.need, request.limit).public()}
+
+    @app.post("/api/v1/match/allocate", tags=["matching"], summary="Allocate an open call's needs to nodes")
+    def allocate_call(request: AllocateRequest) -> Any:
+        """Most needs covered, then least total distance; with the greedy nearest-first result for comparison."""
+        demands = []
+        for item in request.needs:
+            if item.need is None and not (item.text and item.text.strip()):
+                return query_error("needs", f"need {item.id!r}: give text or a structured need")
+            need = item.need or read_need(item.text, platform.districts, platform.stations).need
+            demands.append(Demand(item.id, need))
+        capacities = node_capacities(platform, request.capacities)
+        try:
+            best = allocate(demands, capacities)
+        except ValueError as error:
+            return query_error("needs", str(error))
+        baseline = allocate_greedy(demands, capacities)
+        slugs = {c.id: c.slug for c in capacities}
+        answer = best.public()
+        for assignment in answer["assignments"]:
+            assignment["node"] = {"id": assignment["node"], "slug": slugs[assignment["node"]]}
+        answer["baseline"] = {k: baseline.public()[k] for k in ("method", "covered", "total_distance_m")}
+        return answer
 
     @app.get("/api/v1/about/data", tags=["meta"], summary="Data sources, licences and attribution")
     def about_data() -> dict[str, Any]:
