@@ -86,6 +86,7 @@ def server(db: str, log_path: Path, startup_timeout: float, workers: int = 1) ->
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"no /healthz answer within {startup_timeout:.0f} s; see {log_path}")
                 time.sleep(0.2)
+            _wait_until_started(process.pid, workers, deadline)
             yield base, process
         finally:
             if process.poll() is None:
@@ -95,6 +96,21 @@ def server(db: str, log_path: Path, startup_timeout: float, workers: int = 1) ->
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()
+
+
+def _wait_until_started(pid: int, workers: int, deadline: float) -> None:
+    """With several workers, /healthz answers once the first is up; the others may still be loading.
+
+    Connections opened then would all land on the first one, so wait until every worker exists
+    and the server's CPU time has stopped growing (all of them idle, listening).
+    """
+    while time.monotonic() < deadline:
+        tree = process_tree(pid)
+        before = cpu_seconds(tree)
+        time.sleep(0.5)
+        if len(tree) >= (workers + 1 if workers > 1 else 1) and cpu_seconds(tree) - before < 0.05:
+            return
+    raise RuntimeError("the server's workers did not settle before the start-up deadline")
 
 
 def _stat_fields(pid: int) -> list[str]:

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Engine, event
 
 from fabcity.directory.search import search
-from fabcity.platform import Platform, open_platform
+from fabcity.platform import Platform, open_platform, settle
 from querymix import EXTRA_KINDS, KINDS, Query, code_version, make_queries, summary
 
 
@@ -159,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     platform = open_platform(args.db, nodes=False)
+    settle(platform)  # as a server worker does
     kinds = list(KINDS) + [k for k in EXTRA_KINDS if args.extra or k in args.also]
     report: dict[str, Any] = {"db": platform.engine.dialect.name, "queries": args.queries, "seed": args.seed}
     report["code"] = code_version()

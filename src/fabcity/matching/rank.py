@@ -17,13 +17,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fabcity.directory import vocabulary
-from fabcity.directory.search import MAX_LIMIT, SearchQuery, search
+from fabcity.directory.search import SearchQuery, search
 from fabcity.directory.taxonomy import taxonomy
 from fabcity.geo.cells import distance_m
 from fabcity.matching.need import Need
 from fabcity.platform import Platform
 
 DEFAULT_RADIUS_M = 20_000.0
+# Candidates examined, nearest first: nearness is a quarter of the score, so a node beyond the
+# 200 nearest capable ones would need far better coverage to rank in the first page.
+CANDIDATES = 200
 DISTANCE_SCALE_M = 5_000.0
 _SIZE_SPECS = ("bed_size_mm", "working_area_mm", "build_volume_mm")
 MET, MISSED, UNKNOWN = "met", "missed", "unknown"
@@ -170,7 +173,7 @@ def _covered(match: Match) -> set[str]:
 def rank(platform: Platform, need: Need, limit: int = 20) -> Ranking:
     """Nodes that can make the need, best first, and pairs that can when no single node does."""
     origin = (need.place.lat, need.place.lon) if need.place else None
-    query = SearchQuery(processes=list(need.processes), limit=MAX_LIMIT)
+    query = SearchQuery(processes=list(need.processes), limit=CANDIDATES)
     if origin is not None:
         query.near, query.radius_m = origin, need.max_distance_m or DEFAULT_RADIUS_M
     assessed = [match for node in search(platform, query).results if (match := assess(need, node, origin))]

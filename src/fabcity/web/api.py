@@ -257,6 +257,9 @@ def create_app(platform: Platform) -> FastAPI:
 
 def app_from_environment() -> FastAPI:
     """Factory for `uvicorn --factory` workers: each opens the database named by FABCITY_DB."""
-    from fabcity.platform import open_platform
+    from fabcity.platform import open_platform, settle
 
-    return create_app(open_platform(os.environ.get("FABCITY_DB")))
+    platform = open_platform(os.environ.get("FABCITY_DB"))
+    app = create_app(platform)
+    settle(platform)
+    return app
