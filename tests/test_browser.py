@@ -175,3 +175,13 @@ def test_a_node_named_like_markup_renders_as_text(page):
     page.wait_for_selector(".leaflet-popup-content a")
     assert page.inner_text(".leaflet-popup-content a") == XSS
     assert page.dialogs == []
+
+
+def test_a_need_typed_in_korean_gets_understood_and_ranked_on_the_map(page):
+    page.goto("/match")
+    page.fill("#text", "아크릴 레이저 커팅 20개, 을지로 근처")
+    page.click("#need-form button[type=submit]")
+    expect(page.locator("#understood li")).to_have_count(5)
+    assert "레이저 커팅" in page.inner_text("#understood")
+    assert page.locator("#matches li a").first.inner_text() == "팹랩 서울"
+    expect(page.locator(".rank-marker")).to_have_count(page.locator("#matches > li > a").count())

@@ -148,3 +148,11 @@ def test_sign_up_then_create_a_token(client):
     page = client.post("/account/tokens", data={"name": "script", "csrf": _csrf(client, "/account")})
     token = re.search(r'<code id="new-token">([^<]+)</code>', page.text).group(1)
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).json()["display_name"] == "메이커"
+
+
+def test_the_match_page_shows_the_reading_and_the_makers(client):
+    page = client.get("/match", params={"text": "레이저 커팅 아크릴 간판 20개 을지로 근처"})
+    assert page.status_code == 200
+    assert "이해한 내용" in page.text and "<mark>간판</mark>" in page.text
+    assert '<a href="/nodes/fab-lab-seoul">팹랩 서울</a>' in page.text
+    assert client.get("/match").status_code == 200  # the empty form

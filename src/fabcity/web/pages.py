@@ -32,6 +32,8 @@ from fabcity.directory.models import Problem, RecordInvalid
 from fabcity.directory.read import importable, public_nodes
 from fabcity.directory.taxonomy import taxonomy
 from fabcity.geo import service as geo_service
+from fabcity.matching.parse import read_need
+from fabcity.matching.rank import rank
 from fabcity.platform import Platform
 from fabcity.web import i18n
 from fabcity.web.auth import (
@@ -218,6 +220,45 @@ def install(app: FastAPI, platform: Platform) -> Callable[[Request, Exception], 
             prototype=detail["code"] in PROTOTYPE_ZONES,
             dong_indicators=dong_indicators,
         )
+
+    @app.get("/match", response_class=HTMLResponse, include_in_schema=False)
+    def match_page(request: Request, text: str = "") -> HTMLResponse:
+        reading = ranking = None
+        map_data: dict[str, Any] = {}
+        if text.strip():
+            reading = read_need(text[:2000], platform.districts, platform.stations)
+            ranking = rank(platform, reading.need)
+            place = reading.need.place
+            map_data = {
+                "place": place.model_dump() if place else None,
+                "matches": [
+                    {"slug": m.node["slug"], "name": m.node["name"], "node_type": m.node["node_type"],
+                     "lat": m.node["location"]["lat"], "lon": m.node["location"]["lon"]}
+                    for m in ranking.matches
+                ],
+            }  # fmt: skip
+        terms = taxonomy()
+        lang = i18n.language_of(request)
+
+        def requirement(value: str) -> str:
+            kind, _, term = value.partition(":")
+            if kind in ("process", "material"):
+                return i18n.label(terms.get(f"{kind}es" if kind == "process" else "materials", term), lang)
+            return say(request, _REQUIREMENTS.get(kind, kind))
+
+        def shown(item: Any) -> str:
+            if item.field in ("processes", "materials"):
+                return i18n.label(terms.get(item.field, item.value), lang)
+            if item.field == "place":
+                return item.value.label or f"{item.value.lat:.4f}, {item.value.lon:.4f}"
+            return str(item.value)
+
+        return render(
+            request, "match.html", text=text, reading=reading, ranking=ranking, map_data=json.dumps(map_data),
+            requirement=requirement, shown=shown,
+            field_labels={key: say(request, value) for key, value in _NEED_FIELDS.items()},
+            status_labels={key: say(request, value) for key, value in _CHECK_STATUSES.items()},
+        )  # fmt: skip
 
     @app.get("/about/data", response_class=HTMLResponse, include_in_schema=False)
     def about_page(request: Request) -> HTMLResponse:
@@ -411,6 +452,16 @@ def _json_ld(record: dict[str, Any]) -> str:
     text = json.dumps({k: v for k, v in data.items() if v is not None}, ensure_ascii=False)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
+
+_NEED_FIELDS = {
+    "processes": mark("process"), "materials": mark("material"), "quantity": mark("quantity"),
+    "part_size_mm": mark("part size (mm)"), "place": mark("place"), "max_distance_m": mark("within (m)"),
+    "needed_by": mark("needed by"), "budget_krw": mark("budget (won)"), "access": mark("access"),
+}  # fmt: skip
+_CHECK_STATUSES = {"met": mark("yes"), "missed": mark("no"), "unknown": mark("not stated")}
+_REQUIREMENTS = {
+    "batch": mark("quantity"), "part_size": mark("part size"), "distance": mark("distance"), "access": mark("access"),
+}  # fmt: skip
 
 _FORM_FIELDS = (
     ("name_ko", mark("Name (Korean)")), ("name_en", mark("Name (English)")),

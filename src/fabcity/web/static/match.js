@@ -1,0 +1,34 @@
+// The match page: the place of the need and the ranked makers on the map (text set with textContent).
+(function () {
+  "use strict";
+  const element = document.getElementById("map");
+  const lang = element.dataset.lang;
+  const data = JSON.parse(element.dataset.matches || "{}");
+  const map = L.map(element, { maxZoom: 19 }).setView([37.5665, 126.978], 11);
+  const pick = (pair) => (lang === "ko" ? pair.ko || pair.en : pair.en || pair.ko) || "";
+  fetch("/api/v1/districts?level=gu&format=geojson")
+    .then((response) => response.json())
+    .then((boundaries) => {
+      L.geoJSON(boundaries, { style: { color: "#5b6770", weight: 1, fillColor: "#eef1f3", fillOpacity: 0.6 }, interactive: false })
+        .addTo(map)
+        .bringToBack();
+    });
+  const points = [];
+  if (data.place) {
+    const here = [data.place.lat, data.place.lon];
+    L.circleMarker(here, { radius: 8, color: "#0050b3", weight: 3 }).addTo(map).bindTooltip(data.place.label || "");
+    points.push(here);
+  }
+  (data.matches || []).forEach((match, index) => {
+    if (match.lat === null) return;
+    const icon = L.divIcon({ className: "marker rank-marker marker-" + match.node_type, html: "", iconSize: [18, 18] });
+    const marker = L.marker([match.lat, match.lon], { icon: icon, title: pick(match.name), keyboard: true }).addTo(map);
+    const popup = document.createElement("a");
+    popup.href = "/nodes/" + encodeURIComponent(match.slug);
+    popup.textContent = index + 1 + ". " + pick(match.name);
+    marker.bindPopup(popup);
+    points.push([match.lat, match.lon]);
+  });
+  if (points.length > 1) map.fitBounds(points, { padding: [30, 30], maxZoom: 15 });
+  else if (points.length === 1) map.setView(points[0], 14);
+})();
