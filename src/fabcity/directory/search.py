@@ -194,6 +194,7 @@ def search(platform: Platform, query: SearchQuery) -> SearchPage:
 
 
 _RINGS_M = (250.0, 500.0, 1_000.0, 2_000.0, 4_000.0, 8_000.0, 16_000.0, 32_000.0)
+_FILTERED_FIRST_RING_M = 1_000.0
 
 
 class _Plan:
@@ -217,6 +218,7 @@ class _Plan:
         self.query, self.centre, self.sort, self.terms = query, centre, sort, terms
         self.filters, self.term_filters, self.cursor_key = filters, term_filters, cursor_key
         self.max_radius = self._max_radius()
+        self.selective = bool(term_filters or terms or query.types or query.access)
         self.distance2 = None
         if centre is not None:
             lat0, lon0 = centre
@@ -243,7 +245,9 @@ class _Plan:
         if self.sort != "distance":
             return [self.max_radius]
         done = (self.cursor_key[0] ** 0.5) if self.cursor_key else 0.0
-        return [r for r in _RINGS_M if done < r < self.max_radius] + [self.max_radius]
+        # A filter (process, type, text…) thins the nodes out: start where a page is likelier to be.
+        first = _FILTERED_FIRST_RING_M if self.selective else _RINGS_M[0]
+        return [r for r in _RINGS_M if done < r < self.max_radius and r >= first] + [self.max_radius]
 
     def statement(self, conn: Connection, radius: float | None) -> Select:
         conditions = list(self.filters)
