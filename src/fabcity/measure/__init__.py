@@ -1,0 +1,1 @@
+"""Measurement: the Fab City Index, input–output regionalisation, activation and resilience indicators."""
