@@ -19,6 +19,7 @@ from fabcity.directory.importer import FORMATS, import_file
 from fabcity.directory.search import QueryError, SearchQuery, parse_bbox, parse_point, search
 from fabcity.matching.parse import read_need
 from fabcity.matching.rank import rank
+from fabcity.measure.districts import KSIC_SECTIONS, METHOD, CensusTable
 from fabcity.platform import open_platform
 
 DB_OPTION = click.option(
@@ -255,3 +256,46 @@ def match_command(text: str, limit: int, as_json: bool, db: str | None) -> None:
     console.print(table)
     for first, second in ranking.combinations:
         console.print(f"함께 / together: {first.node['slug']} + {second.node['slug']}")
+
+
+@main.command(name="index")
+@click.argument("place")
+@click.option("--json", "as_json", is_flag=True, help="Print the index as JSON.")
+@DB_OPTION
+def index_command(place: str, as_json: bool, db: str | None) -> None:
+    """자치구·행정동의 팹시티 지수를 보여 줍니다. The Fab City Index of a gu or dong, by KSIC section.
+
+    \b
+    예: fabcity index 은평구
+        fabcity index 문래동 --json
+    """
+    platform = open_platform(db)
+    found = platform.districts.resolve(place)
+    if len(found) != 1:
+        raise click.BadParameter(
+            f"{place!r} names {'no' if not found else 'more than one'} gu or dong", param_hint="PLACE"
+        )
+    district = found[0]
+    index = CensusTable(platform).index(district.code)
+    if as_json:
+        click.echo(
+            json.dumps({"place": district.public(), "method": METHOD, **index.public()}, ensure_ascii=False, indent=1)
+        )
+        return
+    console = Console()
+    value = "—" if index.value is None else f"{index.value:.1f}"
+    console.print(
+        f"[bold]{district.name_ko} ({district.name_en})[/]: 팹시티 지수 / Fab City Index ({index.kind}) = {value}"
+    )
+    if index.gap_to_pledge is not None:
+        console.print(f"50% 목표까지 / gap to the 50 pledge: {index.gap_to_pledge:.1f} · coverage {index.coverage:.0%}")
+    table = Table()
+    for heading in ("KSIC", "산업 / section", "비율 ratio", "점수 score", "가중치 weight"):
+        table.add_column(heading)
+    for sector in index.sectors:
+        ko, en = KSIC_SECTIONS[sector.sector]
+        ratio = "—" if sector.raw_ratio is None else f"{sector.raw_ratio:.2f}"
+        score = "—" if sector.score is None else f"{sector.score:.2f}"
+        table.add_row(sector.sector, f"{ko} / {en}", ratio, score, f"{sector.weight:.3f}")
+    console.print(table)
+    console.print(f"출처 / sources: {METHOD['workers']}; {METHOD['residents']}. {METHOD['note']}.")

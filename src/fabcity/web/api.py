@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import cache
 from typing import Annotated, Any, Literal
 
 import anyio.to_thread
@@ -25,11 +26,13 @@ from fabcity.matching.allocate import Demand, allocate, allocate_greedy, node_ca
 from fabcity.matching.need import Need
 from fabcity.matching.parse import Reading, read_need
 from fabcity.matching.rank import rank
+from fabcity.measure.districts import KSIC_SECTIONS, METHOD, CensusTable
 from fabcity.platform import Platform
 from fabcity.storage.schema import node
 from fabcity.web import pages
 from fabcity.web.api_write import SERVICE_ERRORS, error_answer
 from fabcity.web.api_write import router as write_router
+from fabcity.web.downloads import csv_download
 from fabcity.web.security import SecurityHeaders
 
 ListParam = Annotated[list[str], Query()]
@@ -247,6 +250,36 @@ def create_app(platform: Platform) -> FastAPI:
             assignment["node"] = {"id": assignment["node"], "slug": slugs[assignment["node"]]}
         answer["baseline"] = {k: baseline.public()[k] for k in ("method", "covered", "total_distance_m")}
         return answer
+
+    @cache
+    def census() -> CensusTable:  # the statistics change only with a new dataset release
+        return CensusTable(platform)
+
+    def _place(place: str):  # noqa: ANN202
+        found = platform.districts.resolve(place)
+        if len(found) != 1:
+            raise QueryError("place", f"{place!r} names {'no' if not found else 'more than one'} gu or dong")
+        return found[0]
+
+    @app.get("/api/v1/indicators/sections", tags=["measurement"], summary="Location quotients and capacity by district")
+    def indicator_sections(
+        level: Literal["gu", "dong"] = "gu",
+        parent: Annotated[str | None, Query(description="a gu code, to list its dongs")] = None,
+        section: Annotated[str | None, Query(description="a KSIC section letter, e.g. C (manufacturing)")] = None,
+        format: Literal["json", "csv"] = "json",  # noqa: A002
+    ) -> Any:
+        if section is not None and section not in KSIC_SECTIONS:
+            return query_error("section", f"unknown KSIC section {section!r}; use one of {', '.join(KSIC_SECTIONS)}")
+        rows = census().rows(level, parent, section)
+        if format == "csv":
+            return csv_download(rows, f"fabcity-sections-{level}.csv")
+        return {"method": METHOD, "results": rows}
+
+    @app.get("/api/v1/indicators/index", tags=["measurement"], summary="The Fab City Index of a gu or dong")
+    def indicator_index(place: Annotated[str, Query(description="a gu or dong: code or name (은평구)")]) -> Any:
+        district = _place(place)
+        index = census().index(district.code)
+        return {"place": district.public(), "method": METHOD, **index.public()}
 
     @app.get("/api/v1/about/data", tags=["meta"], summary="Data sources, licences and attribution")
     def about_data() -> dict[str, Any]:

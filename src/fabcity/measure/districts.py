@@ -1,0 +1,128 @@
+"""Seoul by district: what each gu and dong makes relative to the city, from the 2018 business census.
+
+For a district d and KSIC section s, with Seoul as the reference economy:
+- location quotient  SLQ = (workers_d,s / workers_d) / (workers_Seoul,s / workers_Seoul);
+- capacity ratio     r = (workers_d,s / workers_Seoul,s) / (population_d / population_Seoul),
+  Boeing's P/D when local production is modelled from the district's share of Seoul's workers in s
+  and local demand from its share of residents (docs/research/index.md §2, the capacity identity).
+The district's Fab City Index (capacity, census proxy) weighs the sections by their share of
+Seoul's workers. Workers are 2018 (전국사업체조사), residents 2025 Q1 (주민등록인구): the years
+differ, and the method says so. Seoul itself needs a national table for the same figures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from fabcity.measure.fci import FabCityIndex, SectorInput, fab_city_index
+from fabcity.platform import Platform
+from fabcity.storage.schema import cluster_zone, district_stat
+
+KSIC_SECTIONS: dict[str, tuple[str, str]] = {
+    "A": ("농업, 임업 및 어업", "Agriculture, forestry and fishing"),
+    "B": ("광업", "Mining and quarrying"),
+    "C": ("제조업", "Manufacturing"),
+    "D": ("전기, 가스, 증기 및 공기조절 공급업", "Electricity, gas, steam and air conditioning supply"),
+    "E": ("수도, 하수 및 폐기물 처리, 원료 재생업", "Water supply, sewage, waste management, remediation"),
+    "F": ("건설업", "Construction"),
+    "G": ("도매 및 소매업", "Wholesale and retail trade"),
+    "H": ("운수 및 창고업", "Transportation and storage"),
+    "I": ("숙박 및 음식점업", "Accommodation and food service"),
+    "J": ("정보통신업", "Information and communication"),
+    "K": ("금융 및 보험업", "Financial and insurance"),
+    "L": ("부동산업", "Real estate"),
+    "M": ("전문, 과학 및 기술 서비스업", "Professional, scientific and technical"),
+    "N": ("사업시설 관리, 사업 지원 및 임대 서비스업", "Business facilities management and support"),
+    "O": ("공공행정, 국방 및 사회보장 행정", "Public administration and defence"),
+    "P": ("교육 서비스업", "Education"),
+    "Q": ("보건업 및 사회복지 서비스업", "Human health and social work"),
+    "R": ("예술, 스포츠 및 여가관련 서비스업", "Arts, sports and recreation"),
+    "S": ("협회 및 단체, 수리 및 기타 개인 서비스업", "Membership organisations, repair, other personal services"),
+}
+METHOD = {
+    "kind": "capacity",
+    "workers": "2018 business census (전국사업체조사), workers by KSIC section",
+    "residents": "resident registration population, 2025 Q1",
+    "reference": "Seoul (sum of its 25 gu)",
+    "weights": "each section's share of Seoul's workers",
+    "sources": ["seoul-business-census-2018", "seoul-population-2025q1"],
+    "note": "workers and residents are from different years; a dong renamed or split since 2018 has no figure",
+}
+
+
+@dataclass(frozen=True)
+class SectionFigure:
+    code: str
+    section: str
+    workers: float | None
+    slq: float | None
+    capacity_ratio: float | None
+
+
+class CensusTable:
+    """Workers by section and residents for every district, loaded once."""
+
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        wanted = ["population", "workers", *(f"workers_ksic_{s}" for s in KSIC_SECTIONS)]
+        self.values: dict[str, dict[str, float]] = {}
+        with platform.engine.connect() as conn:
+            query = select(district_stat.c.district_code, district_stat.c.indicator, district_stat.c.value)
+            for code, indicator, value in conn.execute(query.where(district_stat.c.indicator.in_(wanted))):
+                self.values.setdefault(code, {})[indicator] = value
+            zones = conn.execute(select(cluster_zone.c.name_ko, cluster_zone.c.dong_codes)).all()
+        self.clusters = {code: name for name, codes in zones for code in codes}
+        gus = [d.code for d in platform.districts.gus()]
+        self.seoul = {key: sum(self.values.get(g, {}).get(key, 0.0) for g in gus) for key in wanted}
+
+    def figures(self, code: str) -> list[SectionFigure]:
+        own = self.values.get(code, {})
+        total, residents = own.get("workers"), own.get("population")
+        found = []
+        for section in KSIC_SECTIONS:
+            workers = own.get(f"workers_ksic_{section}")
+            seoul_section = self.seoul[f"workers_ksic_{section}"]
+            slq = ratio = None
+            if workers is not None and total and seoul_section:
+                slq = (workers / total) / (seoul_section / self.seoul["workers"])
+                if residents:
+                    ratio = (workers / seoul_section) / (residents / self.seoul["population"])
+            found.append(SectionFigure(code, section, workers, slq, ratio))
+        return found
+
+    def index(self, code: str) -> FabCityIndex:
+        sectors = [
+            SectorInput(
+                figure.section,
+                None if figure.capacity_ratio is None else figure.capacity_ratio,
+                None if figure.capacity_ratio is None else 1.0,
+                self.seoul[f"workers_ksic_{figure.section}"] / self.seoul["workers"],
+            )
+            for figure in self.figures(code)
+        ]
+        return fab_city_index(sectors, kind="capacity")
+
+    def rows(self, level: str, parent: str | None = None, section: str | None = None) -> list[dict[str, Any]]:
+        """One row per district and section: the table behind the choropleth and the CSV."""
+        districts = self.platform.districts.gus() if level == "gu" else self.platform.districts.dongs()
+        rows = []
+        for district in sorted(districts, key=lambda d: d.code):
+            if parent and district.parent_code != parent:
+                continue
+            for figure in self.figures(district.code):
+                if section and figure.section != section:
+                    continue
+                rows.append(
+                    {
+                        "code": district.code, "name_ko": district.name_ko, "name_en": district.name_en,
+                        "section": figure.section, "section_ko": KSIC_SECTIONS[figure.section][0],
+                        "section_en": KSIC_SECTIONS[figure.section][1], "workers_2018": figure.workers,
+                        "slq": None if figure.slq is None else round(figure.slq, 4),
+                        "capacity_ratio": None if figure.capacity_ratio is None else round(figure.capacity_ratio, 4),
+                        "cluster": self.clusters.get(district.code),
+                    }
+                )  # fmt: skip
+        return rows

@@ -1,0 +1,87 @@
+"""Seoul by district from the 2018 business census: quotients, capacity, the index; API, CSV and CLI."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from importlib import resources
+
+import pytest
+from click.testing import CliRunner
+
+from fabcity.cli import main
+from fabcity.measure.districts import KSIC_SECTIONS, CensusTable
+
+JUNG_GU, MULLAE_DONG = "11140", "1156060500"
+
+
+def _census_csv() -> dict[tuple[str, str], float]:
+    text = resources.files("fabcity.data").joinpath("seoul", "district_stats.csv").read_text(encoding="utf-8")
+    return {(row["district_code"], row["indicator"]): float(row["value"]) for row in csv.DictReader(io.StringIO(text))}
+
+
+@pytest.fixture
+def census(platform) -> CensusTable:
+    return CensusTable(platform)
+
+
+def test_quotients_and_capacity_from_the_census_by_hand(census, platform):
+    stats = _census_csv()
+    gus = [d.code for d in platform.districts.gus()]
+
+    def seoul(indicator: str) -> float:
+        return sum(stats[(gu, indicator)] for gu in gus)
+
+    manufacturing = next(f for f in census.figures(JUNG_GU) if f.section == "C")
+    share_here = stats[(JUNG_GU, "workers_ksic_C")] / stats[(JUNG_GU, "workers")]
+    assert manufacturing.slq == pytest.approx(share_here / (seoul("workers_ksic_C") / seoul("workers")))
+    residents = stats[(JUNG_GU, "population")] / seoul("population")
+    assert manufacturing.capacity_ratio == pytest.approx(
+        stats[(JUNG_GU, "workers_ksic_C")] / seoul("workers_ksic_C") / residents
+    )
+
+
+def test_the_index_of_a_gu_is_a_weighted_capped_capacity(census):
+    index = census.index("11380")  # 은평구, mostly homes
+    assert index.kind == "capacity" and 0 < index.value < 50 and index.coverage == pytest.approx(1.0)
+    assert sum(s.weight for s in index.sectors) == pytest.approx(1.0)
+    assert all(s.score == min(1.0, s.raw_ratio) for s in index.sectors if s.raw_ratio is not None)
+    assert census.index(JUNG_GU).value > index.value  # the city centre has far more jobs than residents
+
+
+def test_cluster_dongs_are_marked(census):
+    rows = census.rows("dong", parent="11560", section="C")  # 영등포구
+    mullae = next(r for r in rows if r["code"] == MULLAE_DONG)
+    assert mullae["cluster"] and mullae["slq"] > 1  # the Mullae metalworking cluster
+
+
+def test_a_dong_without_2018_figures_stays_missing(census, platform):
+    missing = [d.code for d in platform.districts.dongs() if census.figures(d.code)[0].workers is None]
+    assert missing  # 항동 and the dongs split since 2018
+    assert census.index(missing[0]).value is None
+
+
+def test_indicator_api_json_csv_and_errors(client):
+    answer = client.get("/api/v1/indicators/sections", params={"level": "gu", "section": "C"}).json()
+    assert len(answer["results"]) == 25 and answer["method"]["kind"] == "capacity"
+    download = client.get("/api/v1/indicators/sections", params={"level": "gu", "section": "C", "format": "csv"})
+    assert download.content.startswith("\ufeff".encode()) and "attachment" in download.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(download.content.decode("utf-8-sig"))))
+    assert len(rows) == 25 and rows[0]["section_ko"] == "제조업"
+    index = client.get("/api/v1/indicators/index", params={"place": "은평구"}).json()
+    assert index["place"]["code"] == "11380" and len(index["sectors"]) == len(KSIC_SECTIONS)
+    bad = client.get("/api/v1/indicators/sections", params={"section": "Z"})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "section"]
+    assert client.get("/api/v1/indicators/index", params={"place": "아틀란티스"}).json()["detail"][0]["loc"] == [
+        "query", "place",
+    ]  # fmt: skip
+
+
+def test_index_command(db_url):
+    result = CliRunner().invoke(main, ["index", "은평구", "--json", "--db", db_url])
+    assert result.exit_code == 0
+    answer = json.loads(result.output)
+    assert answer["kind"] == "capacity" and answer["gap_to_50"] == pytest.approx(50 - answer["value"], abs=1e-3)
+    table = CliRunner().invoke(main, ["index", "Eunpyeong-gu", "--db", db_url])
+    assert "팹시티 지수" in table.output and "제조업" in table.output
