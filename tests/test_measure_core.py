@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fabcity.measure import io
-from fabcity.measure.fci import SectorInput, fab_city_index
+from fabcity.measure.fci import fab_city_index
 
 Z = [[150, 500], [200, 100]]
 F = [350, 1700]
@@ -107,12 +107,16 @@ def test_regional_multipliers_never_exceed_the_national_ones_and_flq_stays_below
     assert (io.flq(regional, national, delta) <= io.cilq(regional, national) + 1e-12).all()
 
 
-def _hamburg(shared_data: Path) -> tuple[list[SectorInput], float]:
+def _index(*rows):
+    """fab_city_index from (sector, production, demand, weight) rows."""
+    names, production, demand, weights = zip(*rows, strict=True)
+    return fab_city_index(names, production, demand, weights)
+
+
+def _hamburg(shared_data: Path) -> tuple[list[tuple], float]:
     table = json.loads((shared_data / "fabcity-boeing2024-hamburg" / "boeing2024.json").read_text(encoding="utf-8"))
     sectors = [
-        SectorInput(
-            s["sector"], s["ratio"], 1.0, s["weight_cpi"] if s["weight_cpi"] is not None else s["weight_estimate"]
-        )
+        (s["sector"], s["ratio"], 1.0, s["weight_cpi"] if s["weight_cpi"] is not None else s["weight_estimate"])
         for s in table["sectors"]
     ]
     return sectors, table["published_index"]
@@ -120,21 +124,19 @@ def _hamburg(shared_data: Path) -> tuple[list[SectorInput], float]:
 
 def test_boeing_hamburg_2019(shared_data):
     sectors, published = _hamburg(shared_data)
-    index = fab_city_index(sectors)
+    index = _index(*sectors)
     assert index.kind == "capacity" and round(index.value, 4) == 37.3005 and round(index.value) == published
     assert index.coverage == 1.0 and index.gap_to_pledge == pytest.approx(50 - 37.3005, abs=1e-4)
 
 
 def test_index_edge_cases():
-    index = fab_city_index(
-        [
-            SectorInput("food", 30, 60, 2),  # 0.5
-            SectorInput("machines", 900, 100, 1),  # capped at 1 before summing
-            SectorInput("ships", 50, 0, 5),  # exports only: dropped, never a free 100
-            SectorInput("nothing", 0, 0, 1),  # no activity: dropped
-            SectorInput("clothes", 0, 40, 1),  # demand and no production: 0
-            SectorInput("energy", None, 10, 3),  # missing stays missing
-        ]
+    index = _index(
+        ("food", 30, 60, 2),  # 0.5
+        ("machines", 900, 100, 1),  # capped at 1 before summing
+        ("ships", 50, 0, 5),  # exports only: dropped, never a free 100
+        ("nothing", 0, 0, 1),  # no activity: dropped
+        ("clothes", 0, 40, 1),  # demand and no production: 0
+        ("energy", None, 10, 3),  # missing stays missing
     )
     assert index.value == pytest.approx(100 * (2 * 0.5 + 1 * 1.0 + 1 * 0.0) / 4)
     assert index.coverage == pytest.approx(4 / 13)
@@ -144,7 +146,7 @@ def test_index_edge_cases():
         "clothes": "included", "energy": "missing",
     }  # fmt: skip
     assert next(s for s in index.sectors if s.sector == "machines").raw_ratio == 9.0
-    assert fab_city_index([SectorInput("energy", None, 1, 1)]).value is None
-    assert fab_city_index([SectorInput("zero weight", 1, 1, 0)]).value is None
+    assert _index(("energy", None, 1, 1)).value is None
+    assert _index(("zero weight", 1, 1, 0)).value is None
     with pytest.raises(io.MeasureError, match="sector 'food': demand is -1"):
-        fab_city_index([SectorInput("food", 1, -1, 1)])
+        _index(("food", 1, -1, 1))

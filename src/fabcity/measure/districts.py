@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from fabcity.measure.fci import FabCityIndex, SectorInput, fab_city_index
+from fabcity.measure.fci import FabCityIndex, fab_city_index
 from fabcity.platform import Platform
 from fabcity.storage.schema import cluster_zone, district_stat
 
@@ -94,16 +94,11 @@ class CensusTable:
         return found
 
     def index(self, code: str) -> FabCityIndex:
-        sectors = [
-            SectorInput(
-                figure.section,
-                None if figure.capacity_ratio is None else figure.capacity_ratio,
-                None if figure.capacity_ratio is None else 1.0,
-                self.seoul[f"workers_ksic_{figure.section}"] / self.seoul["workers"],
-            )
-            for figure in self.figures(code)
-        ]
-        return fab_city_index(sectors, kind="capacity")
+        figures = self.figures(code)
+        ratios = [figure.capacity_ratio for figure in figures]
+        weights = [self.seoul[f"workers_ksic_{f.section}"] / self.seoul["workers"] for f in figures]
+        demand = [None if ratio is None else 1.0 for ratio in ratios]
+        return fab_city_index([f.section for f in figures], ratios, demand, weights, kind="capacity")
 
     def rows(self, level: str, parent: str | None = None, section: str | None = None) -> list[dict[str, Any]]:
         """One row per district and section: the table behind the choropleth and the CSV."""

@@ -12,22 +12,16 @@ an error naming the sector, and without any defined sector there is no index.
 
 from __future__ import annotations
 
-import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
+
+import numpy as np
 
 from fabcity.measure.io import MeasureError
 
 Kind = Literal["capacity", "self_supply"]
 PLEDGE = 50.0  # per cent self-sufficiency by 2054 (the Fab City pledge)
-
-
-@dataclass(frozen=True)
-class SectorInput:
-    sector: str
-    production: float | None  # P: local production (or, for self-supply, locally supplied use)
-    demand: float | None  # D: local use
-    weight: float
 
 
 @dataclass(frozen=True)
@@ -44,11 +38,23 @@ class FabCityIndex:
     kind: Kind
     value: float | None
     coverage: float  # weight of the sectors included / all weight
-    sectors: list[SectorScore] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    raw_ratios: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    weights: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    statuses: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
 
     @property
     def gap_to_pledge(self) -> float | None:
         return None if self.value is None else PLEDGE - self.value
+
+    @property
+    def sectors(self) -> list[SectorScore]:
+        scores = []
+        for name, ratio, weight, status in zip(self.names, self.raw_ratios, self.weights, self.statuses, strict=True):
+            included = status == "included"
+            raw = float(ratio) if included else None
+            scores.append(SectorScore(name, raw, min(1.0, raw) if included else None, float(weight), str(status)))
+        return scores
 
     def public(self) -> dict[str, object]:
         return {
@@ -63,27 +69,33 @@ class FabCityIndex:
         }
 
 
-def _check(item: SectorInput) -> None:
-    for name in ("production", "demand", "weight"):
-        value = getattr(item, name)
-        if value is not None and (not math.isfinite(value) or value < 0):
-            raise MeasureError(f"sector {item.sector!r}: {name} is {value!r}; it must be a number ≥ 0")
-
-
-def fab_city_index(sectors: list[SectorInput], kind: Kind = "capacity") -> FabCityIndex:
-    scores: list[SectorScore] = []
-    for item in sectors:
-        _check(item)
-        if item.production is None or item.demand is None:
-            scores.append(SectorScore(item.sector, None, None, item.weight, "missing"))
-        elif item.demand == 0:
-            status = "export_only" if item.production > 0 else "no_activity"
-            scores.append(SectorScore(item.sector, None, None, item.weight, status))
-        else:
-            ratio = item.production / item.demand
-            scores.append(SectorScore(item.sector, ratio, min(1.0, ratio), item.weight, "included"))
-    total = sum(item.weight for item in sectors)
-    included = [s for s in scores if s.status == "included"]
-    defined = sum(s.weight for s in included)
-    value = 100 * sum(s.weight * s.score for s in included) / defined if defined > 0 else None
-    return FabCityIndex(kind, value, defined / total if total > 0 else 0.0, scores)
+def fab_city_index(
+    sectors: Sequence[str],
+    production: Sequence[float | None],
+    demand: Sequence[float | None],
+    weights: Sequence[float],
+    kind: Kind = "capacity",
+) -> FabCityIndex:
+    """The index over sectors given as parallel sequences (None for a missing value); vectorised, so
+    a 381-sector table for every gu and dong of Seoul takes a fraction of a second."""
+    names = list(sectors)
+    p, d, w = (np.array(values, dtype=float) for values in (production, demand, weights))
+    for label, values in (("production", p), ("demand", d), ("weight", w)):
+        if len(values) != len(names):
+            raise MeasureError(f"{label}: {len(values)} values for {len(names)} sectors")
+        bad = np.flatnonzero(np.isinf(values) | (values < 0) | (np.isnan(values) if label == "weight" else False))
+        if len(bad):
+            raise MeasureError(
+                f"sector {names[bad[0]]!r}: {label} is {float(values[bad[0]]):g}; it must be a number ≥ 0"
+            )
+    missing = np.isnan(p) | np.isnan(d)
+    no_demand = ~missing & (d == 0)
+    included = ~missing & ~no_demand
+    statuses = np.where(
+        missing, "missing", np.where(no_demand, np.where(p > 0, "export_only", "no_activity"), "included")
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = np.where(included, p / np.where(included, d, 1.0), np.nan)
+    total, defined = float(w.sum()), float(w[included].sum())
+    value = 100 * float((w[included] * np.minimum(1.0, ratios[included])).sum()) / defined if defined > 0 else None
+    return FabCityIndex(kind, value, defined / total if total > 0 else 0.0, names, ratios, w, statuses.astype(object))
