@@ -26,6 +26,7 @@ from fabcity.matching.allocate import Demand, allocate, allocate_greedy, node_ca
 from fabcity.matching.need import Need
 from fabcity.matching.parse import Reading, read_need
 from fabcity.matching.rank import rank
+from fabcity.measure.activation import activation
 from fabcity.measure.districts import KSIC_SECTIONS, METHOD, CensusTable
 from fabcity.platform import Platform
 from fabcity.storage.schema import node
@@ -274,6 +275,20 @@ def create_app(platform: Platform) -> FastAPI:
         if format == "csv":
             return csv_download(rows, f"fabcity-sections-{level}.csv")
         return {"method": METHOD, "results": rows}
+
+    @app.get("/api/v1/indicators/activation", tags=["measurement"], summary="Activation per gu for a month")
+    def indicator_activation(
+        month: Annotated[str | None, Query(description="YYYY-MM (default: this month, KST)")] = None,
+        format: Literal["json", "csv"] = "json",  # noqa: A002
+    ) -> Any:
+        try:
+            answer = activation(platform, month)
+        except ValueError as error:
+            return query_error("month", str(error).removeprefix("month: "))
+        if format == "csv":
+            rows = [{**row, "suppressed": ";".join(row["suppressed"])} for row in answer["results"]]
+            return csv_download(rows, f"fabcity-activation-{answer['month']}.csv")
+        return answer
 
     @app.get("/api/v1/indicators/index", tags=["measurement"], summary="The Fab City Index of a gu or dong")
     def indicator_index(place: Annotated[str, Query(description="a gu or dong: code or name (은평구)")]) -> Any:

@@ -1,0 +1,70 @@
+"""Activation per gu per month: counts in time, per residents, year on year, small counts suppressed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import update
+
+from fabcity.accounts import service as accounts
+from fabcity.directory import editing
+from fabcity.measure.activation import activation
+from fabcity.storage.schema import node
+from test_search import _node, add_nodes
+
+EUNPYEONG = "11380"
+
+
+def _gu(answer, code=EUNPYEONG) -> dict:
+    return next(row for row in answer["results"] if row["code"] == code)
+
+
+@pytest.fixture
+def eunpyeong(empty_platform):
+    """Eight makerspaces in Eunpyeong: six made in March 2025 (one verified then), two in March 2026."""
+    records = [_node(f"m{i}", 37.6189 + i * 1e-4, 126.9210, equipment=[{"type": "laser_cutter", "quantity": 2}])
+               for i in range(8)]  # fmt: skip
+    add_nodes(empty_platform, records)
+    with empty_platform.engine.begin() as conn:
+        for i in range(8):
+            made = datetime(2025, 3, 10, tzinfo=UTC) if i < 6 else datetime(2026, 3, 10, tzinfo=UTC)
+            verified = datetime(2025, 3, 20, tzinfo=UTC) if i == 0 else None
+            conn.execute(update(node).where(node.c.slug == f"m{i}").values(created_at=made, verified_at=verified))
+    return empty_platform
+
+
+def test_counts_follow_time(eunpyeong):
+    before = _gu(activation(eunpyeong, "2025-02"))
+    assert before["active_nodes"] == 0 and before["new_nodes"] == 0
+    march = _gu(activation(eunpyeong, "2025-03"))
+    assert march["active_nodes"] == 6 and march["new_nodes"] == 6 and march["machines"] == 12
+    assert march["active_makerspace"] == 6
+    assert march["active_per_10k_residents"] > 0
+    later = _gu(activation(eunpyeong, "2026-03"))
+    assert later["active_nodes"] == 8 and later["active_yoy_change"] == pytest.approx(2 / 6, abs=1e-4)
+
+
+def test_small_counts_are_suppressed_not_zeroed(eunpyeong):
+    march = _gu(activation(eunpyeong, "2025-03"))
+    assert march["verified_nodes"] is None and "verified_nodes" in march["suppressed"]  # 1 verified node
+    assert march["verified_last_90_days"] is None
+    assert _gu(activation(eunpyeong, "2025-07"))["verified_last_90_days"] == 0  # 0 stays 0
+    assert _gu(activation(eunpyeong, "2026-03"))["new_nodes"] is None  # 2 new nodes
+
+
+def test_a_closed_node_counts_until_it_was_closed(eunpyeong):
+    curator = accounts.create_user(eunpyeong, "c@example.kr", "correct horse battery", "c", role="curator")
+    editing.close_node(eunpyeong, curator, "m1")
+    this_month = datetime.now(UTC).strftime("%Y-%m")
+    assert _gu(activation(eunpyeong, "2026-03"))["active_nodes"] == 8
+    assert _gu(activation(eunpyeong, this_month))["active_nodes"] == 7
+
+
+def test_activation_api(client):
+    answer = client.get("/api/v1/indicators/activation", params={"month": "2026-11"}).json()
+    assert len(answer["results"]) == 25 and answer["method"]["suppressed"] == "counts from 1 to 4"
+    download = client.get("/api/v1/indicators/activation", params={"month": "2026-11", "format": "csv"})
+    assert download.content.startswith("\ufeff".encode())
+    bad = client.get("/api/v1/indicators/activation", params={"month": "November"})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "month"]
