@@ -185,3 +185,23 @@ def test_a_need_typed_in_korean_gets_understood_and_ranked_on_the_map(page):
     assert "레이저 커팅" in page.inner_text("#understood")
     assert page.locator("#matches li a").first.inner_text() == "팹랩 서울"
     expect(page.locator(".rank-marker")).to_have_count(page.locator("#matches > li > a").count())
+
+
+def test_the_dashboard_renders_and_its_choropleth_follows_the_indicator(page):
+    page.goto("/dashboard")
+    choropleth = page.locator("#choropleth")
+    expect(choropleth).to_have_attribute("data-shown", "index@gu")
+    expect(page.locator("#choropleth .leaflet-overlay-pane path")).to_have_count(25)
+    first = page.locator("#choropleth .leaflet-overlay-pane path").first
+    before = [page.locator("#choropleth .leaflet-overlay-pane path").nth(i).get_attribute("fill") for i in range(25)]
+    legend_before = page.inner_text("#legend")
+    page.select_option("#indicator", "slq:C")
+    expect(choropleth).to_have_attribute("data-shown", "slq:C@gu")
+    after = [page.locator("#choropleth .leaflet-overlay-pane path").nth(i).get_attribute("fill") for i in range(25)]
+    assert after != before and page.inner_text("#legend") != legend_before
+    assert first.get_attribute("fill")
+    page.select_option("#level", "dong")
+    expect(choropleth).to_have_attribute("data-shown", "slq:C@dong")
+    expect(page.locator("#choropleth .leaflet-overlay-pane path")).to_have_count(426)
+    assert page.locator("canvas#sectors").is_visible()
+    assert "사업체조사" in page.inner_text("#choropleth-source")

@@ -156,3 +156,13 @@ def test_the_match_page_shows_the_reading_and_the_makers(client):
     assert "이해한 내용" in page.text and "<mark>간판</mark>" in page.text
     assert '<a href="/nodes/fab-lab-seoul">팹랩 서울</a>' in page.text
     assert client.get("/match").status_code == 200  # the empty form
+
+
+def test_the_dashboard_compares_the_prototype_zones_with_seoul(client):
+    page = client.get("/dashboard")
+    assert page.status_code == 200
+    table = page.text.split('id="prototype-zones"')[1].split("</table>")[0]
+    assert "은평구" in table and "도봉구" in table and "서울 평균" in table and "팹시티 지수" in table
+    assert "/api/v1/indicators/indices?level=gu&amp;format=csv" in page.text
+    indices = client.get("/api/v1/indicators/indices", params={"level": "gu"}).json()["results"]
+    assert len(indices) == 25 and all(0 <= row["value"] <= 100 for row in indices)

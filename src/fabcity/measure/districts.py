@@ -100,6 +100,17 @@ class CensusTable:
         demand = [None if ratio is None else 1.0 for ratio in ratios]
         return fab_city_index([f.section for f in figures], ratios, demand, weights, kind="capacity")
 
+    def indices(self, level: str) -> list[dict[str, Any]]:
+        """Every gu's (or dong's) index, for a choropleth."""
+        districts = self.platform.districts.gus() if level == "gu" else self.platform.districts.dongs()
+        found = []
+        for district in sorted(districts, key=lambda d: d.code):
+            index = self.index(district.code)
+            value = None if index.value is None else round(index.value, 2)
+            found.append({"code": district.code, "name_ko": district.name_ko, "name_en": district.name_en,
+                          "value": value, "coverage": round(index.coverage, 4)})  # fmt: skip
+        return found
+
     def rows(self, level: str, parent: str | None = None, section: str | None = None) -> list[dict[str, Any]]:
         """One row per district and section: the table behind the choropleth and the CSV."""
         districts = self.platform.districts.gus() if level == "gu" else self.platform.districts.dongs()

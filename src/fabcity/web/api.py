@@ -290,11 +290,22 @@ def create_app(platform: Platform) -> FastAPI:
             return csv_download(rows, f"fabcity-activation-{answer['month']}.csv")
         return answer
 
+    @app.get("/api/v1/indicators/indices", tags=["measurement"], summary="The index of every gu or dong")
+    def indicator_indices(
+        level: Literal["gu", "dong"] = "gu",
+        format: Literal["json", "csv"] = "json",  # noqa: A002
+    ) -> Any:
+        rows = census().indices(level)
+        return (
+            csv_download(rows, f"fabcity-index-{level}.csv") if format == "csv" else {"method": METHOD, "results": rows}
+        )
+
     @app.get("/api/v1/indicators/index", tags=["measurement"], summary="The Fab City Index of a gu or dong")
     def indicator_index(place: Annotated[str, Query(description="a gu or dong: code or name (은평구)")]) -> Any:
         district = _place(place)
         index = census().index(district.code)
-        return {"place": district.public(), "method": METHOD, **index.public()}
+        names = {letter: {"ko": ko, "en": en} for letter, (ko, en) in KSIC_SECTIONS.items()}
+        return {"place": district.public(), "method": METHOD, **index.public(), "section_names": names}
 
     @app.get("/api/v1/about/data", tags=["meta"], summary="Data sources, licences and attribution")
     def about_data() -> dict[str, Any]:

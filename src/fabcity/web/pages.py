@@ -26,7 +26,7 @@ from opening_hours import OpeningHours
 
 from fabcity.accounts import service as accounts
 from fabcity.accounts.service import AccountError, Forbidden, NotAuthenticated, NotFound, TooManyAttempts
-from fabcity.clock import seoul_wall_time
+from fabcity.clock import KST, seoul_wall_time
 from fabcity.directory import editing, vocabulary
 from fabcity.directory.models import Problem, RecordInvalid
 from fabcity.directory.read import importable, public_nodes
@@ -34,6 +34,8 @@ from fabcity.directory.taxonomy import taxonomy
 from fabcity.geo import service as geo_service
 from fabcity.matching.parse import read_need
 from fabcity.matching.rank import rank
+from fabcity.measure.activation import activation
+from fabcity.measure.districts import CensusTable
 from fabcity.platform import Platform
 from fabcity.web import i18n
 from fabcity.web.auth import (
@@ -258,6 +260,37 @@ def install(app: FastAPI, platform: Platform) -> Callable[[Request, Exception], 
             requirement=requirement, shown=shown,
             field_labels={key: say(request, value) for key, value in _NEED_FIELDS.items()},
             status_labels={key: say(request, value) for key, value in _CHECK_STATUSES.items()},
+        )  # fmt: skip
+
+    @app.get("/dashboard", response_class=HTMLResponse, include_in_schema=False)
+    def dashboard(request: Request) -> HTMLResponse:
+        today = datetime.now(KST).date()
+        month = today.strftime("%Y-%m")
+        months = [f"{(today.year * 12 + today.month - 1 - back) // 12}-{(today.month - 1 - back) % 12 + 1:02d}"
+                  for back in range(11, -1, -1)]  # fmt: skip
+        census = CensusTable(platform)
+        gus = sorted(platform.districts.gus(), key=lambda d: d.name_ko)
+        seoul_codes = [d.code for d in gus]
+        zones = [platform.districts.by_code[code] for code in PROTOTYPE_ZONES]
+        per_10k = {row["code"]: row["active_per_10k_residents"] for row in activation(platform, month)["results"]}
+
+        def section(code: str, field: str) -> float | None:
+            return getattr(next(f for f in census.figures(code) if f.section == "C"), field)
+
+        measures = [
+            (mark("Fab City Index (capacity, census proxy)"), lambda code: census.index(code).value),
+            (mark("Manufacturing location quotient"), lambda code: section(code, "slq")),
+            (mark("Manufacturing capacity ratio"), lambda code: section(code, "capacity_ratio")),
+            (mark("Active production nodes per 10,000 residents"), lambda code: per_10k.get(code)),
+        ]
+        comparison = []
+        for text, measure in measures:
+            everyone = [value for code in seoul_codes if (value := measure(code)) is not None]
+            average = sum(everyone) / len(everyone) if everyone else None
+            comparison.append({"label": say(request, text), "values": [measure(z.code) for z in zones] + [average]})
+        return render(
+            request, "dashboard.html", month=month, months=json.dumps(months), gus=gus, comparison=comparison,
+            zones=[{"name": {"ko": z.name_ko, "en": z.name_en}} for z in zones],
         )  # fmt: skip
 
     @app.get("/about/data", response_class=HTMLResponse, include_in_schema=False)
