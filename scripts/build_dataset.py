@@ -323,6 +323,34 @@ def build_nodes(shared: Path, index: DistrictIndex) -> dict:
     return geojson_format.feature_collection(nodes)
 
 
+WELLBEING_INDICATORS = {  # the OECD file's column → fabcity.measure.resilience indicator name
+    "income_capita": "income_capita", "Employment": "employment", "Unemployment": "unemployment", "Rooms": "rooms",
+    "Life_expectancy": "life_expectancy", "Mortality": "mortality", "Labour": "labour_secondary", "PM25)": "pm25",
+    "Homicide": "homicide", "Voter": "voter_turnout", "Broadband": "broadband", "Support": "social_support",
+    "Satisfaction": "life_satisfaction",
+}  # fmt: skip
+WELLBEING_SCORES = {  # the OECD file's published topic score column → topic id
+    "Income": "income", "Jobs": "jobs", "Housing": "housing", "Health": "health", "Education": "education",
+    "Environment": "environment", "Safety": "safety", "Civic_engagement": "civic_engagement",
+    "Accessiblity_to_services": "access_to_services", "Community": "community",
+    "Life_satisfaction": "life_satisfaction",
+}  # fmt: skip
+
+
+def build_wellbeing(shared: Path) -> list[list]:
+    """Korea's regions (KR01 Capital Region holds Seoul) and Korea as a whole: raw values and published scores."""
+    path = shared / "oecd-regional-wellbeing-2016" / "rwb_2016_scores_and_indicators.csv"
+    rows = []
+    for row in read_csv(path):
+        if row["Country"] != "Korea":
+            continue
+        for column, name in (*WELLBEING_INDICATORS.items(), *WELLBEING_SCORES.items()):
+            kind = "indicator" if column in WELLBEING_INDICATORS else "published_score"
+            if row[column].strip() not in ("", ".."):
+                rows.append([row["Code"], row["Region"], kind, name, row[column].strip()])
+    return rows
+
+
 def write_json(path: Path, value) -> None:
     compact = path.suffix == ".geojson" and path.name != "nodes.geojson"
     text = (
@@ -349,6 +377,10 @@ def main() -> None:
     write_json(OUT / "stations.json", build_stations(shared, index))
     write_json(OUT / "cluster_zones.geojson", build_clusters(index, districts, stats))
     write_json(OUT / "nodes.geojson", build_nodes(shared, index))
+    with (OUT / "oecd_wellbeing_2016_korea.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["region", "region_name", "kind", "key", "value"])
+        writer.writerows(build_wellbeing(shared))
     print(f"wrote {OUT.relative_to(ROOT)}: {len(districts)} districts, {len(stats)} statistics")
 
 

@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import update
 
 from fabcity.accounts import service as accounts
+from fabcity.clock import seoul_month
 from fabcity.directory import editing
-from fabcity.measure.activation import activation
+from fabcity.measure.activation import activation, activation_trend
 from fabcity.storage.schema import node
 from test_search import _node, add_nodes
 
@@ -56,9 +57,44 @@ def test_small_counts_are_suppressed_not_zeroed(eunpyeong):
 def test_a_closed_node_counts_until_it_was_closed(eunpyeong):
     curator = accounts.create_user(eunpyeong, "c@example.kr", "correct horse battery", "c", role="curator")
     editing.close_node(eunpyeong, curator, "m1")
-    this_month = datetime.now(UTC).strftime("%Y-%m")
+    this_month = seoul_month()
     assert _gu(activation(eunpyeong, "2026-03"))["active_nodes"] == 8
     assert _gu(activation(eunpyeong, this_month))["active_nodes"] == 7
+
+
+def test_seoul_as_a_whole_and_each_gus_share(eunpyeong):
+    march = activation(eunpyeong, "2025-03")
+    assert march["seoul"]["code"] == "11" and march["seoul"]["active_nodes"] == 6
+    assert _gu(march)["share_of_seoul_active"] == 1.0
+    assert march["seoul"]["active_per_10k_residents"] < _gu(march)["active_per_10k_residents"]  # more residents
+
+
+def test_cumulative_counts_keep_closed_nodes_and_recent_activity_needs_a_write(eunpyeong):
+    curator = accounts.create_user(eunpyeong, "c@example.kr", "correct horse battery", "c", role="curator")
+    editing.close_node(eunpyeong, curator, "m1")
+    this_month = seoul_month()
+    now = _gu(activation(eunpyeong, this_month))
+    assert now["nodes_to_date"] == 8 and now["active_nodes"] == 7
+    assert _gu(activation(eunpyeong, "2025-05"))["active_last_90_days"] == 6  # made in March
+    assert _gu(activation(eunpyeong, "2025-09"))["active_last_90_days"] == 0  # nothing written since
+    assert now["active_last_90_days"] == 0  # closing m1 was a write, but a closed node is not active
+    editing.update_node(eunpyeong, curator, "m2", {"description": {"ko": "새 장비"}})
+    assert _gu(activation(eunpyeong, this_month))["active_last_90_days"] is None  # one node: suppressed
+    for slug in ("m3", "m4", "m5", "m6"):
+        editing.update_node(eunpyeong, curator, slug, {"description": {"ko": "새 장비"}})
+    assert _gu(activation(eunpyeong, this_month))["active_last_90_days"] == 5
+
+
+def test_the_trend_follows_each_month_and_suppresses_small_counts(eunpyeong):
+    trend = activation_trend(eunpyeong, "2026-03", months=13)
+    assert trend["months"][0] == "2025-03" and trend["months"][-1] == "2026-03" and len(trend["months"]) == 13
+    seoul = next(series for series in trend["series"] if series["code"] == "11")
+    assert seoul["active_nodes"] == [6] * 12 + [8]
+    dobong = next(series for series in trend["series"] if series["code"] == "11320")
+    assert set(dobong["active_nodes"]) == {0}
+    assert activation_trend(eunpyeong, "2025-03", months=2)["series"][0]["active_nodes"] == [0, 6]
+    with pytest.raises(ValueError, match="months"):
+        activation_trend(eunpyeong, "2025-03", months=0)
 
 
 def test_activation_api(client):
@@ -66,5 +102,13 @@ def test_activation_api(client):
     assert len(answer["results"]) == 25 and answer["method"]["suppressed"] == "counts from 1 to 4"
     download = client.get("/api/v1/indicators/activation", params={"month": "2026-11", "format": "csv"})
     assert download.content.startswith("\ufeff".encode())
+    assert download.content.decode("utf-8-sig").splitlines()[1].startswith("11,서울특별시,Seoul,")
     bad = client.get("/api/v1/indicators/activation", params={"month": "November"})
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "month"]
+    trend = client.get("/api/v1/indicators/activation/trend", params={"until": "2026-11", "months": 3}).json()
+    assert trend["months"] == ["2026-09", "2026-10", "2026-11"] and len(trend["series"]) == 26
+    rows = client.get("/api/v1/indicators/activation/trend", params={"until": "2026-11", "format": "csv"})
+    assert rows.content.decode("utf-8-sig").splitlines()[0].endswith(",2026-10,2026-11")
+    bad = client.get("/api/v1/indicators/activation/trend", params={"until": "2026-13"})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "until"]
+    assert client.get("/api/v1/indicators/activation/trend", params={"months": 0}).status_code == 422

@@ -10,6 +10,7 @@ from babel.messages.extract import extract_from_dir
 
 from fabcity.accounts import service as accounts
 from fabcity.directory import editing
+from fabcity.measure.activation import activation
 from fabcity.web import i18n
 
 PASSWORD = "correct horse battery"
@@ -158,11 +159,39 @@ def test_the_match_page_shows_the_reading_and_the_makers(client):
     assert client.get("/match").status_code == 200  # the empty form
 
 
-def test_the_dashboard_compares_the_prototype_zones_with_seoul(client):
+def test_the_dashboard_compares_the_prototype_zones_with_seoul(client, platform):
     page = client.get("/dashboard")
     assert page.status_code == 200
     table = page.text.split('id="prototype-zones"')[1].split("</table>")[0]
-    assert "은평구" in table and "도봉구" in table and "서울 평균" in table and "팹시티 지수" in table
+    assert "은평구" in table and "도봉구" in table and "팹시티 지수" in table
+    rows = re.findall(r"<tr><th scope=\"row\">(.*?)</th>(.*?)</tr>", table)
+    assert len(rows) == 4
+    census_row, activation_row = rows[0][1], rows[3][1]
+    assert "25개 구의 평균" in census_row and "서울 전체" in activation_row  # how each Seoul figure is formed
+    seoul = activation(platform)["seoul"]["active_per_10k_residents"]
+    assert f"<td>{seoul:.2f}</td>" in activation_row  # Seoul as a whole, not a mean over unsuppressed gu
     assert "/api/v1/indicators/indices?level=gu&amp;format=csv" in page.text
+    assert "/api/v1/indicators/resilience?format=csv" in page.text
     indices = client.get("/api/v1/indicators/indices", params={"level": "gu"}).json()["results"]
     assert len(indices) == 25 and all(0 <= row["value"] <= 100 for row in indices)
+
+
+def test_the_dashboard_shows_the_capital_regions_well_being_topics(client):
+    page = client.get("/dashboard")
+    table = page.text.split('id="resilience-topics"')[1].split("</table>")[0]
+    topics = re.findall(r'<tr><th scope="row">(.*?)</th><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>', table)
+    assert len(topics) == 11
+    health = next(topic for topic in topics if topic[0] == "건강")
+    assert health[1:3] == ("9.3", "9.3")  # recomputed from the raw values, beside the OECD's own score
+    assert "OECD" in page.text.split('id="resilience-topics"')[1]
+    english = client.get("/dashboard?lang=en").text
+    assert "Capital Region (KR01)" in english and "Life satisfaction" in english
+
+
+def test_every_indicator_of_the_choropleth_says_its_source_and_method(client):
+    for language, source, method in (("ko", "출처:", "방법:"), ("en", "Source:", "Method:")):
+        page = client.get("/dashboard", params={"lang": language}).text
+        indicator = page.split('<select id="indicator">')[1].split("</select>")[0]
+        options = re.findall(r'<option value="([^"]+)" data-source="([^"]+)"', indicator)
+        assert len(options) == indicator.count("<option") == 4
+        assert all(source in text and method in text for _, text in options)

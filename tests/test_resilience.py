@@ -69,3 +69,14 @@ def test_goalposts_are_fixed_and_missing_stays_missing():
     assert len(TOPICS) == 11
     with pytest.raises(MeasureError, match="unknown indicator"):
         topic_scores({"happiness": 1.0})
+
+
+def test_the_capital_region_is_served_with_its_published_scores(client):
+    answer = client.get("/api/v1/indicators/resilience").json()
+    assert answer["capital_region"] == "KR01" and "never rescaled" in answer["method"]["scale"]
+    regions = {region["code"]: region for region in answer["results"]}
+    assert set(regions) == {"KR01", "KR02", "KR03", "KR04", "KR05", "KR06", "KR07", "KOR"}
+    for topic in regions["KR01"]["topics"]:
+        assert topic["score"] == pytest.approx(topic["published_score"], abs=0.052 + TOLERANCE.get(topic["id"], 0))
+    download = client.get("/api/v1/indicators/resilience", params={"format": "csv"}).content
+    assert download.startswith("\ufeff".encode()) and len(download.decode("utf-8-sig").splitlines()) == 1 + 8 * 11

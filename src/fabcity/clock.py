@@ -11,3 +11,8 @@ KST = ZoneInfo("Asia/Seoul")
 def seoul_wall_time() -> datetime:
     """The current local time in Seoul, without zone: what opening hours are written against."""
     return datetime.now(KST).replace(tzinfo=None)
+
+
+def seoul_month() -> str:
+    """The current month in Seoul, 'YYYY-MM': what monthly indicators default to."""
+    return datetime.now(KST).strftime("%Y-%m")

@@ -33,6 +33,12 @@ def sources() -> list[dict[str, Any]]:
     return _json("sources.json")
 
 
+def wellbeing_korea() -> list[dict[str, str]]:
+    """OECD Regional Well-Being 2016 rows for Korea: region, region_name, kind, key, value."""
+    with _file("oecd_wellbeing_2016_korea.csv").open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
 def notice() -> str:
     return resources.files("fabcity.data").joinpath("NOTICE").read_text(encoding="utf-8")
 

@@ -1,12 +1,14 @@
 """Activation indicators per gu per month, from the platform's own records.
 
-For the month ending on a date (KST): active nodes by type and in all, their machines, nodes new
-in the month, nodes verified within the last 90 days and at all; each also per 10,000 residents,
-and the change from the same month a year before. A node counts from its creation; one closed
-counts until its closing is recorded in the audit trail (closings before that trail are taken as
-closed throughout). Counts from 1 to 4 are suppressed (None, marked), so that no small group of
-places can be singled out; 0 stays 0. Bookings, production orders, projects and participants join
-these once the platform records them.
+For the month ending on a date (KST), for every gu and for Seoul as a whole: nodes registered to
+date (cumulative, closed ones included), active nodes by type and in all, those active in the
+last 90 days (their record created, edited or verified then), their machines, nodes new in the
+month, nodes verified within the last 90 days and at all; active nodes per 10,000 residents, as a
+share of Seoul's, and the change from the same month a year before. A node counts from its
+creation; one closed counts until its closing is recorded in the audit trail (closings before
+that trail are taken as closed throughout). Counts from 1 to 4 are suppressed (None, marked), so
+that no small group of places can be singled out; 0 stays 0. Bookings, production orders,
+projects and participants join these once the platform records them.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from fabcity.clock import KST
+from fabcity.clock import KST, seoul_month
 from fabcity.directory import vocabulary
 from fabcity.platform import Platform
 from fabcity.storage.schema import audit_log, district_stat, equipment, node
@@ -49,17 +51,20 @@ class _Node:
     closed: datetime | None  # None: open
     verified: datetime | None
     machines: int
+    touched: tuple[datetime, ...]  # every recorded write: creation, edits, verification
 
 
 def _nodes(platform: Platform) -> list[_Node]:
     with platform.engine.connect() as conn:
-        closings = dict(
-            conn.execute(
-                select(audit_log.c.entity_id, func.max(audit_log.c.at))
-                .where(audit_log.c.action == "node.close")
-                .group_by(audit_log.c.entity_id)
-            ).all()
-        )
+        closings: dict[str, datetime] = {}
+        writes: dict[str, list[datetime]] = {}
+        for entity_id, action, at in conn.execute(
+            select(audit_log.c.entity_id, audit_log.c.action, audit_log.c.at).where(audit_log.c.entity == "node")
+        ):
+            at = _aware(at)
+            writes.setdefault(entity_id, []).append(at)
+            if action == "node.close":
+                closings[entity_id] = max(at, closings.get(entity_id, at))
         machines = dict(
             conn.execute(
                 select(equipment.c.node_pk, func.sum(func.coalesce(equipment.c.quantity, 1))).group_by(
@@ -75,11 +80,12 @@ def _nodes(platform: Platform) -> list[_Node]:
     for row in rows:
         closed = None
         if row.status == "closed":
-            closed = _aware(closings.get(row.id)) or datetime.min.replace(tzinfo=UTC)
+            closed = closings.get(row.id) or datetime.min.replace(tzinfo=UTC)
+        created, verified = _aware(row.created_at), _aware(row.verified_at)
+        touched = (created, *([verified] if verified else []), *writes.get(row.id, ()))
         found.append(
-            _Node(row.gu_code, row.node_type, _aware(row.created_at), closed, _aware(row.verified_at),
-                  int(machines.get(row.pk, 0)))
-        )  # fmt: skip
+            _Node(row.gu_code, row.node_type, created, closed, verified, int(machines.get(row.pk, 0)), touched)
+        )
     return found
 
 
@@ -91,71 +97,117 @@ def _residents(platform: Platform) -> dict[str, float]:
         return dict(conn.execute(query).all())
 
 
+SEOUL = "11"  # the row for the whole city, beside its 25 gu
+
+
 def _counts(nodes: list[_Node], until: datetime) -> dict[str, dict[str, int]]:
+    """Counts by gu code, and for Seoul under SEOUL."""
     month_start = until.astimezone(KST).replace(day=1, hour=0, minute=0, second=0).astimezone(UTC)
+    recent = until - RECENT
     counts: dict[str, dict[str, int]] = {}
+
+    def add(item: _Node, name: str, amount: int = 1) -> None:
+        for place in (item.gu, SEOUL):
+            here = counts.setdefault(place, {})
+            here[name] = here.get(name, 0) + amount
+
     for item in nodes:
-        gu = counts.setdefault(item.gu, {})
-        active = item.created <= until and (item.closed is None or item.closed > until)
-        if active:
-            gu["active_nodes"] = gu.get("active_nodes", 0) + 1
-            gu[f"active_{item.node_type}"] = gu.get(f"active_{item.node_type}", 0) + 1
-            gu["machines"] = gu.get("machines", 0) + item.machines
-            if item.verified is not None and item.verified <= until:
-                gu["verified_nodes"] = gu.get("verified_nodes", 0) + 1
-                if item.verified > until - RECENT:
-                    gu["verified_last_90_days"] = gu.get("verified_last_90_days", 0) + 1
-        if month_start <= item.created <= until:
-            gu["new_nodes"] = gu.get("new_nodes", 0) + 1
+        if item.created > until:
+            continue
+        add(item, "nodes_to_date")
+        if month_start <= item.created:
+            add(item, "new_nodes")
+        if item.closed is not None and item.closed <= until:
+            continue
+        add(item, "active_nodes")
+        add(item, f"active_{item.node_type}")
+        add(item, "machines", item.machines)
+        if any(recent < at <= until for at in item.touched):
+            add(item, "active_last_90_days")
+        if item.verified is not None and item.verified <= until:
+            add(item, "verified_nodes")
+            if item.verified > recent:
+                add(item, "verified_last_90_days")
     return counts
 
 
-COUNTS = ("active_nodes", "new_nodes", "verified_nodes", "verified_last_90_days", "machines",
-          *(f"active_{t}" for t in vocabulary.NODE_TYPES))  # fmt: skip
+COUNTS = ("nodes_to_date", "active_nodes", "active_last_90_days", "new_nodes", "verified_nodes",
+          "verified_last_90_days", "machines", *(f"active_{t}" for t in vocabulary.NODE_TYPES))  # fmt: skip
 
 
 def _shown(count: int) -> int | None:
     return None if 0 < count < SUPPRESS_BELOW else count
 
 
+def _row(here: dict[str, int], earlier: dict[str, int], seoul: dict[str, int], population: float | None) -> dict:
+    """The published figures of one place: small counts suppressed, and nothing derived from them."""
+    row: dict[str, Any] = {name: _shown(here.get(name, 0)) for name in COUNTS}
+    active, previous = here.get("active_nodes", 0), earlier.get("active_nodes", 0)
+    shown = row["active_nodes"] is not None
+    row["active_per_10k_residents"] = round(active / population * 10_000, 3) if population and shown else None
+    row["share_of_seoul_active"] = (
+        round(active / seoul["active_nodes"], 4) if shown and seoul.get("active_nodes") else None
+    )
+    row["active_yoy_change"] = (
+        round((active - previous) / previous, 4) if previous >= SUPPRESS_BELOW and shown else None
+    )
+    row["suppressed"] = [name for name in COUNTS if row[name] is None]
+    return row
+
+
+METHOD = {
+    "counts": "the platform's own records (synthetic benchmark nodes excluded)",
+    "active_last_90_days": "active nodes whose record was created, edited or verified in the last 90 days",
+    "suppressed": f"counts from 1 to {SUPPRESS_BELOW - 1}",
+    "residents": "resident registration population, 2025 Q1",
+    "year_on_year": "active nodes against the same month a year before; shown from 5 nodes then",
+}
+
+
 def activation(platform: Platform, month: str | None = None) -> dict[str, Any]:
-    """Indicators for every gu for the month (default: this month so far)."""
-    month = month or datetime.now(KST).strftime("%Y-%m")
+    """Indicators for Seoul and every gu for the month (default: this month so far)."""
+    month = month or seoul_month()
     until = month_end(month)
     year_before = month_end(f"{int(month[:4]) - 1}{month[4:]}")
     nodes = _nodes(platform)
     now, before = _counts(nodes, until), _counts(nodes, year_before)
     residents = _residents(platform)
-    rows = []
-    for gu in sorted(platform.districts.gus(), key=lambda d: d.code):
-        here, earlier = now.get(gu.code, {}), before.get(gu.code, {})
-        row: dict[str, Any] = {"code": gu.code, "name_ko": gu.name_ko, "name_en": gu.name_en, "month": month}
-        suppressed = []
-        for name in COUNTS:
-            count = here.get(name, 0)
-            row[name] = _shown(count)
-            if row[name] is None:
-                suppressed.append(name)
-        population = residents.get(gu.code)
-        active, previous = here.get("active_nodes", 0), earlier.get("active_nodes", 0)
-        row["active_per_10k_residents"] = (
-            round(active / population * 10_000, 3) if population and row["active_nodes"] is not None else None
-        )
-        row["active_yoy_change"] = (
-            round((active - previous) / previous, 4)
-            if previous >= SUPPRESS_BELOW and row["active_nodes"] is not None
-            else None
-        )
-        row["suppressed"] = suppressed
-        rows.append(row)
+    seoul_now = now.get(SEOUL, {})
+    gus = sorted(platform.districts.gus(), key=lambda d: d.code)
+    seoul_residents = sum(residents.get(gu.code, 0.0) for gu in gus)
+
+    def row(code: str, name_ko: str, name_en: str, population: float | None) -> dict[str, Any]:
+        figures = _row(now.get(code, {}), before.get(code, {}), seoul_now, population)
+        return {"code": code, "name_ko": name_ko, "name_en": name_en, "month": month, **figures}
+
     return {
         "month": month,
         "as_of": until.isoformat(),
-        "method": {
-            "counts": "the platform's own records (synthetic benchmark nodes excluded)",
-            "suppressed": f"counts from 1 to {SUPPRESS_BELOW - 1}",
-            "residents": "resident registration population, 2025 Q1",
-            "year_on_year": "active nodes against the same month a year before; shown from 5 nodes then",
-        },
-        "results": rows,
+        "method": METHOD,
+        "seoul": row(SEOUL, "서울특별시", "Seoul", seoul_residents),
+        "results": [row(gu.code, gu.name_ko, gu.name_en, residents.get(gu.code)) for gu in gus],
     }
+
+
+def activation_trend(platform: Platform, until: str | None = None, months: int = 12) -> dict[str, Any]:
+    """Active nodes in Seoul and every gu at the end of each of the `months` months up to `until`."""
+    until = until or seoul_month()
+    if not 1 <= months <= 120:
+        raise ValueError(f"months: expected 1 to 120, got {months}")
+    month_end(until)
+    year, number = (int(part) for part in until.split("-"))
+    labels = []
+    for back in range(months - 1, -1, -1):
+        index = year * 12 + number - 1 - back
+        labels.append(f"{index // 12}-{index % 12 + 1:02d}")
+    nodes = _nodes(platform)
+    counts = [_counts(nodes, month_end(label)) for label in labels]
+    places = [(SEOUL, "서울특별시", "Seoul")] + [
+        (gu.code, gu.name_ko, gu.name_en) for gu in sorted(platform.districts.gus(), key=lambda d: d.code)
+    ]
+    series = [
+        {"code": code, "name_ko": ko, "name_en": en,
+         "active_nodes": [_shown(found.get(code, {}).get("active_nodes", 0)) for found in counts]}
+        for code, ko, en in places
+    ]  # fmt: skip
+    return {"months": labels, "method": METHOD, "series": series}

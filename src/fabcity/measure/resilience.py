@@ -11,8 +11,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
+from fabcity import dataset
 from fabcity.measure.io import MeasureError
+
+CAPITAL_REGION = "KR01"  # the OECD's TL2 region holding Seoul, with Incheon and Gyeonggi
+METHOD = {
+    "source": "OECD Regional Well-Being, release of June 2016 (oecd-rwb-2016)",
+    "score": "10·(x − low)/(high − low), clipped to 0–10 and reversed where less is better; a topic is the mean "
+    "of its indicators",
+    "goalposts": "fixed: the 4th and 96th percentiles over the OECD's 395 regions (safety: 0.50 and 6.29 per 100,000)",
+    "scale": "never rescaled by GDP or population; KR01 is the Capital Region (Seoul, Incheon, Gyeonggi)",
+}
 
 
 @dataclass(frozen=True)
@@ -86,3 +97,23 @@ def topic_scores(values: dict[str, float | None]) -> list[TopicScore]:
                 parts.append(indicator.score(value))
         scores.append(TopicScore(topic, sum(parts) / len(parts) if parts else None, len(parts)))
     return scores
+
+
+def korea_regions() -> list[dict[str, Any]]:
+    """Korea's regions and Korea as a whole: each topic scored here beside the score the OECD published."""
+    regions: dict[str, dict[str, Any]] = {}
+    for row in dataset.wellbeing_korea():
+        region = regions.setdefault(row["region"], {"code": row["region"], "name": row["region_name"],
+                                                    "indicators": {}, "published": {}})  # fmt: skip
+        region["indicators" if row["kind"] == "indicator" else "published"][row["key"]] = float(row["value"])
+    found = []
+    for region in regions.values():
+        topics = [
+            {"id": item.topic.id, "label": {"ko": item.topic.label_ko, "en": item.topic.label_en},
+             "score": None if item.score is None else round(item.score, 2),
+             "published_score": region["published"].get(item.topic.id), "indicators_used": item.indicators_used}
+            for item in topic_scores(region["indicators"])
+        ]  # fmt: skip
+        found.append({"code": region["code"], "name": region["name"], "indicators": region["indicators"],
+                      "topics": topics})  # fmt: skip
+    return found

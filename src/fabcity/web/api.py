@@ -26,8 +26,10 @@ from fabcity.matching.allocate import Demand, allocate, allocate_greedy, node_ca
 from fabcity.matching.need import Need
 from fabcity.matching.parse import Reading, read_need
 from fabcity.matching.rank import rank
-from fabcity.measure.activation import activation
+from fabcity.measure.activation import activation, activation_trend
 from fabcity.measure.districts import KSIC_SECTIONS, METHOD, CensusTable
+from fabcity.measure.resilience import CAPITAL_REGION, korea_regions
+from fabcity.measure.resilience import METHOD as RESILIENCE_METHOD
 from fabcity.platform import Platform
 from fabcity.storage.schema import node
 from fabcity.web import pages
@@ -286,9 +288,39 @@ def create_app(platform: Platform) -> FastAPI:
         except ValueError as error:
             return query_error("month", str(error).removeprefix("month: "))
         if format == "csv":
-            rows = [{**row, "suppressed": ";".join(row["suppressed"])} for row in answer["results"]]
+            rows = [{**row, "suppressed": ";".join(row["suppressed"])} for row in [answer["seoul"], *answer["results"]]]
             return csv_download(rows, f"fabcity-activation-{answer['month']}.csv")
         return answer
+
+    @app.get("/api/v1/indicators/activation/trend", tags=["measurement"], summary="Active nodes month by month")
+    def indicator_activation_trend(
+        until: Annotated[str | None, Query(description="the last month, YYYY-MM (default: this month, KST)")] = None,
+        months: Annotated[int, Query(ge=1, le=120, description="how many months up to `until`")] = 12,
+        format: Literal["json", "csv"] = "json",  # noqa: A002
+    ) -> Any:
+        try:
+            answer = activation_trend(platform, until, months)
+        except ValueError as error:
+            return query_error("until", str(error).removeprefix("month: "))
+        if format == "csv":
+            rows = [
+                {key: series[key] for key in ("code", "name_ko", "name_en")}
+                | dict(zip(answer["months"], series["active_nodes"], strict=True))
+                for series in answer["series"]
+            ]
+            return csv_download(rows, f"fabcity-activation-trend-{answer['months'][-1]}.csv")
+        return answer
+
+    @app.get("/api/v1/indicators/resilience", tags=["measurement"], summary="The 11 OECD well-being topics, 0–10")
+    def indicator_resilience(format: Literal["json", "csv"] = "json") -> Any:  # noqa: A002
+        regions = korea_regions()
+        if format == "csv":
+            rows = [{"region": region["code"], "region_name": region["name"], "topic": topic["id"],
+                     "topic_ko": topic["label"]["ko"], "topic_en": topic["label"]["en"], "score": topic["score"],
+                     "published_score": topic["published_score"]}
+                    for region in regions for topic in region["topics"]]  # fmt: skip
+            return csv_download(rows, "fabcity-resilience-oecd-2016.csv")
+        return {"method": RESILIENCE_METHOD, "capital_region": CAPITAL_REGION, "results": regions}
 
     @app.get("/api/v1/indicators/indices", tags=["measurement"], summary="The index of every gu or dong")
     def indicator_indices(

@@ -26,7 +26,7 @@ from opening_hours import OpeningHours
 
 from fabcity.accounts import service as accounts
 from fabcity.accounts.service import AccountError, Forbidden, NotAuthenticated, NotFound, TooManyAttempts
-from fabcity.clock import KST, seoul_wall_time
+from fabcity.clock import seoul_month, seoul_wall_time
 from fabcity.directory import editing, vocabulary
 from fabcity.directory.models import Problem, RecordInvalid
 from fabcity.directory.read import importable, public_nodes
@@ -36,6 +36,7 @@ from fabcity.matching.parse import read_need
 from fabcity.matching.rank import rank
 from fabcity.measure.activation import activation
 from fabcity.measure.districts import CensusTable
+from fabcity.measure.resilience import CAPITAL_REGION, korea_regions
 from fabcity.platform import Platform
 from fabcity.web import i18n
 from fabcity.web.auth import (
@@ -264,33 +265,41 @@ def install(app: FastAPI, platform: Platform) -> Callable[[Request, Exception], 
 
     @app.get("/dashboard", response_class=HTMLResponse, include_in_schema=False)
     def dashboard(request: Request) -> HTMLResponse:
-        today = datetime.now(KST).date()
-        month = today.strftime("%Y-%m")
-        months = [f"{(today.year * 12 + today.month - 1 - back) // 12}-{(today.month - 1 - back) % 12 + 1:02d}"
-                  for back in range(11, -1, -1)]  # fmt: skip
+        month = seoul_month()
         census = CensusTable(platform)
         gus = sorted(platform.districts.gus(), key=lambda d: d.name_ko)
-        seoul_codes = [d.code for d in gus]
         zones = [platform.districts.by_code[code] for code in PROTOTYPE_ZONES]
-        per_10k = {row["code"]: row["active_per_10k_residents"] for row in activation(platform, month)["results"]}
+        active = activation(platform, month)
+        per_10k = {row["code"]: row["active_per_10k_residents"] for row in active["results"]}
 
-        def section(code: str, field: str) -> float | None:
+        def manufacturing(code: str, field: str) -> float | None:
             return getattr(next(f for f in census.figures(code) if f.section == "C"), field)
 
-        measures = [
+        def gu_average(measure: Callable[[str], float | None]) -> float | None:
+            known = [value for gu in gus if (value := measure(gu.code)) is not None]
+            return sum(known) / len(known) if known else None
+
+        mean_of_gus, whole_city = say(request, mark("mean of the 25 gu")), say(request, mark("Seoul as a whole"))
+        census_measures = [
             (mark("Fab City Index (capacity, census proxy)"), lambda code: census.index(code).value),
-            (mark("Manufacturing location quotient"), lambda code: section(code, "slq")),
-            (mark("Manufacturing capacity ratio"), lambda code: section(code, "capacity_ratio")),
-            (mark("Active production nodes per 10,000 residents"), lambda code: per_10k.get(code)),
+            (mark("Manufacturing location quotient"), lambda code: manufacturing(code, "slq")),
+            (mark("Manufacturing capacity ratio"), lambda code: manufacturing(code, "capacity_ratio")),
         ]
-        comparison = []
-        for text, measure in measures:
-            everyone = [value for code in seoul_codes if (value := measure(code)) is not None]
-            average = sum(everyone) / len(everyone) if everyone else None
-            comparison.append({"label": say(request, text), "values": [measure(z.code) for z in zones] + [average]})
+        comparison = [
+            {"label": say(request, text), "values": [measure(z.code) for z in zones], "seoul": gu_average(measure),
+             "seoul_how": mean_of_gus}
+            for text, measure in census_measures
+        ]  # fmt: skip
+        comparison.append({
+            "label": say(request, mark("Active production nodes per 10,000 residents")),
+            "values": [per_10k.get(z.code) for z in zones],
+            "seoul": active["seoul"]["active_per_10k_residents"], "seoul_how": whole_city,
+        })  # fmt: skip
+        regions = {region["code"]: region for region in korea_regions()}
         return render(
-            request, "dashboard.html", month=month, months=json.dumps(months), gus=gus, comparison=comparison,
+            request, "dashboard.html", month=month, gus=gus, comparison=comparison,
             zones=[{"name": {"ko": z.name_ko, "en": z.name_en}} for z in zones],
+            capital=regions[CAPITAL_REGION], korea=regions["KOR"],
         )  # fmt: skip
 
     @app.get("/about/data", response_class=HTMLResponse, include_in_schema=False)

@@ -20,18 +20,15 @@
     const [name, section] = kind.split(":");
     if (name === "index") {
       return get("/api/v1/indicators/indices?level=" + scale).then((answer) => ({
-        method: answer.method,
         byCode: Object.fromEntries(answer.results.map((row) => [row.code, row.value])),
       }));
     }
     if (name === "activation") {
       return get("/api/v1/indicators/activation?month=" + month).then((answer) => ({
-        method: answer.method,
         byCode: Object.fromEntries(answer.results.map((row) => [row.code, row.active_per_10k_residents])),
       }));
     }
     return get("/api/v1/indicators/sections?level=" + scale + "&section=" + section).then((answer) => ({
-      method: answer.method,
       byCode: Object.fromEntries(answer.results.map((row) => [row.code, name === "slq" ? row.slq : row.capacity_ratio])),
     }));
   }
@@ -43,7 +40,8 @@
 
   function draw() {
     const kind = indicator.value;
-    const scale = kind === "activation" ? "gu" : level.value; // activation is counted per gu
+    level.disabled = kind === "activation"; // activation is counted per gu
+    const scale = level.disabled ? "gu" : level.value;
     Promise.all([shape(scale), values(kind, scale)]).then(([collection, found]) => {
       const known = Object.values(found.byCode).filter((v) => v !== null && v !== undefined).sort((a, b) => a - b);
       const breaks = COLOURS.slice(1).map((_, i) => known[Math.floor(((i + 1) * known.length) / COLOURS.length)]);
@@ -72,9 +70,7 @@
           return item;
         }),
       );
-      source.textContent = Object.entries(found.method)
-        .map(([key, value]) => key + ": " + (Array.isArray(value) ? value.join(", ") : value))
-        .join(" · ");
+      source.textContent = indicator.selectedOptions[0].dataset.source;
       element.dataset.shown = kind + "@" + scale;
     });
   }
@@ -101,23 +97,43 @@
   place.addEventListener("change", drawSectors);
   drawSectors();
 
-  // --- activation over the last 12 months ----------------------------------------------------
+  // --- activation over the last 12 months: a suppressed month (1 to 4 nodes) is a gap, not a zero ---------
   const trend = document.getElementById("trend");
-  const months = JSON.parse(trend.dataset.months);
-  Promise.all(months.map((m) => get("/api/v1/indicators/activation?month=" + m))).then((answers) => {
-    const total = (answer, codes) =>
-      answer.results.filter((row) => !codes || codes.includes(row.code)).reduce((sum, row) => sum + (row.active_nodes || 0), 0);
+  const LINES = { 11: "#045a8d", 11380: "#d7301f", 11320: "#238b45" }; // Seoul and the two prototype zones
+  get("/api/v1/indicators/activation/trend?until=" + trend.dataset.month).then((answer) => {
     new Chart(trend, {
       type: "line",
       data: {
-        labels: months,
+        labels: answer.months,
+        datasets: answer.series
+          .filter((series) => LINES[series.code])
+          .map((series) => ({
+            label: pick({ ko: series.name_ko, en: series.name_en }),
+            data: series.active_nodes,
+            borderColor: LINES[series.code],
+            spanGaps: false,
+          })),
+      },
+      options: { animation: false, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
+    });
+  });
+
+  // --- the OECD well-being topics of the Capital Region beside Korea's --------------------------------
+  const resilience = document.getElementById("resilience");
+  get("/api/v1/indicators/resilience").then((answer) => {
+    const region = (code) => answer.results.find((r) => r.code === code);
+    const capital = region(answer.capital_region);
+    const korea = region("KOR");
+    new Chart(resilience, {
+      type: "bar",
+      data: {
+        labels: capital.topics.map((topic) => pick(topic.label)),
         datasets: [
-          { label: lang === "ko" ? "서울" : "Seoul", data: answers.map((a) => total(a)), borderColor: "#045a8d" },
-          { label: lang === "ko" ? "은평구" : "Eunpyeong-gu", data: answers.map((a) => total(a, ["11380"])), borderColor: "#d7301f" },
-          { label: lang === "ko" ? "도봉구" : "Dobong-gu", data: answers.map((a) => total(a, ["11320"])), borderColor: "#238b45" },
+          { label: capital.code + " " + capital.name, data: capital.topics.map((t) => t.score), backgroundColor: "#045a8d" },
+          { label: pick({ ko: "대한민국", en: "Korea" }), data: korea.topics.map((t) => t.score), backgroundColor: "#9ecae1" },
         ],
       },
-      options: { animation: false, scales: { y: { beginAtZero: true } } },
+      options: { indexAxis: "y", animation: false, scales: { x: { min: 0, max: 10 } } },
     });
   });
 })();
