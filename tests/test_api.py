@@ -129,3 +129,24 @@ _text = st.text(max_size=30)
 def test_no_input_produces_a_server_error(client, params):
     response = client.get("/api/v1/nodes", params=params)
     assert response.status_code in (200, 422), (params, response.text[:300])
+
+
+def test_district_outlines_are_the_boundaries_without_their_statistics(client):
+    full = client.get("/api/v1/districts", params={"level": "dong", "format": "geojson"}).json()
+    answer = client.get("/api/v1/districts", params={"level": "dong", "format": "geojson", "fields": "outline"})
+    assert answer.headers["content-type"] == "application/geo+json" and answer.headers["content-encoding"] == "gzip"
+    outline = answer.json()  # the client undoes the gzip the server stored once
+    assert len(full["features"]) == 426
+    assert [f["id"] for f in outline["features"]] == [f["id"] for f in full["features"]]
+    for mine, theirs in zip(outline["features"], full["features"], strict=True):
+        assert mine["geometry"] == theirs["geometry"] and mine["properties"]["name"] == theirs["properties"]["name"]
+        assert "statistics" not in mine["properties"]
+    plain = client.get(
+        "/api/v1/districts", params={"level": "gu", "format": "geojson", "fields": "outline"},
+        headers={"Accept-Encoding": "identity"},
+    )  # fmt: skip
+    assert "content-encoding" not in plain.headers and len(plain.json()["features"]) == 25
+    mapo = client.get("/api/v1/districts", params={"level": "dong", "format": "geojson", "fields": "outline",
+                                                   "parent": "11440"}).json()  # fmt: skip
+    assert mapo["features"] and all(f["properties"]["parent_code"] == "11440" for f in mapo["features"])
+    assert client.get("/api/v1/districts", params={"fields": "shapes"}).status_code == 422

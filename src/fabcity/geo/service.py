@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import func, select
 
+from fabcity.geo.districts import District
 from fabcity.platform import Platform
 from fabcity.storage.schema import cluster_zone, district, district_stat, node
 
@@ -69,6 +71,31 @@ def boundaries(platform: Platform, level: str, parent: str | None = None) -> dic
             for d in listed
         ],
     }
+
+
+@lru_cache(maxsize=64)
+def outlines(platform: Platform, level: str, parent: str | None = None) -> bytes:
+    """The districts' shapes with their codes and names, as GeoJSON bytes: what a map draws.
+
+    Districts are loaded once with the dataset and never written while the platform runs, so each
+    level is rendered once, from the stored geometry text without decoding it.
+    """
+    items = platform.districts.gus() if level == "gu" else platform.districts.dongs()
+    items = sorted((d for d in items if not parent or d.parent_code == parent), key=lambda d: d.code)
+    with platform.engine.connect() as conn:
+        query = select(district.c.code, district.c.geometry).where(district.c.code.in_([d.code for d in items]))
+        shapes = dict(conn.execute(query).all())
+    features = [
+        f'{{"type":"Feature","id":{json.dumps(d.code)},"geometry":{shapes[d.code]},'
+        f'"properties":{json.dumps(_outline_properties(d), ensure_ascii=False)}}}'
+        for d in items
+    ]
+    return ('{"type":"FeatureCollection","features":[' + ",".join(features) + "]}").encode()
+
+
+def _outline_properties(found: District) -> dict[str, Any]:
+    return {"code": found.code, "level": found.level, "parent_code": found.parent_code,
+            "name": {"ko": found.name_ko, "en": found.name_en}}  # fmt: skip
 
 
 def district_detail(platform: Platform, code: str) -> dict[str, Any] | None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import cache
+from functools import cache, lru_cache
 from typing import Annotated, Any, Literal
 
 import anyio.to_thread
@@ -176,10 +177,20 @@ def create_app(platform: Platform) -> FastAPI:
 
     @app.get("/api/v1/districts", tags=["geography"], summary="Gu or dongs with statistics and node counts")
     def list_districts(
+        request: Request,
         level: Literal["gu", "dong"] = "gu",
         parent: Annotated[str | None, Query(description="a gu code, to list its dongs")] = None,
         format: Literal["json", "geojson"] = "json",  # noqa: A002
+        fields: Annotated[
+            Literal["full", "outline"], Query(description="outline: shapes with codes and names only, for maps")
+        ] = "full",
     ) -> Any:
+        if format == "geojson" and fields == "outline":
+            body = geo_service.outlines(platform, level, parent)
+            if "gzip" in request.headers.get("accept-encoding", ""):
+                headers = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
+                return Response(_gzipped(body), media_type="application/geo+json", headers=headers)
+            return Response(body, media_type="application/geo+json")
         if format == "geojson":
             return JSONResponse(geo_service.boundaries(platform, level, parent), media_type="application/geo+json")
         return {"results": geo_service.districts(platform, level, parent)}
@@ -344,6 +355,12 @@ def create_app(platform: Platform) -> FastAPI:
         return {"dataset": dataset.DATASET_VERSION, "sources": dataset.sources(), "notice": dataset.notice()}
 
     return app
+
+
+@lru_cache(maxsize=64)
+def _gzipped(body: bytes) -> bytes:
+    """A large answer that never changes (district outlines) is compressed once, not per request."""
+    return gzip.compress(body, compresslevel=6)
 
 
 def app_from_environment() -> FastAPI:

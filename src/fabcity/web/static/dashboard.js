@@ -34,7 +34,7 @@
   }
 
   function shape(scale) {
-    if (!boundaries[scale]) boundaries[scale] = get("/api/v1/districts?format=geojson&level=" + scale);
+    if (!boundaries[scale]) boundaries[scale] = get("/api/v1/districts?format=geojson&fields=outline&level=" + scale);
     return boundaries[scale];
   }
 

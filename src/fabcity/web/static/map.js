@@ -36,7 +36,7 @@
   }
   map.attributionControl.addAttribution("admdongkor (SGIS) · KOGL Type 1");
 
-  fetch("/api/v1/districts?level=gu&format=geojson")
+  fetch("/api/v1/districts?level=gu&format=geojson&fields=outline")
     .then((response) => response.json())
     .then((boundaries) => {
       L.geoJSON(boundaries, {
@@ -57,7 +57,7 @@
       dongs.addTo(map).bringToBack();
       return;
     }
-    fetch("/api/v1/districts?level=dong&format=geojson")
+    fetch("/api/v1/districts?level=dong&format=geojson&fields=outline")
       .then((response) => response.json())
       .then((boundaries) => {
         dongs = L.geoJSON(boundaries, { style: { color: "#8a969e", weight: 0.6, fill: false }, interactive: false });

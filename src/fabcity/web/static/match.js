@@ -6,7 +6,7 @@
   const data = JSON.parse(element.dataset.matches || "{}");
   const map = L.map(element, { maxZoom: 19 }).setView([37.5665, 126.978], 11);
   const pick = (pair) => (lang === "ko" ? pair.ko || pair.en : pair.en || pair.ko) || "";
-  fetch("/api/v1/districts?level=gu&format=geojson")
+  fetch("/api/v1/districts?level=gu&format=geojson&fields=outline")
     .then((response) => response.json())
     .then((boundaries) => {
       L.geoJSON(boundaries, { style: { color: "#5b6770", weight: 1, fillColor: "#eef1f3", fillOpacity: 0.6 }, interactive: false })
