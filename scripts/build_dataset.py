@@ -24,6 +24,7 @@ from fabcity.directory.formats import okw as okw_format
 from fabcity.directory.models import validate_node
 from fabcity.directory.writer import slugify
 from fabcity.geo.districts import DistrictIndex, name_key
+from fabcity.measure.census_import import census_district
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "src" / "fabcity" / "data" / "seoul"
@@ -152,20 +153,14 @@ def build_stats(shared: Path, index: DistrictIndex) -> list[list]:
     # 2018 business census by KSIC section, keyed by names: gu rows say 소계, dong rows name the dong.
     lines = (shared / "seoul-stats" / "seoul_businesses_by_industry_dong_2018.tsv").read_text(encoding="utf-8-sig")
     records = list(csv.reader(io.StringIO(lines), delimiter="\t"))[3:]
-    renamed = {"여의도동": "여의동"}
     for record in records:
         gu_name, dong_name = record[1], record[2]
         if gu_name == "합계":
             continue
-        gu = index.resolve(gu_name, level="gu")[0]
-        if dong_name == "소계":
-            code = gu.code
-        else:
-            dong_name = renamed.get(dong_name, dong_name)
-            matches = [d for d in index.resolve(dong_name, level="dong") if d.parent_code == gu.code]
-            if not matches:
-                continue  # dongs renamed or split since 2018; left empty rather than guessed
-            code = matches[0].code
+        found = census_district(index, gu_name, dong_name)  # the same matching as `fabcity stats import`
+        if found is None:
+            continue  # dongs renamed or split since 2018; left empty rather than guessed
+        code = found.code
         values = [number(cell) for cell in record[3:]]
         rows.append([code, "businesses", "2018", int(values[0]), "businesses", "seoul-business-census-2018"])
         rows.append([code, "workers", "2018", int(values[2]), "persons", "seoul-business-census-2018"])

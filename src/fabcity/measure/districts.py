@@ -1,4 +1,4 @@
-"""Seoul by district: what each gu and dong makes relative to the city, from the 2018 business census.
+"""Seoul by district: what each gu and dong makes relative to the city, from the business census.
 
 For a district d and KSIC section s, with Seoul as the reference economy:
 - location quotient  SLQ = (workers_d,s / workers_d) / (workers_Seoul,s / workers_Seoul);
@@ -6,8 +6,10 @@ For a district d and KSIC section s, with Seoul as the reference economy:
   Boeing's P/D when local production is modelled from the district's share of Seoul's workers in s
   and local demand from its share of residents (docs/research/index.md §2, the capacity identity).
 The district's Fab City Index (capacity, census proxy) weighs the sections by their share of
-Seoul's workers. Workers are 2018 (전국사업체조사), residents 2025 Q1 (주민등록인구): the years
-differ, and the method says so. Seoul itself needs a national table for the same figures.
+Seoul's workers. Workers come from the latest business census loaded (전국사업체조사; 2018 in the
+embedded dataset) and residents from the latest registered population (주민등록인구; 2025 Q1), or
+from the census year asked for; the years may differ, and the method says which were used.
+Seoul itself needs a national table for the same figures (measure.iotables).
 """
 
 from __future__ import annotations
@@ -15,11 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Engine, and_, or_, select
 
 from fabcity.measure.fci import FabCityIndex, fab_city_index
 from fabcity.platform import Platform
-from fabcity.storage.schema import cluster_zone, district_stat
+from fabcity.storage.schema import cluster_zone, district_stat, meta
 
 KSIC_SECTIONS: dict[str, tuple[str, str]] = {
     "A": ("농업, 임업 및 어업", "Agriculture, forestry and fishing"),
@@ -42,15 +44,53 @@ KSIC_SECTIONS: dict[str, tuple[str, str]] = {
     "R": ("예술, 스포츠 및 여가관련 서비스업", "Arts, sports and recreation"),
     "S": ("협회 및 단체, 수리 및 기타 개인 서비스업", "Membership organisations, repair, other personal services"),
 }
-METHOD = {
-    "kind": "capacity",
-    "workers": "2018 business census (전국사업체조사), workers by KSIC section",
-    "residents": "resident registration population, 2025 Q1",
-    "reference": "Seoul (sum of its 25 gu)",
-    "weights": "each section's share of Seoul's workers",
-    "sources": ["seoul-business-census-2018", "seoul-population-2025q1"],
-    "note": "workers and residents are from different years; a dong renamed or split since 2018 has no figure",
-}
+CENSUS_INDICATORS = ["workers", *(f"workers_ksic_{s}" for s in KSIC_SECTIONS)]
+STATISTICS_KEY = "statistics"  # in `meta`: set by every statistics import, so cached tables know they are stale
+
+
+def period_label(period: str | None) -> str:
+    """'2025Q1' → '2025 Q1', as the method text writes it."""
+    return "none loaded" if period is None else period.replace("Q", " Q")
+
+
+def describe(workers: str | None, residents: str | None, sources: list[str]) -> dict[str, Any]:
+    """The method text for the periods actually used."""
+    same = workers is not None and residents is not None and workers[:4] == residents[:4]
+    return {
+        "kind": "capacity",
+        "workers": f"{period_label(workers)} business census (전국사업체조사), workers by KSIC section",
+        "residents": f"resident registration population, {period_label(residents)}",
+        "reference": "Seoul (sum of its 25 gu)",
+        "weights": "each section's share of Seoul's workers",
+        "sources": sources,
+        "note": f"workers and residents are from {'the same year' if same else 'different years'}; "
+        f"a dong renamed or split since {period_label(workers)} has no figure",
+    }
+
+
+# The method of the embedded dataset; CensusTable.method states what a database actually holds.
+METHOD = describe("2018", "2025Q1", ["seoul-business-census-2018", "seoul-population-2025q1"])
+
+
+class PeriodError(ValueError):
+    """A period asked for that the database does not hold; the message lists those it does."""
+
+
+def _period_order(period: str) -> tuple[int, int, str]:
+    year, _, quarter = period.partition("Q")
+    return (int(year) if year.isdigit() else 0, int(quarter) if quarter.isdigit() else 4, period)
+
+
+def periods(conn: Connection, indicator: str) -> list[str]:
+    """The periods an indicator has figures for, oldest first."""
+    found = conn.execute(select(district_stat.c.period).where(district_stat.c.indicator == indicator).distinct())
+    return sorted(found.scalars(), key=_period_order)
+
+
+def statistics_version(engine: Engine) -> str:
+    """Changes with every statistics import: the key for caching a CensusTable."""
+    with engine.connect() as conn:
+        return conn.execute(select(meta.c.value).where(meta.c.key == STATISTICS_KEY)).scalar() or ""
 
 
 @dataclass(frozen=True)
@@ -63,20 +103,38 @@ class SectionFigure:
 
 
 class CensusTable:
-    """Workers by section and residents for every district, loaded once."""
+    """Workers by section (of the latest census, or of `period`) and the latest residents for every
+    district, loaded once."""
 
-    def __init__(self, platform: Platform) -> None:
+    def __init__(self, platform: Platform, period: str | None = None) -> None:
         self.platform = platform
-        wanted = ["population", "workers", *(f"workers_ksic_{s}" for s in KSIC_SECTIONS)]
+        wanted = ["population", *CENSUS_INDICATORS]
         self.values: dict[str, dict[str, float]] = {}
+        found: dict[str, set[str]] = {"workers": set(), "population": set()}
         with platform.engine.connect() as conn:
-            query = select(district_stat.c.district_code, district_stat.c.indicator, district_stat.c.value)
-            for code, indicator, value in conn.execute(query.where(district_stat.c.indicator.in_(wanted))):
+            years = periods(conn, "workers")
+            if period is not None and period not in years:
+                raise PeriodError(f"no business census for {period!r}; loaded: {', '.join(years) or 'none'}")
+            self.workers_period = period or (years[-1] if years else None)
+            self.residents_period = next(reversed(periods(conn, "population")), None)
+            stat = district_stat.c
+            query = select(stat.district_code, stat.indicator, stat.value, stat.source_id).where(
+                or_(
+                    and_(stat.indicator.in_(CENSUS_INDICATORS), stat.period == self.workers_period),
+                    and_(stat.indicator == "population", stat.period == self.residents_period),
+                )
+            )
+            for code, indicator, value, source_id in conn.execute(query):
                 self.values.setdefault(code, {})[indicator] = value
+                found["population" if indicator == "population" else "workers"].add(source_id)
             zones = conn.execute(select(cluster_zone.c.name_ko, cluster_zone.c.dong_codes)).all()
         self.clusters = {code: name for name, codes in zones for code in codes}
         gus = [d.code for d in platform.districts.gus()]
         self.seoul = {key: sum(self.values.get(g, {}).get(key, 0.0) for g in gus) for key in wanted}
+        self.sources = {kind: sorted(ids) for kind, ids in found.items()}
+        self.method = describe(
+            self.workers_period, self.residents_period, self.sources["workers"] + self.sources["population"]
+        )
 
     def figures(self, code: str) -> list[SectionFigure]:
         own = self.values.get(code, {})
@@ -125,7 +183,8 @@ class CensusTable:
                     {
                         "code": district.code, "name_ko": district.name_ko, "name_en": district.name_en,
                         "section": figure.section, "section_ko": KSIC_SECTIONS[figure.section][0],
-                        "section_en": KSIC_SECTIONS[figure.section][1], "workers_2018": figure.workers,
+                        "section_en": KSIC_SECTIONS[figure.section][1], "period": self.workers_period,
+                        "workers": figure.workers,
                         "slq": None if figure.slq is None else round(figure.slq, 4),
                         "capacity_ratio": None if figure.capacity_ratio is None else round(figure.capacity_ratio, 4),
                         "cluster": self.clusters.get(district.code),

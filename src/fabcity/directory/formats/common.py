@@ -37,13 +37,16 @@ class ImportRejected(Exception):
         super().__init__(f"{self.path}: rejected, nothing imported ({len(problems)} problem(s)):\n{shown}{more}")
 
 
-def read_text(path: Path) -> str:
-    """UTF-8 with or without BOM; anything else is named as the encoding problem it is."""
+def read_text(path: Path, delimiter: str | None = None) -> str:
+    """UTF-8 with or without BOM; anything else is named as the encoding problem it is (with the
+    cell's column when the file is a table with that delimiter)."""
     data = path.read_bytes()
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
+        start = data.rfind(b"\n", 0, error.start) + 1
+        column = f", column {data[start : error.start].count(delimiter.encode()) + 1}" if delimiter else ""
         hint = ""
         try:
             data.decode("cp949")
@@ -51,7 +54,7 @@ def read_text(path: Path) -> str:
         except UnicodeDecodeError:
             pass
         raise ImportRejected(
-            path, [FileProblem(f"line {line}", "", f"not valid UTF-8 at byte {error.start}{hint}")]
+            path, [FileProblem(f"line {line}{column}", "", f"not valid UTF-8 at byte {error.start}{hint}")]
         ) from None
     if not text.strip():
         raise ImportRejected(path, [FileProblem("file", "", "the file is empty")])
