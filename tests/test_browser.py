@@ -211,3 +211,19 @@ def test_the_dashboard_renders_and_its_choropleth_follows_the_indicator(page):
     assert "이 플랫폼의" in page.inner_text("#choropleth-source")
     for chart in ("sectors", "trend", "resilience"):  # Chart.js has drawn each one
         page.wait_for_function(f"Chart.getChart('{chart}') !== undefined")
+
+
+def test_a_reading_corrected_in_the_form_changes_the_makers(page):
+    page.goto("/match")
+    page.fill("#text", "레이저 커팅 아크릴 20개, 을지로 근처")
+    page.click("#need-form button[type=submit]")
+    assert page.locator("#matches li a").first.inner_text() == "팹랩 서울"
+    page.click("#correct summary")
+    page.select_option("#need-process", ["welding"])
+    page.select_option("#need-material", [])
+    page.fill("#need-within", "20")
+    page.click("#correction-form button[type=submit]")
+    expect(page.locator("h2", has_text="고친 요청")).to_be_visible()
+    makers = page.locator("#matches > li > a").all_inner_texts()
+    assert makers and "팹랩 서울" not in makers and "N15" in makers
+    expect(page.locator("#need-process option:checked")).to_have_text(["용접"])

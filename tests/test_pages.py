@@ -159,6 +159,34 @@ def test_the_match_page_shows_the_reading_and_the_makers(client):
     assert client.get("/match").status_code == 200  # the empty form
 
 
+def test_the_reading_can_be_corrected_in_a_form(client):
+    read = client.get("/match", params={"text": "아크릴 간판 200개, 레이저 커팅, 은평구 근처, 3월까지"}).text
+    form = read.split('id="correction-form"')[1].split("</form>")[0]
+    assert re.findall(r'<option value="([^"]+)" selected', form) == ["laser_cutting", "acrylic"]
+    assert 'name="quantity" inputmode="numeric" value="200"' in form and 'value="은평구"' in form
+    assert 'name="within_km" inputmode="decimal" value="5"' in form
+    # the person says it is welding after all, near Euljiro: the form, not the text, is ranked
+    corrected = {"corrected": "true", "text": "레이저 커팅", "process": "welding", "place": "을지로동",
+                 "within_km": "20"}  # fmt: skip
+    page = client.get("/match", params=corrected).text
+    makers = re.findall(r'<li><a href="/nodes/([^"]+)"', page.split('id="matches"')[1])
+    assert makers and "fab-lab-seoul" not in makers and {"n15", "seoul-digital-daejanggan"} <= set(makers)
+    assert re.findall(r'<option value="([^"]+)" selected', page) == ["welding"]  # the form keeps the correction
+
+
+def test_a_corrected_need_with_bad_fields_names_each_and_ranks_nothing(client):
+    bad = {"corrected": "true", "process": "laser_cutting", "quantity": "많이", "size": "큰", "needed_by": "곧",
+           "place": XSS}  # fmt: skip
+    page = client.get("/match", params=bad).text
+    problems = page.split('id="problems"')[1].split("</div>")[0]
+    assert "<strong>수량</strong>: “많이”은(는) 숫자가 아닙니다" in problems
+    assert "<strong>부품 크기 (mm)</strong>" in problems and "<strong>납기</strong>" in problems
+    assert "<strong>장소</strong>" in problems and XSS not in page and "&lt;img src=x" in problems
+    assert 'id="matches"' not in page
+    zero = client.get("/match", params={"corrected": "true", "quantity": "0"}).text
+    assert "<strong>수량</strong>" in zero.split('id="problems"')[1]
+
+
 def test_the_dashboard_compares_the_prototype_zones_with_seoul(client, platform):
     page = client.get("/dashboard")
     assert page.status_code == 200
