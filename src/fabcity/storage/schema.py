@@ -206,6 +206,26 @@ meta = Table(
     Column("value", Text, nullable=False),
 )
 
+io_table = Table(
+    "io_table",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("title", String(200), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("unit", String(40), nullable=False, comment="e.g. 백만원 (million KRW)"),
+    Column("sectors", JSON, nullable=False, comment="sector labels, in the order of the matrices"),
+    Column("ksic", JSON, comment="KSIC sections of each sector, or null without a mapping"),
+    Column("flows", JSON, nullable=False, comment="Z: intermediate transactions, row i sells to column j"),
+    Column("final_demand", JSON, nullable=False),
+    Column("output", JSON, nullable=False, comment="total output x"),
+    Column("imports", JSON, comment="imports by sector, when the table lists them"),
+    Column("source", Text, nullable=False),
+    Column("license", String(120), nullable=False),
+    Column("file_name", Text, nullable=False),
+    Column("imported_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("title", "year"),
+)
+
 # accounts, permissions and the audit trail (fabcity.accounts, fabcity.audit)
 
 user_account = Table(

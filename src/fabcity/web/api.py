@@ -6,7 +6,7 @@ import gzip
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 import anyio.to_thread
@@ -28,7 +28,9 @@ from fabcity.matching.need import Need
 from fabcity.matching.parse import Reading, read_need
 from fabcity.matching.rank import rank
 from fabcity.measure.activation import activation, activation_trend
-from fabcity.measure.districts import KSIC_SECTIONS, METHOD, CensusTable
+from fabcity.measure.districts import KSIC_SECTIONS, CensusTable, PeriodError, statistics_version
+from fabcity.measure.io import MeasureError
+from fabcity.measure.iotables import Quotient, list_tables, load_table
 from fabcity.measure.resilience import CAPITAL_REGION, korea_regions
 from fabcity.measure.resilience import METHOD as RESILIENCE_METHOD
 from fabcity.platform import Platform
@@ -40,6 +42,7 @@ from fabcity.web.downloads import csv_download
 from fabcity.web.security import SecurityHeaders
 
 ListParam = Annotated[list[str], Query()]
+Period = Annotated[str | None, Query(description="census year, e.g. 2018 (default: the latest)", max_length=10)]
 # Request threads per worker process. SQLite work is all CPU in this process, so one thread
 # serves best; with PostgreSQL a second one runs while the first waits on the server. Measured
 # with 32 clients on 2 cores and 2 workers (bench/http_bench.py, 100k nodes): 40 threads (the
@@ -265,9 +268,16 @@ def create_app(platform: Platform) -> FastAPI:
         answer["baseline"] = {k: baseline.public()[k] for k in ("method", "covered", "total_distance_m")}
         return answer
 
-    @cache
-    def census() -> CensusTable:  # the statistics change only with a new dataset release
-        return CensusTable(platform)
+    @lru_cache(maxsize=8)
+    def _census(period: str | None, _version: str) -> CensusTable:
+        return CensusTable(platform, period)
+
+    def census(period: str | None = None) -> CensusTable:
+        """Cached until the next statistics import (`fabcity stats import` changes the version)."""
+        try:
+            return _census(period, statistics_version(platform.engine))
+        except PeriodError as error:
+            raise QueryError("period", str(error)) from None
 
     def _place(place: str):  # noqa: ANN202
         found = platform.districts.resolve(place)
@@ -281,13 +291,15 @@ def create_app(platform: Platform) -> FastAPI:
         parent: Annotated[str | None, Query(description="a gu code, to list its dongs")] = None,
         section: Annotated[str | None, Query(description="a KSIC section letter, e.g. C (manufacturing)")] = None,
         format: Literal["json", "csv"] = "json",  # noqa: A002
+        period: Period = None,
     ) -> Any:
         if section is not None and section not in KSIC_SECTIONS:
             return query_error("section", f"unknown KSIC section {section!r}; use one of {', '.join(KSIC_SECTIONS)}")
-        rows = census().rows(level, parent, section)
+        table = census(period)
+        rows = table.rows(level, parent, section)
         if format == "csv":
             return csv_download(rows, f"fabcity-sections-{level}.csv")
-        return {"method": METHOD, "results": rows}
+        return {"method": table.method, "results": rows}
 
     @app.get("/api/v1/indicators/activation", tags=["measurement"], summary="Activation per gu for a month")
     def indicator_activation(
@@ -337,18 +349,46 @@ def create_app(platform: Platform) -> FastAPI:
     def indicator_indices(
         level: Literal["gu", "dong"] = "gu",
         format: Literal["json", "csv"] = "json",  # noqa: A002
+        period: Period = None,
     ) -> Any:
-        rows = census().indices(level)
-        return (
-            csv_download(rows, f"fabcity-index-{level}.csv") if format == "csv" else {"method": METHOD, "results": rows}
-        )
+        table = census(period)
+        rows = table.indices(level)
+        if format == "csv":
+            return csv_download(rows, f"fabcity-index-{level}.csv")
+        return {"method": table.method, "results": rows}
 
     @app.get("/api/v1/indicators/index", tags=["measurement"], summary="The Fab City Index of a gu or dong")
-    def indicator_index(place: Annotated[str, Query(description="a gu or dong: code or name (은평구)")]) -> Any:
+    def indicator_index(
+        place: Annotated[str, Query(description="a gu or dong: code or name (은평구)")], period: Period = None
+    ) -> Any:
         district = _place(place)
-        index = census().index(district.code)
+        table = census(period)
+        index = table.index(district.code)
         names = {letter: {"ko": ko, "en": en} for letter, (ko, en) in KSIC_SECTIONS.items()}
-        return {"place": district.public(), "method": METHOD, **index.public(), "section_names": names}
+        return {"place": district.public(), "method": table.method, **index.public(), "section_names": names}
+
+    @app.get("/api/v1/indicators/io", tags=["measurement"], summary="Imported input–output tables")
+    def indicator_io_tables() -> dict[str, Any]:
+        return {"results": list_tables(platform.engine)}
+
+    @app.get("/api/v1/indicators/io/{table_id}", tags=["measurement"], summary="Output multipliers of an IO table")
+    def indicator_io(
+        table_id: int,
+        place: Annotated[str | None, Query(description="a gu or dong, to regionalise the table for it")] = None,
+        quotient: Quotient = "flq",
+        delta: Annotated[float, Query(ge=0, lt=1, description="δ of FLQ and AFLQ")] = 0.3,
+        period: Period = None,
+    ) -> Any:
+        """National multipliers; with a place, the regionalised ones and the regional purchase coefficients."""
+        stored = load_table(platform.engine, table_id)
+        if stored is None:
+            raise HTTPException(404, f"no input–output table {table_id}")
+        if place is None:
+            return stored.answer()
+        try:
+            return stored.answer(census(period), _place(place), quotient, delta)
+        except MeasureError as error:
+            return query_error("place", str(error))
 
     @app.get("/api/v1/about/data", tags=["meta"], summary="Data sources, licences and attribution")
     def about_data() -> dict[str, Any]:
