@@ -37,8 +37,8 @@ def dashboard_requests(month: str) -> list[str]:
         f"/api/v1/indicators/activation/trend?until={month}",
         "/api/v1/indicators/resilience",
         "/api/v1/indicators/sections?level=dong&format=csv",
-        "/api/v1/districts?format=geojson&level=gu",
-        "/api/v1/districts?format=geojson&level=dong",
+        "/api/v1/districts?format=geojson&fields=outline&level=gu",
+        "/api/v1/districts?format=geojson&fields=outline&level=dong",
     ]
 
 

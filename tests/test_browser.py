@@ -205,8 +205,8 @@ def test_the_dashboard_renders_and_its_choropleth_follows_the_indicator(page):
     expect(page.locator("#choropleth .leaflet-overlay-pane path")).to_have_count(426)
     assert page.locator("canvas#sectors").is_visible()
     assert "사업체조사" in page.inner_text("#choropleth-source") and "입지계수" in page.inner_text("#choropleth-source")
-    page.select_option("#indicator", "activation")
-    expect(choropleth).to_have_attribute("data-shown", "activation@gu")  # counted per gu only
+    page.select_option("#indicator", "activation:active_per_10k_residents")
+    expect(choropleth).to_have_attribute("data-shown", "activation:active_per_10k_residents@gu")  # per gu only
     expect(page.locator("#level")).to_be_disabled()
     assert "이 플랫폼의" in page.inner_text("#choropleth-source")
     for chart in ("sectors", "trend", "resilience"):  # Chart.js has drawn each one

@@ -15,6 +15,7 @@ Seoul itself needs a national table for the same figures (measure.iotables).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, or_, select
@@ -132,6 +133,7 @@ class CensusTable:
         gus = [d.code for d in platform.districts.gus()]
         self.seoul = {key: sum(self.values.get(g, {}).get(key, 0.0) for g in gus) for key in wanted}
         self.sources = {kind: sorted(ids) for kind, ids in found.items()}
+        self._indices: dict[str, FabCityIndex] = {}
         self.method = describe(
             self.workers_period, self.residents_period, self.sources["workers"] + self.sources["population"]
         )
@@ -152,6 +154,12 @@ class CensusTable:
         return found
 
     def index(self, code: str) -> FabCityIndex:
+        """Kept once computed: the table never changes, and the dashboard asks for every dong's index."""
+        if code not in self._indices:
+            self._indices[code] = self._index(code)
+        return self._indices[code]
+
+    def _index(self, code: str) -> FabCityIndex:
         figures = self.figures(code)
         ratios = [figure.capacity_ratio for figure in figures]
         weights = [self.seoul[f"workers_ksic_{f.section}"] / self.seoul["workers"] for f in figures]
@@ -191,3 +199,13 @@ class CensusTable:
                     }
                 )  # fmt: skip
         return rows
+
+
+@lru_cache(maxsize=16)
+def _census_table(platform: Platform, period: str | None, _version: str) -> CensusTable:
+    return CensusTable(platform, period)
+
+
+def census_table(platform: Platform, period: str | None = None) -> CensusTable:
+    """The shared CensusTable, kept until the next statistics import (`fabcity stats import` changes the version)."""
+    return _census_table(platform, period, statistics_version(platform.engine))

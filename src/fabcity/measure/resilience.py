@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from fabcity import dataset
@@ -99,8 +100,11 @@ def topic_scores(values: dict[str, float | None]) -> list[TopicScore]:
     return scores
 
 
+@cache
 def korea_regions() -> list[dict[str, Any]]:
-    """Korea's regions and Korea as a whole: each topic scored here beside the score the OECD published."""
+    """Korea's regions and Korea as a whole: each topic scored here beside the score the OECD published.
+
+    Read once: the figures ship with the package and never change while it runs."""
     regions: dict[str, dict[str, Any]] = {}
     for row in dataset.wellbeing_korea():
         region = regions.setdefault(row["region"], {"code": row["region"], "name": row["region_name"],

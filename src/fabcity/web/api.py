@@ -28,7 +28,7 @@ from fabcity.matching.need import Need
 from fabcity.matching.parse import Reading, read_need
 from fabcity.matching.rank import rank
 from fabcity.measure.activation import activation, activation_trend
-from fabcity.measure.districts import KSIC_SECTIONS, CensusTable, PeriodError, statistics_version
+from fabcity.measure.districts import KSIC_SECTIONS, CensusTable, PeriodError, census_table
 from fabcity.measure.io import MeasureError
 from fabcity.measure.iotables import Quotient, list_tables, load_table
 from fabcity.measure.resilience import CAPITAL_REGION, korea_regions
@@ -268,14 +268,9 @@ def create_app(platform: Platform) -> FastAPI:
         answer["baseline"] = {k: baseline.public()[k] for k in ("method", "covered", "total_distance_m")}
         return answer
 
-    @lru_cache(maxsize=8)
-    def _census(period: str | None, _version: str) -> CensusTable:
-        return CensusTable(platform, period)
-
     def census(period: str | None = None) -> CensusTable:
-        """Cached until the next statistics import (`fabcity stats import` changes the version)."""
         try:
-            return _census(period, statistics_version(platform.engine))
+            return census_table(platform, period)
         except PeriodError as error:
             raise QueryError("period", str(error)) from None
 

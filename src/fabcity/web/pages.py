@@ -39,7 +39,7 @@ from fabcity.matching.need import Need, Place
 from fabcity.matching.parse import read_need
 from fabcity.matching.rank import rank
 from fabcity.measure.activation import activation
-from fabcity.measure.districts import CensusTable
+from fabcity.measure.districts import KSIC_SECTIONS, census_table, period_label
 from fabcity.measure.resilience import CAPITAL_REGION, korea_regions
 from fabcity.platform import Platform
 from fabcity.web import i18n
@@ -284,7 +284,7 @@ def install(app: FastAPI, platform: Platform) -> Callable[[Request, Exception], 
     @app.get("/dashboard", response_class=HTMLResponse, include_in_schema=False)
     def dashboard(request: Request) -> HTMLResponse:
         month = seoul_month()
-        census = CensusTable(platform)
+        census = census_table(platform)
         gus = sorted(platform.districts.gus(), key=lambda d: d.name_ko)
         zones = [platform.districts.by_code[code] for code in PROTOTYPE_ZONES]
         active = activation(platform, month)
@@ -314,8 +314,16 @@ def install(app: FastAPI, platform: Platform) -> Callable[[Request, Exception], 
             "seoul": active["seoul"]["active_per_10k_residents"], "seoul_how": whole_city,
         })  # fmt: skip
         regions = {region["code"]: region for region in korea_regions()}
+        periods = {"census": period_label(census.workers_period), "residents": period_label(census.residents_period)}
+        census_source = say(request, mark("Source: %(census)s business census (workers by KSIC section) and "
+                                          "%(residents)s residents, KOGL Type 1.")) % periods  # fmt: skip
+        activation_source = say(request, mark("Source: this platform's records for %(month)s and %(residents)s "
+                                              "residents.")) % {**periods, "month": month}  # fmt: skip
         return render(
-            request, "dashboard.html", month=month, gus=gus, comparison=comparison,
+            request, "dashboard.html", month=month, gus=gus, comparison=comparison, periods=periods,
+            indicators=_choropleth_indicators(
+                lambda text: say(request, text), i18n.language_of(request), census_source, activation_source
+            ),
             zones=[{"name": {"ko": z.name_ko, "en": z.name_en}} for z in zones],
             capital=regions[CAPITAL_REGION], korea=regions["KOR"],
         )  # fmt: skip
@@ -522,6 +530,37 @@ _CHECK_STATUSES = {"met": mark("yes"), "missed": mark("no"), "unknown": mark("no
 _REQUIREMENTS = {
     "batch": mark("quantity"), "part_size": mark("part size"), "distance": mark("distance"), "access": mark("access"),
 }  # fmt: skip
+
+
+def _choropleth_indicators(
+    translate: Callable[[str], str], lang: str, census_source: str, activation_source: str
+) -> list[tuple[str, list[tuple[str, str, str]]]]:
+    """Every figure the dashboard map can show, grouped: (value, label, source and method in the page's language)."""
+    index_method = translate(mark("Method: capacity = 100 × Σ weight × min(1, share of Seoul's workers in the section "
+                                  "÷ share of its residents) ÷ Σ weight; sections weighted by their share of Seoul's "
+                                  "workers."))  # fmt: skip
+    slq_method = translate(mark("Method: location quotient = the district's share of workers in the section ÷ "
+                                "Seoul's share; above 1, the district is more specialised than Seoul."))  # fmt: skip
+    capacity_method = translate(mark("Method: capacity ratio = the district's share of Seoul's workers in the "
+                                     "section ÷ its share of Seoul's residents."))  # fmt: skip
+    per_gu = translate(mark("Method: counted by gu only; counts from 1 to 4 are suppressed."))
+    sections = [(letter, f"{letter} {i18n.label(names, lang)}") for letter, names in KSIC_SECTIONS.items()]
+    activations = [
+        ("active_per_10k_residents", mark("Active production nodes per 10,000 residents")),
+        ("active_nodes", mark("Active production nodes")),
+        ("active_last_90_days", mark("Nodes updated in the last 90 days")),
+        ("share_of_seoul_active", mark("Share of Seoul's active nodes")),
+    ]
+    return [
+        (translate(mark("Fab City Index")),
+         [("index", translate(mark("Fab City Index (capacity, census proxy)")), f"{census_source} {index_method}")]),
+        (translate(mark("Location quotient by KSIC section")),
+         [(f"slq:{letter}", name, f"{census_source} {slq_method}") for letter, name in sections]),
+        (translate(mark("Capacity ratio by KSIC section")),
+         [(f"capacity:{letter}", name, f"{census_source} {capacity_method}") for letter, name in sections]),
+        (translate(mark("Activation (this platform)")),
+         [(f"activation:{name}", translate(text), f"{activation_source} {per_gu}") for name, text in activations]),
+    ]  # fmt: skip
 
 
 def _need_from_form(

@@ -15,6 +15,10 @@
   let layer = null;
 
   const get = (url) => fetch(url).then((response) => response.json());
+  const shown = (value) =>
+    value === null || value === undefined
+      ? element.dataset.msgMissing
+      : value.toLocaleString(lang, { maximumFractionDigits: Math.abs(value) >= 100 ? 0 : 2 });
 
   function values(kind, scale) {
     const [name, section] = kind.split(":");
@@ -25,7 +29,7 @@
     }
     if (name === "activation") {
       return get("/api/v1/indicators/activation?month=" + month).then((answer) => ({
-        byCode: Object.fromEntries(answer.results.map((row) => [row.code, row.active_per_10k_residents])),
+        byCode: Object.fromEntries(answer.results.map((row) => [row.code, row[section]])),
       }));
     }
     return get("/api/v1/indicators/sections?level=" + scale + "&section=" + section).then((answer) => ({
@@ -40,7 +44,7 @@
 
   function draw() {
     const kind = indicator.value;
-    level.disabled = kind === "activation"; // activation is counted per gu
+    level.disabled = kind.startsWith("activation:"); // activation is counted per gu
     const scale = level.disabled ? "gu" : level.value;
     Promise.all([shape(scale), values(kind, scale)]).then(([collection, found]) => {
       const known = Object.values(found.byCode).filter((v) => v !== null && v !== undefined).sort((a, b) => a - b);
@@ -56,17 +60,21 @@
         style: (feature) => ({ color: "#555", weight: 0.8, fillOpacity: 0.85, fillColor: colour(found.byCode[feature.id]) }),
         onEachFeature: (feature, item) => {
           const value = found.byCode[feature.id];
-          item.bindTooltip(pick(feature.properties.name) + ": " + (value === null || value === undefined ? element.dataset.msgMissing : value));
+          item.bindTooltip(pick(feature.properties.name) + ": " + shown(value));
         },
       }).addTo(map);
-      legend.replaceChildren(
+      if (!known.length) {
+        const item = document.createElement("li");
+        item.textContent = element.dataset.msgMissing;
+        legend.replaceChildren(item);
+      } else legend.replaceChildren(
         ...COLOURS.map((fill, i) => {
           const item = document.createElement("li");
           const swatch = document.createElement("span");
           swatch.className = "swatch swatch-" + i;
           const low = i === 0 ? known[0] : breaks[i - 1];
           const high = i === COLOURS.length - 1 ? known[known.length - 1] : breaks[i];
-          item.append(swatch, document.createTextNode(" " + low + " – " + high));
+          item.append(swatch, document.createTextNode(" " + shown(low) + " – " + shown(high)));
           return item;
         }),
       );
