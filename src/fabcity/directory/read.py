@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, LargeBinary, Select, bindparam, cast, func, select
 
 from fabcity.directory.taxonomy import taxonomy
 from fabcity.geo.districts import DistrictIndex
@@ -89,13 +90,24 @@ def to_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def record_texts(conn: Connection, pks: Sequence[int], fields: str = "full") -> list[str]:
-    """The stored JSON records (full or summary) of these nodes, in the order given: one indexed read."""
+def record_texts(conn: Connection, pks: Sequence[int], fields: str = "full") -> list[bytes]:
+    """The stored JSON records (full or summary) of these nodes, in the order given: one indexed read.
+
+    As UTF-8 bytes, straight from the database: the API joins them into its answer, and decoding
+    then encoding again the 600 KB of a 500-node viewport took longer than finding the nodes.
+    """
     if not pks:
         return []
-    column = node_record.c.record if fields == "full" else node_record.c.summary
-    found = dict(conn.execute(select(node_record.c.node_pk, column).where(node_record.c.node_pk.in_(pks))).all())
+    found = dict(conn.execute(_records_statement(conn.dialect.name, fields), {"pks": list(pks)}).all())
     return [found[pk] for pk in pks if pk in found]
+
+
+@cache
+def _records_statement(dialect: str, fields: str) -> Select:
+    column = node_record.c.record if fields == "full" else node_record.c.summary
+    # PostgreSQL's text-to-bytea cast would read backslashes as escapes; convert_to only encodes
+    utf8 = cast(column, LargeBinary) if dialect == "sqlite" else func.convert_to(column, "UTF8", type_=LargeBinary)
+    return select(node_record.c.node_pk, utf8).where(node_record.c.node_pk.in_(bindparam("pks", expanding=True)))
 
 
 def public_nodes(conn: Connection, pks: Sequence[int]) -> list[dict[str, Any]]:

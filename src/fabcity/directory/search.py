@@ -11,20 +11,44 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cache
 from typing import Any, Literal
 
 from opening_hours import OpeningHours
-from sqlalchemy import ColumnElement, Connection, Row, Select, and_, case, false, func, literal, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Float,
+    Row,
+    Select,
+    Text,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+)
 
 from fabcity.clock import seoul_wall_time
 from fabcity.directory import vocabulary
 from fabcity.directory.read import record_texts
 from fabcity.directory.taxonomy import taxonomy
-from fabcity.geo.cells import METRES_PER_DEGREE_LAT, BBox, circle_bbox, distance_m, metres_per_degree_lon
+from fabcity.geo.cells import (
+    METRES_PER_DEGREE_LAT,
+    BBox,
+    Ground,
+    circle_bbox,
+    distance_m,
+    ground_cell_range,
+    metres_per_degree_lon,
+)
 from fabcity.platform import Platform
 from fabcity.storage import textindex
-from fabcity.storage.schema import node, node_term
+from fabcity.storage.schema import area_cell, node, node_term
 from fabcity.text import gram_tokens, query_terms
 
 Sort = Literal["distance", "relevance", "name"]
@@ -63,9 +87,9 @@ class SearchQuery:
 
 @dataclass
 class SearchPage:
-    """One page of results as JSON texts: the API sends them as they are, other callers decode them."""
+    """One page of results as JSON (UTF-8 bytes): the API sends them as they are, other callers decode them."""
 
-    records: list[str]
+    records: list[bytes]
     next_cursor: str | None
     sort: str
 
@@ -136,13 +160,6 @@ def _decode_cursor(cursor: str, sort: str) -> list[Any]:
     return decoded[1:]
 
 
-def _term_subquery(kind: str, term_ids: list[str], cells: list[int] | None) -> Select:
-    query = select(node_term.c.node_pk).where(node_term.c.kind == kind, node_term.c.term.in_(term_ids))
-    if cells is not None:
-        query = query.where(node_term.c.cell.in_(cells))
-    return query
-
-
 def search(platform: Platform, query: SearchQuery) -> SearchPage:
     """One page of nodes matching every filter, in the requested (or most natural) order."""
     if not 1 <= query.limit <= MAX_LIMIT:
@@ -164,30 +181,31 @@ def search(platform: Platform, query: SearchQuery) -> SearchPage:
     if sort == "relevance" and not terms:
         raise QueryError("sort", "sorting by relevance needs q")
 
-    filters: list[ColumnElement[bool]] = [node.c.status.in_(query.status)]
-    if query.open_now:
-        filters.append(node.c.opening_hours.is_not(None))
+    filters = {"status": query.status}  # node column: the values it may take
     if query.gu:
-        filters.append(node.c.gu_code.in_(_codes(platform, query.gu, "gu")))
+        filters["gu_code"] = _codes(platform, query.gu, "gu")
     if query.dong:
-        filters.append(node.c.dong_code.in_(_codes(platform, query.dong, "dong")))
+        filters["dong_code"] = _codes(platform, query.dong, "dong")
     if query.types:
-        filters.append(node.c.node_type.in_(query.types))
+        filters["node_type"] = query.types
     if query.access:
-        filters.append(node.c.access_type.in_(query.access))
-    term_filters = [
-        (kind, _terms(vocabulary_kind, values, param))
+        filters["access_type"] = query.access
+    term_filters = {
+        kind: _terms(vocabulary_kind, values, param)
         for kind, vocabulary_kind, values, param in (
             ("p", "processes", query.processes, "process"),
             ("m", "materials", query.materials, "material"),
         )
         if values
-    ]
+    }
     cursor_key = _decode_cursor(query.cursor, sort) if query.cursor else None
-    plan = _Plan(query, centre, sort, terms, filters, term_filters, cursor_key)
+    texts = [_Text.of(term) for term in terms]
+    plan = _Plan(platform.engine.dialect.name, query, centre, sort, texts, filters, term_filters, cursor_key)
+    rows: list[Row] = []
     with platform.engine.connect() as conn:
-        for radius in plan.rings():
-            rows = conn.execute(plan.statement(conn, radius)).all()
+        ground = plan.ground(conn)
+        for radius in plan.rings(ground):
+            rows = plan.run(conn, radius, ground)
             if len(rows) > plan.fetch or radius is None or radius >= plan.max_radius:
                 break
         return _page(conn, query, sort, plan, rows)
@@ -195,39 +213,108 @@ def search(platform: Platform, query: SearchQuery) -> SearchPage:
 
 _RINGS_M = (250.0, 500.0, 1_000.0, 2_000.0, 4_000.0, 8_000.0, 16_000.0, 32_000.0)
 _FILTERED_FIRST_RING_M = 1_000.0
+# the sort keys' directions; the last key is always node.pk
+_DIRECTIONS = {"distance": ("asc", "asc"), "relevance": ("desc", "asc", "asc"), "name": ("asc", "asc")}
+_GROUND = select(area_cell.c.cell).where(area_cell.c.cell.between(bindparam("low"), bindparam("high")))
+
+
+@dataclass(frozen=True)
+class _Text:
+    """How one query term is matched (see _text_condition) and the text-index tokens it looks for."""
+
+    term: str
+    mode: Literal["written", "indexed", "confirmed", "named"]
+    any_of: list[list[str]]  # its grams, or a taxonomy term it names: the candidates
+    named: list[list[str]]  # the taxonomy terms it names
+
+    @classmethod
+    def of(cls, term: str) -> _Text:
+        named = [
+            [textindex.term_token(kind_code, term_id)]
+            for kind, kind_code in (("processes", "p"), ("materials", "m"), ("equipment_types", "e"))
+            if (term_id := taxonomy().resolve(kind, term))
+        ]
+        grams = gram_tokens(term)
+        if not grams and not named:  # a one-letter term: only the substring test (within the area) finds it
+            return cls(term, "written", [], [])
+        # A two-letter term is one bigram, so its index match is exact and the rows are read from a
+        # covering index; longer terms are confirmed on the text.
+        mode = "indexed" if len(term) == 2 else "named" if named else "confirmed"
+        return cls(term, mode, [grams] + named if grams else named, named)
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What decides the SQL text of a search statement; every value goes in as a parameter.
+
+    Building and compiling a statement cost more than running it on an indexed page, so each
+    shape is built once (_statement) and then only executed with new parameters.
+    """
+
+    dialect: str
+    sort: str
+    filters: tuple[str, ...]  # node columns tested with IN
+    open_now: bool
+    term_kinds: tuple[str, ...]  # node_term kinds (p, m) a node must have
+    texts: tuple[str, ...]  # each query term's _Text.mode
+    centre: bool
+    ring: bool  # a box and a radius
+    node_cells: bool  # node.cell among the ring's grid cells
+    term_cells: bool  # node_term.cell among them
+    after: bool  # a cursor
+    near_column: bool  # the distance to `near` as a column, for a page in another order
 
 
 class _Plan:
-    """The SQL for one search, for a given search radius.
+    """The statements of one search, one for each search radius it tries.
 
     Distance-ordered searches try growing rings around the centre and stop at the first ring that
     holds more than a page: the nearest nodes are inside it, so the page is exact, and a dense
-    city block is answered from a few grid cells instead of the whole radius.
+    city block is answered from a few grid cells instead of the whole radius. The rings grow
+    from the nearest occupied ground (geo.cells.Ground) and read only occupied cells, so a
+    search from outside the city reads the edge nearest to it, ring by ring, not half the city.
     """
 
     def __init__(
         self,
+        dialect: str,
         query: SearchQuery,
         centre: tuple[float, float] | None,
         sort: str,
-        terms: list[str],
-        filters: list[ColumnElement[bool]],
-        term_filters: list[tuple[str, list[str]]],
+        texts: list[_Text],
+        filters: dict[str, list[str]],
+        term_filters: dict[str, list[str]],
         cursor_key: list[Any] | None,
     ) -> None:
-        self.query, self.centre, self.sort, self.terms = query, centre, sort, terms
-        self.filters, self.term_filters, self.cursor_key = filters, term_filters, cursor_key
+        self.dialect, self.query, self.centre, self.sort, self.texts = dialect, query, centre, sort, texts
+        if cursor_key is not None and len(cursor_key) != len(_DIRECTIONS[sort]):
+            raise QueryError("cursor", "not a cursor this server issued")
+        self.cursor_key = cursor_key
         self.max_radius = self._max_radius()
-        self.selective = bool(term_filters or terms or query.types or query.access)
-        self.distance2 = None
-        if centre is not None:
-            lat0, lon0 = centre
-            dx = (node.c.lon - lon0) * metres_per_degree_lon(lat0)
-            dy = (node.c.lat - lat0) * METRES_PER_DEGREE_LAT
-            self.distance2 = dx * dx + dy * dy
-        self.key_count = {"distance": 1, "relevance": 2, "name": 1}[sort]
+        self.selective = bool(term_filters or texts or query.types or query.access)
+        self.key_count = len(_DIRECTIONS[sort]) - 1
         # "open now" is decided in Python on the hours text: examine a full batch of candidates
         self.fetch = MAX_LIMIT if query.open_now else query.limit
+        self.params: dict[str, Any] = {**filters, "limit": self.fetch + 1}
+        self.params.update({f"terms_{kind}": ids for kind, ids in term_filters.items()})
+        self.params.update({f"t{i}": text.term for i, text in enumerate(texts)})
+        self.params.update({f"c{i}": value for i, value in enumerate(cursor_key or [])})
+        if centre is not None:
+            self.params.update(lat0=centre[0], lon0=centre[1], kx=metres_per_degree_lon(centre[0]))
+        self.shape = _Shape(
+            dialect=dialect,
+            sort=sort,
+            filters=tuple(filters),
+            open_now=query.open_now,
+            term_kinds=tuple(term_filters),
+            texts=tuple(text.mode for text in texts),
+            centre=centre is not None,
+            ring=False,
+            node_cells=False,
+            term_cells=False,
+            after=cursor_key is not None,
+            near_column=query.near is not None and sort != "distance",
+        )
 
     def _max_radius(self) -> float:
         if self.query.near is not None:
@@ -239,99 +326,140 @@ class _Plan:
             )
         return float("inf")
 
-    def rings(self) -> list[float | None]:
+    def ground(self, conn: Connection) -> Ground | None:
+        """The occupied cells within the search radius (and the bbox), when there is a centre."""
         if self.centre is None:
+            return None
+        reach = circle_bbox(*self.centre, self.max_radius) if self.query.bbox is None else self.query.bbox
+        low, high = ground_cell_range(reach)
+        return Ground(*self.centre, conn.execute(_GROUND, {"low": low, "high": high}).scalars(), self.query.bbox)
+
+    def rings(self, ground: Ground | None) -> list[float | None]:
+        if ground is None:
             return [None]
+        nearest = ground.nearest()
+        if nearest is None or nearest > self.max_radius:
+            return []
         if self.sort != "distance":
             return [self.max_radius]
         done = (self.cursor_key[0] ** 0.5) if self.cursor_key else 0.0
         # A filter (process, type, text…) thins the nodes out: start where a page is likelier to be.
         first = _FILTERED_FIRST_RING_M if self.selective else _RINGS_M[0]
-        return [r for r in _RINGS_M if done < r < self.max_radius and r >= first] + [self.max_radius]
+        rings = [nearest + r for r in _RINGS_M if r >= first]
+        return [r for r in rings if done < r < self.max_radius] + [self.max_radius]
 
-    def statement(self, conn: Connection, radius: float | None) -> Select:
-        conditions = list(self.filters)
-        cells: list[int] | None = None
-        box: BBox | None = None
-        if radius is not None:
+    def run(self, conn: Connection, radius: float | None, ground: Ground | None) -> list[Row]:
+        """The rows of one ring (radius None: no area), at most one more than a batch."""
+        params = dict(self.params)
+        shape = self.shape
+        tokens: list[str] = []
+        if radius is not None and ground is not None:
             box = circle_bbox(*self.centre, radius)
             if self.query.bbox is not None:
                 box = box.intersection(self.query.bbox)
-            if box is None:
-                conditions.append(false())
-            else:
-                cells = box.cells()
-                conditions += [node.c.lat.between(box.south, box.north), node.c.lon.between(box.west, box.east)]
-                if cells is not None:
-                    conditions.append(node.c.cell.in_(cells))
-            conditions.append(self.distance2 <= radius * radius)
-        for kind, term_ids in self.term_filters:
-            conditions.append(node.c.pk.in_(_term_subquery(kind, term_ids, cells)))
-        score = literal(0)
-        for term in self.terms:
-            conditions.append(_text_condition(conn, term, box))
-            score = score + case(
-                (_contains(conn, node.c.name_text, term), 3),
-                (_contains(conn, node.c.tags_text, term), 2),
-                (_contains(conn, node.c.body_text, term), 1),
-                else_=0,
-            )
-        if self.sort == "distance":
-            keys, directions = [self.distance2, node.c.pk], ["asc", "asc"]
-        elif self.sort == "relevance":
-            keys, directions = [score, node.c.name_sort, node.c.pk], ["desc", "asc", "asc"]
-        else:
-            keys, directions = [node.c.name_sort, node.c.pk], ["asc", "asc"]
-        if self.cursor_key is not None:
-            conditions.append(_after(keys, directions, self.cursor_key))
-        columns = [node.c.pk, *(k.label(f"k{i}") for i, k in enumerate(keys[:-1]))]
-        if self.query.open_now:
-            columns.append(node.c.opening_hours)
-        if self.query.near is not None and self.sort != "distance":
-            columns.append(self.distance2.label("near_d2"))
-        return (
-            select(*columns)
-            .where(and_(true(), *conditions))
-            .order_by(*(k.desc() if d == "desc" else k.asc() for k, d in zip(keys, directions, strict=True)))
-            .limit(self.fetch + 1)
+            area = ground.ring(radius, box) if box is not None else None
+            if box is None or area is None:
+                return []
+            params.update(south=box.south, north=box.north, west=box.west, east=box.east, r2=radius * radius)
+            tokens = area.tokens or []
+            # Text candidates come by pk from the text index, already narrowed to the ring's cells:
+            # testing node.cell again would read every candidate's wide row just for that column.
+            narrowed = bool(tokens) and any(text.mode != "written" for text in self.texts)
+            if area.cells is not None:
+                params["cells"] = area.cells
+            cells = area.cells is not None
+            shape = replace(shape, ring=True, node_cells=cells and not narrowed, term_cells=cells)
+        for i, text in enumerate(self.texts):
+            if text.mode != "written":
+                params[f"g{i}"] = textindex.gram_query(self.dialect, text.any_of, tokens)
+            if text.mode == "named":
+                params[f"n{i}"] = textindex.gram_query(self.dialect, text.named, tokens)
+        return conn.execute(_statement(shape), params).all()
+
+
+@cache
+def _statement(shape: _Shape) -> Select:
+    """The search statement of one shape, with bind parameters named as _Plan.run fills them."""
+    conditions: list[ColumnElement[bool]] = [
+        node.c[name].in_(bindparam(name, expanding=True)) for name in shape.filters
+    ]
+    if shape.open_now:
+        conditions.append(node.c.opening_hours.is_not(None))
+    distance2: ColumnElement[float] | None = None
+    if shape.centre:
+        dx = (node.c.lon - bindparam("lon0", type_=Float)) * bindparam("kx", type_=Float)
+        dy = (node.c.lat - bindparam("lat0", type_=Float)) * METRES_PER_DEGREE_LAT
+        distance2 = dx * dx + dy * dy
+    if shape.ring:
+        conditions += [
+            node.c.lat.between(bindparam("south", type_=Float), bindparam("north", type_=Float)),
+            node.c.lon.between(bindparam("west", type_=Float), bindparam("east", type_=Float)),
+        ]
+        if shape.node_cells:
+            conditions.append(node.c.cell.in_(bindparam("cells", expanding=True)))
+        conditions.append(distance2 <= bindparam("r2", type_=Float))
+    for kind in shape.term_kinds:
+        having = select(node_term.c.node_pk).where(
+            node_term.c.kind == kind, node_term.c.term.in_(bindparam(f"terms_{kind}", expanding=True))
         )
+        if shape.term_cells:
+            having = having.where(node_term.c.cell.in_(bindparam("cells", expanding=True)))
+        conditions.append(node.c.pk.in_(having))
+    score: ColumnElement[int] = literal(0)
+    for i, mode in enumerate(shape.texts):
+        term = bindparam(f"t{i}", type_=Text)
+        conditions.append(_text_condition(shape.dialect, term, mode, i))
+        score = score + case(
+            (_contains(shape.dialect, node.c.name_text, term), 3),
+            (_contains(shape.dialect, node.c.tags_text, term), 2),
+            (_contains(shape.dialect, node.c.body_text, term), 1),
+            else_=0,
+        )
+    keys = {"distance": [distance2], "relevance": [score, node.c.name_sort], "name": [node.c.name_sort]}[shape.sort]
+    keys.append(node.c.pk)
+    directions = _DIRECTIONS[shape.sort]
+    if shape.after:
+        conditions.append(_after(keys, directions))
+    columns = [node.c.pk, *(k.label(f"k{i}") for i, k in enumerate(keys[:-1]))]
+    if shape.open_now:
+        columns.append(node.c.opening_hours)
+    if shape.near_column:
+        columns.append(distance2.label("near_d2"))
+    return (
+        select(*columns)
+        .where(and_(true(), *conditions))
+        .order_by(*(k.desc() if d == "desc" else k.asc() for k, d in zip(keys, directions, strict=True)))
+        .limit(bindparam("limit"))
+    )
 
 
-def _contains(conn: Connection, column: ColumnElement[str], term: str) -> ColumnElement[bool]:
+def _contains(dialect: str, column: ColumnElement[str], term: ColumnElement[str]) -> ColumnElement[bool]:
     """Exact substring test (the text is stored normalised): a plain byte search, several times
     faster than LIKE '%…%' on long Korean text, which matters when thousands of candidates are checked."""
-    position = func.instr(column, term) if conn.dialect.name == "sqlite" else func.strpos(column, term)
+    position = func.instr(column, term) if dialect == "sqlite" else func.strpos(column, term)
     return position > 0
 
 
-def _text_condition(conn: Connection, term: str, box: BBox | None) -> ColumnElement[bool]:
-    """The term inside the node's text, or the term naming a process, material or machine it has.
+def _text_condition(dialect: str, term: ColumnElement[str], mode: str, i: int) -> ColumnElement[bool]:
+    """Term i inside the node's text, or naming a process, material or machine the node has.
 
-    Both come from the text index, narrowed to the area by its area tokens when there is one, so
+    Both come from the text index, narrowed to the area by its area tokens when there are some, so
     the database reads only those rows by key; the bigram matches are then confirmed on the text.
+    One index query (parameter g<i>) gives every candidate; n<i> asks for the taxonomy terms alone.
     """
     written = or_(
-        _contains(conn, node.c.name_text, term),
-        _contains(conn, node.c.tags_text, term),
-        _contains(conn, node.c.body_text, term),
+        _contains(dialect, node.c.name_text, term),
+        _contains(dialect, node.c.tags_text, term),
+        _contains(dialect, node.c.body_text, term),
     )
-    area = (box.area_tokens() if box else None) or []
-    named = [
-        [textindex.term_token(kind_code, term_id)]
-        for kind, kind_code in (("processes", "p"), ("materials", "m"), ("equipment_types", "e"))
-        if (term_id := taxonomy().resolve(kind, term))
-    ]
-    grams = gram_tokens(term)
-    if not grams and not named:  # a one-letter term: only the substring test (within the area) finds it
+    if mode == "written":
         return written
-    # One index query gives every candidate. A two-letter term is one bigram, so its index match is
-    # exact and the rows are read from a covering index; longer terms are confirmed on the text.
-    candidates = node.c.pk.in_(textindex.matching_pks(conn, [grams] + named if grams else named, area))
-    if len(term) == 2:
+    candidates = node.c.pk.in_(textindex.matching_pks(dialect, f"g{i}"))
+    if mode == "indexed":
         return candidates
-    if not named:
+    if mode == "confirmed":
         return and_(candidates, written)
-    return and_(candidates, or_(node.c.pk.in_(textindex.matching_pks(conn, named, area)), written))
+    return and_(candidates, or_(node.c.pk.in_(textindex.matching_pks(dialect, f"n{i}")), written))
 
 
 def _page(conn: Connection, query: SearchQuery, sort: str, plan: _Plan, rows: list[Row]) -> SearchPage:
@@ -358,7 +486,7 @@ def _page(conn: Connection, query: SearchQuery, sort: str, plan: _Plan, rows: li
     return SearchPage(records, next_cursor, sort)
 
 
-def _with_extras(record: str, row: Row, query: SearchQuery, sort: str) -> str:
+def _with_extras(record: bytes, row: Row, query: SearchQuery, sort: str) -> bytes:
     """The stored record with this search's distance and relevance added (spliced, not re-encoded)."""
     extras = ""
     if query.near is not None:
@@ -366,15 +494,14 @@ def _with_extras(record: str, row: Row, query: SearchQuery, sort: str) -> str:
         extras += f',"distance_m":{json.dumps(round(squared**0.5, 1))}'
     if sort == "relevance":
         extras += f',"relevance":{json.dumps(row.k0)}'
-    return record[:-1] + extras + "}"
+    return record[:-1] + extras.encode() + b"}"
 
 
-def _after(keys: list[ColumnElement], directions: list[str], values: list[Any]) -> ColumnElement[bool]:
-    """Rows strictly after the cursor in the (mixed-direction) sort order."""
-    if len(values) != len(keys):
-        raise QueryError("cursor", "not a cursor this server issued")
+def _after(keys: list[ColumnElement], directions: tuple[str, ...]) -> ColumnElement[bool]:
+    """Rows strictly after the cursor (parameters c0, c1, …) in the (mixed-direction) sort order."""
+    values = [bindparam(f"c{i}") for i in range(len(keys))]
     clauses = []
-    for i, (key, direction) in enumerate(zip(keys, directions, strict=False)):
+    for i, (key, direction) in enumerate(zip(keys, directions, strict=True)):
         beyond = key < values[i] if direction == "desc" else key > values[i]
         clauses.append(and_(*(keys[j] == values[j] for j in range(i)), beyond))
     return or_(*clauses)

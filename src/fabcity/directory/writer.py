@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, delete, insert, select, tuple_, update
+from sqlalchemy import Connection, delete, insert, select, text, tuple_, update
 
 from fabcity.directory import vocabulary
 from fabcity.directory.models import EquipmentIn, NodeIn, Problem
 from fabcity.directory.read import render_records, summary_of, to_json
 from fabcity.directory.taxonomy import taxonomy
-from fabcity.geo.cells import area_tokens, cell_of
+from fabcity.geo.cells import area_tokens, cell_of, ground_cell
 from fabcity.geo.districts import DistrictIndex
 from fabcity.geo.stations import StationIndex
 from fabcity.storage import textindex
@@ -309,7 +309,16 @@ def save_nodes(
         _store_records(conn, [old["pk"] for old, _, _ in updates], districts, stations, fresh=False)
         summary.updated = len(updates)
         summary.pks += [old["pk"] for old, _, _ in updates]
+    _mark_ground(conn, [row["cell"] for row in new_rows] + [row["cell"] for _, row, _ in updates])
     return summary
+
+
+def _mark_ground(conn: Connection, cells: Sequence[int | None]) -> None:
+    """Record the 0.04° cells these nodes stand in (schema.area_cell); distance searches rely on it."""
+    ground = sorted({ground_cell(cell) for cell in cells if cell is not None})
+    if ground:
+        statement = text("INSERT INTO area_cell (cell) VALUES (:cell) ON CONFLICT DO NOTHING")
+        conn.execute(statement, [{"cell": cell} for cell in ground])
 
 
 def _write_children(conn: Connection, entries: list[tuple[int, NodeIn, dict]], fresh: bool) -> None:

@@ -9,6 +9,8 @@ outside it by another.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 CELL_DEGREES = 0.01
@@ -18,6 +20,9 @@ MAX_CELLS = 900
 # Coarser grids for the text index's area tokens: 0.04° and 0.16° (about 4.4 and 18 km north-south).
 AREA_TOKEN_LEVELS = ((1, "c"), (4, "d"), (16, "e"))
 MAX_AREA_TOKENS = 64
+MAX_FINE_TOKENS = 256  # on the finest grid: tokens of small cells, each with few postings
+# The database lists the 0.04° cells that hold (or held) a located node: storage.schema.area_cell.
+GROUND_STEP = 4
 
 
 def cell_of(lat: float, lon: float) -> int:
@@ -41,37 +46,117 @@ class BBox:
         north, east = min(self.north, other.north), min(self.east, other.east)
         return BBox(south, west, north, east) if south <= north and west <= east else None
 
-    def cells(self) -> list[int] | None:
-        """Every grid cell the box touches, or None when there are too many for an IN list."""
-        row0 = math.floor((self.south + 90.0) / CELL_DEGREES)
-        row1 = math.floor((self.north + 90.0) / CELL_DEGREES)
-        col0 = math.floor((self.west + 180.0) / CELL_DEGREES)
-        col1 = math.floor((self.east + 180.0) / CELL_DEGREES)
-        if (row1 - row0 + 1) * (col1 - col0 + 1) > MAX_CELLS:
-            return None
-        return [row * _CELLS_PER_ROW + col for row in range(row0, row1 + 1) for col in range(col0, col1 + 1)]
-
-    def area_tokens(self) -> list[str] | None:
-        """Text-index tokens covering the box on the finest grid that needs at most MAX_AREA_TOKENS.
-
-        A text query ANDs its grams with these, so "목공 near here" reads only the postings of
-        nodes in the area instead of every node in the city that mentions 목공. None when even
-        the coarsest grid needs too many (a box the size of a country).
-        """
-        row0, col0 = divmod(cell_of(self.south, self.west), _CELLS_PER_ROW)
-        row1, col1 = divmod(cell_of(self.north, self.east), _CELLS_PER_ROW)
-        for step, prefix in AREA_TOKEN_LEVELS:
-            rows = range(row0 // step, row1 // step + 1)
-            cols = range(col0 // step, col1 // step + 1)
-            if len(rows) * len(cols) <= MAX_AREA_TOKENS:
-                return [f"{prefix}{row * _CELLS_PER_ROW + col}" for row in rows for col in cols]
-        return None
-
 
 def area_tokens(cell: int) -> list[str]:
-    """The text-index tokens naming a node's cell on each grid level (see BBox.area_tokens)."""
+    """The text-index tokens naming a node's cell on each grid level (see Ground.ring)."""
     row, col = divmod(cell, _CELLS_PER_ROW)
     return [f"{prefix}{(row // step) * _CELLS_PER_ROW + col // step}" for step, prefix in AREA_TOKEN_LEVELS]
+
+
+def ground_cell(cell: int) -> int:
+    """The 0.04° cell (numbered like the d area tokens) holding a grid cell."""
+    row, col = divmod(cell, _CELLS_PER_ROW)
+    return (row // GROUND_STEP) * _CELLS_PER_ROW + col // GROUND_STEP
+
+
+def ground_cell_range(box: BBox) -> tuple[int, int]:
+    """The lowest and highest 0.04° cell numbers a box can touch (rows in between are whole)."""
+    return ground_cell(cell_of(box.south, box.west)), ground_cell(cell_of(box.north, box.east))
+
+
+def _cell_box(cell: int, step: int) -> BBox:
+    row, col = divmod(cell, _CELLS_PER_ROW)
+    south, west = row * step * CELL_DEGREES - 90.0, col * step * CELL_DEGREES - 180.0
+    return BBox(south, west, south + step * CELL_DEGREES, west + step * CELL_DEGREES)
+
+
+def nearest_m(lat0: float, lon0: float, box: BBox) -> float:
+    """The distance (as distance_m measures it) from a point to the nearest point of a box.
+
+    A metre less, so that a node on a cell's edge, placed in it by floating-point rounding, is
+    never nearer than the bound that said the cell could be skipped.
+    """
+    lat = min(max(lat0, box.south), box.north)
+    lon = min(max(lon0, box.west), box.east)
+    return max(distance_m(lat0, lon0, lat, lon) - 1.0, 0.0)
+
+
+class Ground:
+    """The occupied 0.04° cells around a search centre, nearest first, for distance searches.
+
+    A ring around the centre is read only where nodes can be: the grid cells and area tokens of
+    a ring leave out empty ground, and rings start at the nearest occupied cell. A search that
+    starts outside the city (a station in Suwon) then reads a sliver of its edge, not half of it.
+    """
+
+    def __init__(self, lat0: float, lon0: float, occupied: Iterable[int], clip: BBox | None) -> None:
+        self.lat0, self.lon0, self.clip = lat0, lon0, clip
+        reach = []
+        for cell in occupied:
+            box: BBox | None = _cell_box(cell, GROUND_STEP)
+            if clip is not None:
+                box = box.intersection(clip)
+            if box is not None:
+                reach.append((nearest_m(lat0, lon0, box), cell))
+        reach.sort()
+        self.distances = [d for d, _ in reach]
+        self.cells = [cell for _, cell in reach]
+
+    def nearest(self) -> float | None:
+        """How far the nearest node can be, or None when no cell is occupied."""
+        return self.distances[0] if self.distances else None
+
+    def ring(self, radius_m: float, box: BBox) -> RingArea | None:
+        """Where a node within radius_m of the centre and inside the ring's box can be; None: nowhere.
+
+        The text index is narrowed on the finest grid that needs few enough tokens: it reads every
+        posting of the tokens' cells, so cells beyond the radius would only cost time.
+        """
+        ground = self.cells[: bisect_right(self.distances, radius_m)]
+        cells = self._grid_cells(ground, radius_m, box)
+        if not ground or cells == []:
+            return None
+        if cells is not None and len(cells) <= MAX_FINE_TOKENS:
+            return RingArea(cells, [f"c{cell}" for cell in cells])
+        if len(ground) <= MAX_AREA_TOKENS:
+            return RingArea(cells, [f"d{cell}" for cell in ground])
+        coarse = sorted({ground_cell(cell) for cell in ground})  # the same step again: the e grid
+        return RingArea(cells, [f"e{cell}" for cell in coarse] if len(coarse) <= MAX_AREA_TOKENS else None)
+
+    def _grid_cells(self, ground: list[int], radius_m: float, box: BBox) -> list[int] | None:
+        """The grid cells of the occupied ground inside the box and within radius_m, or None when
+        the ground is too wide to list them for an IN list."""
+        if len(ground) * GROUND_STEP * GROUND_STEP > MAX_CELLS:
+            return None
+        row0, col0 = divmod(cell_of(box.south, box.west), _CELLS_PER_ROW)
+        row1, col1 = divmod(cell_of(box.north, box.east), _CELLS_PER_ROW)
+        kx = metres_per_degree_lon(self.lat0)
+        reach = (radius_m + 1.0) ** 2  # the metre nearest_m leaves out
+        cells = []
+        for coarse in ground:
+            coarse_row, coarse_col = divmod(coarse, _CELLS_PER_ROW)
+            rows = range(max(coarse_row * GROUND_STEP, row0), min((coarse_row + 1) * GROUND_STEP, row1 + 1))
+            cols = range(max(coarse_col * GROUND_STEP, col0), min((coarse_col + 1) * GROUND_STEP, col1 + 1))
+            for row in rows:
+                gap_y = (_gap(self.lat0, row * CELL_DEGREES - 90.0) * METRES_PER_DEGREE_LAT) ** 2
+                for col in cols:
+                    if gap_y + (_gap(self.lon0, col * CELL_DEGREES - 180.0) * kx) ** 2 <= reach:
+                        cells.append(row * _CELLS_PER_ROW + col)
+        return sorted(cells)
+
+
+def _gap(value: float, low: float) -> float:
+    """How far value lies outside [low, low + CELL_DEGREES], in degrees."""
+    return low - value if value < low else max(value - low - CELL_DEGREES, 0.0)
+
+
+@dataclass(frozen=True)
+class RingArea:
+    """The grid cells (None: too many for an IN list) and the text-index area tokens (None: too
+    many) that together cover every place a node of a ring can be."""
+
+    cells: list[int] | None
+    tokens: list[str] | None
 
 
 def metres_per_degree_lon(lat: float) -> float:

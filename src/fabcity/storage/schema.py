@@ -153,6 +153,13 @@ node = Table(
     Index("ix_node_status_dong", "status", "dong_code"),
 )
 
+area_cell = Table(
+    "area_cell",
+    metadata,
+    Column("cell", BigInteger, primary_key=True, autoincrement=False, comment="0.04° cell (geo.cells.ground_cell)"),
+    comment="cells that hold or held a located node (never emptied): distance searches skip the rest",
+)
+
 node_external_id = Table(
     "node_external_id",
     metadata,

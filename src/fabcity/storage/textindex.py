@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Connection, Integer, bindparam, column, text
+from sqlalchemy import Connection, Integer, column, text
 from sqlalchemy.sql.selectable import TextualSelect
 
 
@@ -63,18 +63,23 @@ def term_token(kind: str, term_id: str) -> str:
     return f"t{kind}{term_id.encode().hex()}"
 
 
-def matching_pks(bind: Connection, any_of: Sequence[Sequence[str]], within: Sequence[str] = ()) -> TextualSelect:
-    """A subquery of node pks (one column, `node_pk`) holding all the tokens of at least one list in
-    `any_of` and, if `within` is given, at least one of those (area) tokens."""
-    if _is_sqlite(bind):
-        statement = text("SELECT rowid AS node_pk FROM node_gram WHERE node_gram MATCH :gram_query")
+def gram_query(dialect: str, any_of: Sequence[Sequence[str]], within: Sequence[str] = ()) -> str:
+    """The index query for nodes holding all the tokens of at least one list in `any_of` and, if
+    `within` is given, at least one of those (area) tokens: the value of a matching_pks parameter."""
+    if dialect == "sqlite":
         query = " OR ".join("(" + " AND ".join(f'"{token}"' for token in tokens) + ")" for tokens in any_of)
-        if within:
-            query = f"({query}) AND (" + " OR ".join(f'"{token}"' for token in within) + ")"
+        return f"({query}) AND (" + " OR ".join(f'"{token}"' for token in within) + ")" if within else query
+    query = " | ".join("(" + " & ".join(tokens) + ")" for tokens in any_of)
+    return f"({query}) & (" + " | ".join(within) + ")" if within else query
+
+
+def matching_pks(dialect: str, parameter: str) -> TextualSelect:
+    """A subquery of node pks (one column, `node_pk`) matching the gram_query given as `parameter`.
+
+    The query is a parameter, so a statement holding this subquery is built once and reused.
+    """
+    if dialect == "sqlite":
+        statement = text(f"SELECT rowid AS node_pk FROM node_gram WHERE node_gram MATCH :{parameter}")
     else:
-        statement = text("SELECT node_pk FROM node_gram WHERE grams @@ to_tsquery('simple', :gram_query)")
-        query = " | ".join("(" + " & ".join(tokens) + ")" for tokens in any_of)
-        if within:
-            query = f"({query}) & (" + " | ".join(within) + ")"
-    # unique: one search may hold several of these subqueries, each with its own query
-    return statement.bindparams(bindparam("gram_query", query, unique=True)).columns(column("node_pk", Integer))
+        statement = text(f"SELECT node_pk FROM node_gram WHERE grams @@ to_tsquery('simple', :{parameter})")
+    return statement.columns(column("node_pk", Integer))
