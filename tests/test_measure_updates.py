@@ -288,6 +288,10 @@ def test_an_io_table_gives_the_cores_multipliers_national_and_regionalised(empty
             rpc = [row["rpc"] for row in answer["results"]]
             assert rpc == pytest.approx((local.sum(axis=1) / national_a.sum(axis=1)).tolist(), abs=1e-6)
         assert rpc == pytest.approx(np.minimum(1, io.slq(regional, seoul)).tolist(), abs=1e-6)  # SLQ: min(1, LQ)
+        index = answer["self_supply_index"]  # the share of demand met locally, weighted by final demand
+        assert index["kind"] == "self_supply" and index["coverage"] == 1.0
+        assert index["value"] == pytest.approx(100 * np.dot(F, rpc) / sum(F), abs=1e-3)
+        assert index["gap_to_50"] == pytest.approx(50 - index["value"], abs=1e-3)
         assert answer["place"]["code"] == EUNPYEONG and answer["method"]["sources"] == ["seoul-business-census-2018"]
         missing = client.get(f"/api/v1/indicators/io/{listed['id']}", params={"place": "항동"})
         assert missing.status_code == 422 and missing.json()["detail"][0]["loc"] == ["query", "place"]

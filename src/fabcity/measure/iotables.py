@@ -28,6 +28,7 @@ from fabcity.geo.districts import District
 from fabcity.measure import io
 from fabcity.measure.census_import import normalised
 from fabcity.measure.districts import KSIC_SECTIONS, CensusTable
+from fabcity.measure.fci import fab_city_index
 from fabcity.measure.sheets import Row, Table, number, read_table
 from fabcity.storage.schema import io_table
 
@@ -67,6 +68,8 @@ METHOD = {
     "reference; each section's workers shared among the table's sectors mapped to it in proportion to their output",
     "rpc": "Σ_j a^r_ij / Σ_j a_ij: the share of the table's purchases of sector i the place supplies itself; "
     "location quotients assume no cross-hauling, so they overstate it",
+    "self_supply_index": "Fab City Index (self-supply) = 100 · Σ w_i · RPC_i / Σ w_i, w = the table's final demand "
+    "by sector (a negative one counts 0): an upper bound, as the RPCs are",
 }
 
 
@@ -343,8 +346,11 @@ class StoredTable:
             row["workers"] = round(float(found["workers"][k]), 2)
         method = {**METHOD, "workers": census.method["workers"], "reference": census.method["reference"],
                   "sources": census.sources["workers"]}  # fmt: skip
+        rpc = [None if np.isnan(value) else float(value) for value in found["rpc"]]
+        weights = np.clip(np.asarray(self.row["final_demand"], dtype=float), 0.0, None)
+        index = fab_city_index(self.sectors, rpc, [None if r is None else 1.0 for r in rpc], weights, "self_supply")
         return {**answer, "method": method, "place": place.public(), "quotient": quotient, "delta": delta,
-                "lambda": found["lambda"], "results": results}  # fmt: skip
+                "lambda": found["lambda"], "self_supply_index": index.public(), "results": results}  # fmt: skip
 
     def regional(
         self, regional: dict[str, float], reference: dict[str, float], quotient: Quotient, delta: float
