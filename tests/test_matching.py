@@ -17,6 +17,9 @@ from test_search import _node, add_nodes
 YEONSINNAE = (37.6189, 126.9210)
 GANGNAM = (37.4979, 127.0276)
 CHANGSIN = (37.5759, 127.0125)
+YONGSAN_STATION = (37.529849, 126.964561)
+GASAN = (37.480959, 126.882619)
+DOBONG = (37.666514, 127.032724)
 
 
 def _laser(slug: str, point, batch: str | None, area: list[float], materials=("acrylic",)) -> dict:
@@ -78,6 +81,44 @@ def test_when_no_single_node_can_two_nearby_nodes_together_are_offered(makers):
     assert ranking.matches == []
     assert [{m.node["slug"] for m in pair} for pair in ranking.combinations] == [{"sewing-shop", "pcb-lab"}]
     assert ranking.public()["combinations"][0]["covers"] == {"pcb_fabrication", "sewing"}
+
+
+@pytest.fixture
+def spread(empty_platform):
+    """A welder known only by its gu (Yongsan-gu), one at a point far south, a biolab listing a material."""
+    add_nodes(
+        empty_platform,
+        [
+            _node(
+                "yongsan-welder", None, None, processes=["welding"], location={"precision": "gu", "gu_code": "용산구"}
+            ),
+            _node("gasan-welder", *GASAN, processes=["welding"]),
+            _node("biolab", *CHANGSIN, processes=["bio_fabrication"], materials=["bio_leather"]),
+        ],
+    )
+    return empty_platform
+
+
+def test_a_node_known_only_by_its_gu_is_ranked_with_a_distance_range(spread):
+    near = rank(spread, _need(processes=["welding"], place=YONGSAN_STATION, max_distance_m=7000))
+    assert _slugs(near) == ["yongsan-welder"]
+    check = next(c for c in near.matches[0].checks if c.requirement == "distance")
+    assert check.status == "met" and check.detail.startswith("0–") and "용산구" in check.detail
+    assert near.matches[0].distance_m is None  # no point to measure from
+    # Yongsan-gu reaches about 5 km from the station: within 3 km it may or may not be
+    straddling = rank(spread, _need(processes=["welding"], place=YONGSAN_STATION, max_distance_m=3000))
+    assert [c.status for c in straddling.matches[0].checks if c.requirement == "distance"] == ["unknown"]
+    assert _slugs(rank(spread, _need(processes=["welding"], place=GANGNAM, max_distance_m=2000))) == []
+
+
+def test_a_place_without_a_distance_orders_the_makers_and_excludes_none_in_the_city(spread):
+    need = Need.model_validate({"processes": ["welding"], "place": {"lat": DOBONG[0], "lon": DOBONG[1]}})
+    assert _slugs(rank(spread, need)) == ["yongsan-welder", "gasan-welder"]  # Gasan is 25 km from Dobong
+
+
+def test_a_need_is_matched_on_its_materials_when_it_names_no_process(spread):
+    assert _slugs(rank(spread, Need(materials=["bio_leather"]))) == ["biolab"]
+    assert rank(spread, Need(quantity=20)).matches == []  # nothing to make was understood: nobody fits
 
 
 @pytest.fixture

@@ -56,6 +56,7 @@ def test_the_same_need_in_english(geography):
         ("10 세트", 10),
         ("3 oak chairs", 3),
         ("A4 3D프린팅", None),
+        ("5-axis milling", None),
     ],
 )
 def test_quantities_with_their_units(geography, text, quantity):
@@ -85,6 +86,11 @@ def test_part_sizes_in_millimetres(geography, text, size):
         ("창신동 주변", "창신동", "dong"),  # 창신1·2·3동 together
         ("연신내역 근처", "연신내역", "exact"),
         ("near Mullae station", "문래역", "exact"),
+        ("을지로 3가역 근처", "을지로3가역", "exact"),
+        ("near Gasan Digital Complex Station", "가산디지털단지역", "exact"),  # a name of several words
+        ("within 3 km of Dongdaemun History & Culture Park Station", "동대문역사문화공원역", "exact"),  # not the gu
+        ("near Jongno 3-ga", "종로3가역", "exact"),  # the station is 'Jongno 3(sam)-ga'
+        ("Hongik University Station", "홍대입구역", "exact"),  # the station is 'Hongik Univ.'
     ],
 )
 def test_places_by_gu_dong_or_station(geography, text, label, precision):
@@ -130,6 +136,14 @@ def test_budgets_in_won(geography, text, won):
         ("3D프린팅", ["3d_printing"], []),
         ("원단 봉제", ["sewing"], ["fabric"]),
         ("레이저커터가 있는 곳", ["laser_cutting"], []),  # a machine named: what it does
+        ("laser-cut acrylic name plates", ["laser_cutting"], ["acrylic"]),  # English words hold no PLA
+        ("oak benches for a park, woodworking", ["woodworking"], ["hardwood"]),  # nor PA (nylon)
+        ("weld a steel frame", ["welding"], ["steel"]),
+        ("embroidered patches", ["embroidery"], []),
+        ("printed circuit boards", ["pcb_fabrication"], []),
+        ("5-axis CNC machining", ["multi_axis_machining", "cnc_machining"], []),
+        ("3D scanning of a ceramic vase", ["3d_scanning"], ["ceramic"]),  # how it is worked is the scanning
+        ("ceramic mugs", ["ceramics"], []),
     ],
 )
 def test_processes_and_materials_through_the_taxonomy(geography, text, processes, materials):

@@ -8,9 +8,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import shapely
 from shapely.geometry import shape
 from shapely.strtree import STRtree
+
+from fabcity.geo.cells import METRES_PER_DEGREE_LAT, distance_m, metres_per_degree_lon
 
 _NAME_NOISE = re.compile(r"[\s·.\-‧ㆍ]")
 
@@ -46,6 +49,15 @@ class District:
             "area_km2": self.area_km2,
             "center": {"lat": self.center_lat, "lon": self.center_lon},
         }
+
+
+@dataclass(frozen=True)
+class Reach:
+    """How far a district lies from a point, in metres: its nearest edge (0 inside), farthest corner, centre."""
+
+    nearest_m: float
+    farthest_m: float
+    centre_m: float
 
 
 class DistrictIndex:
@@ -112,6 +124,19 @@ class DistrictIndex:
             dong = self._dongs[int(index)]
             return self.by_code[dong.parent_code], dong
         return None
+
+    def reach(self, code: str, lat: float, lon: float) -> Reach:
+        """Where a node known only by its gu or dong can be from a point: anywhere between the two bounds."""
+        district = self.by_code[code]
+        shapes = [s for s, d in zip(self._shapes, self._dongs, strict=True) if code in (d.code, d.parent_code)]
+        scale = np.array([metres_per_degree_lon(lat), METRES_PER_DEGREE_LAT])
+        local = shapely.transform(shapes, lambda xy: (xy - [lon, lat]) * scale)  # metres around the point
+        corners = shapely.get_coordinates(local)
+        return Reach(
+            nearest_m=float(shapely.distance(local, shapely.Point(0, 0)).min()),
+            farthest_m=float(np.hypot(corners[:, 0], corners[:, 1]).max()),
+            centre_m=distance_m(lat, lon, district.center_lat, district.center_lon),
+        )
 
     def resolve(self, value: str, level: str | None = None) -> list[District]:
         """Districts matching a MOIS or KOSTAT code or a Korean or English name (all namesakes)."""

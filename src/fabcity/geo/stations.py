@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -10,6 +11,14 @@ import numpy as np
 
 from fabcity.geo.cells import METRES_PER_DEGREE_LAT, metres_per_degree_lon
 from fabcity.text import normalize
+
+_NOT_NAME = re.compile(r"\([^)]*\)|[^0-9a-z\uac00-\ud7a3]")
+
+
+def station_key(name: str) -> str:
+    """A station name without spaces, punctuation or romanisation hints, so that 'Jongno 3-ga' is
+    'Jongno 3(sam)-ga', 'Hongik University' is 'Hongik Univ.' and '을지로 3가' is '을지로3가'."""
+    return _NOT_NAME.sub("", normalize(name).replace("university", "univ"))
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,10 @@ class StationIndex:
             for row in rows
         ]
         self.by_id = {station.id: station for station in self.stations}
+        self._by_key: dict[str, list[Station]] = {}
+        for station in self.stations:
+            for name in {station_key(n) for n in (station.name_ko, station.name_en) if n}:
+                self._by_key.setdefault(name, []).append(station)
         self._lat = np.array([s.lat for s in self.stations], dtype=float)
         self._lon = np.array([s.lon for s in self.stations], dtype=float)
 
@@ -68,6 +81,10 @@ class StationIndex:
         distances = self._distances(lat, lon)
         order = np.argsort(distances, kind="stable")[:limit]
         return [(self.stations[i], float(distances[i])) for i in order]
+
+    def exact(self, name: str) -> list[Station]:
+        """The stations called this, in Korean or English, however spaced and punctuated (see station_key)."""
+        return self._by_key.get(station_key(name), [])
 
     def named(self, text: str, limit: int = 10) -> list[Station]:
         """Stations whose Korean or English name holds the text (연신내, yeonsinnae), names starting with it first."""

@@ -23,6 +23,7 @@ from fabcity.matching.need import Need, Place
 from fabcity.text import normalize
 
 NEARBY_M = 5_000.0  # "근처 / near" without a distance
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _NUMBER = r"(\d[\d,]*(?:\.\d+)?)"
 _UNIT_MM = {"mm": 1.0, "㎜": 1.0, "cm": 10.0, "㎝": 10.0, "m": 1000.0}
 _PAPER_MM = {
@@ -50,7 +51,7 @@ _ENGLISH_MONTH = re.compile(
     r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*(?:\s+(\d{1,2}))?(?![a-z])"
 )
 _WITHIN_TIME = re.compile(rf"(?:within\s+)?{_NUMBER}\s*(주|weeks?|일|days?)\s*(?:안에|안|이내|내)?")
-_BARE_NUMBER = re.compile(r"(?<![\w.,])(\d[\d,]*\d|\d)(?![\w.,])")
+_BARE_NUMBER = re.compile(r"(?<![\w.,])(\d[\d,]*\d|\d)(?![\w.,]|-[a-z\uac00-\ud7a3])")  # not 5-axis, 3-ga
 _NEAR = re.compile(r"근처|주변|인근|가까운|가까이|nearby|near|around")
 _ACCESS = {"회원": "membership", "멤버십": "membership", "membership": "membership", "공개": "public",
            "누구나": "public", "public": "public"}  # fmt: skip
@@ -228,22 +229,17 @@ def _strip_particle(word: str) -> str:
 def _read_place(
     words: list[str], used: set[int], districts: DistrictIndex, stations: StationIndex
 ) -> tuple[Place, str] | None:
-    """The first station, dong or gu the words name ("연신내역", "창신동", "은평구", "Eunpyeong-gu")."""
+    """The first station, dong or gu the words name ("연신내역", "창신동", "은평구", "Eunpyeong-gu",
+    "Gasan Digital Complex Station", "을지로 3가역")."""
     for index, word in enumerate(words):
+        if found := _station(words, index, used, stations):
+            return found
         base = _strip_particle(word)
         candidates = list(dict.fromkeys([word, base]))  # 을지로 is a name, not 을지 + 로
-        if index + 1 < len(words) and words[index + 1] in ("station", "역", "gu", "구"):
+        if index + 1 < len(words) and words[index + 1] in ("gu", "구"):
             candidates.insert(0, f"{base} {words[index + 1]}")
         for candidate in candidates:
             span = {index, index + 1} if " " in candidate else {index}
-            name = candidate.removesuffix("역").removesuffix(" station").strip()
-            if name != candidate:
-                exact = [
-                    s for s in stations.named(name, 5) if name in (normalize(s.name_ko), normalize(s.name_en or ""))
-                ]
-                if exact:
-                    used.update(span)
-                    return Place(lat=exact[0].lat, lon=exact[0].lon, label=f"{exact[0].name_ko}역"), word
             for level in ("gu", "dong"):
                 found = districts.resolve(candidate, level=level)
                 if not found and level == "dong" and re.fullmatch(r"[\uac00-\ud7a3]+", candidate):
@@ -259,6 +255,27 @@ def _read_place(
     return None
 
 
+_STATION_WORDS = 5  # "dongdaemun history culture park station"
+
+
+def _station(words: list[str], index: int, used: set[int], stations: StationIndex) -> tuple[Place, str] | None:
+    """A station named from this word on: one word ending in 역 or followed by "station" / "역", or
+    several words that are a station's whole name, with or without them ("jongno 3-ga")."""
+    for end in range(min(len(words), index + _STATION_WORDS), index, -1):
+        span = range(index, end)
+        if any(i in used for i in span):
+            continue
+        text = " ".join(words[i] for i in span)
+        for said in dict.fromkeys([text, " ".join([*words[index : end - 1], _strip_particle(words[end - 1])])]):
+            name = said.removesuffix(" station").removesuffix(" 역").removesuffix("역")
+            if name == said and end - index == 1:
+                continue  # one word is a station only when called one: 연신내 may be a dong
+            if found := stations.exact(name):
+                used.update(span)
+                return Place(lat=found[0].lat, lon=found[0].lon, label=f"{found[0].name_ko}역"), text
+    return None
+
+
 def _numbered_dongs(districts: DistrictIndex, name: str) -> list:
     """창신동 is split into 창신1동, 창신2동, 창신3동: all of them, when they share one gu."""
     stem = name.removesuffix("동")
@@ -267,13 +284,19 @@ def _numbered_dongs(districts: DistrictIndex, name: str) -> list:
 
 
 def _read_terms(words: list[str], used: set[int], fields: dict[str, Any], note) -> None:  # noqa: ANN001
-    """Processes and materials: English phrases of up to three words, Korean compounds by their longest parts."""
+    """Processes and materials: English phrases of up to three words, Korean compounds by their longest parts.
+
+    A word naming both a process and a material ("ceramic", "glass", "피혁") is the material when
+    another word says how it is worked ("3D scanning of a ceramic vase"), the process otherwise.
+    """
     terms = taxonomy()
+    either: list[tuple[str, str, str]] = []  # (words, process, material) of the words naming both
 
     def resolve(text: str) -> tuple[str, str] | None:
-        for kind in ("processes", "materials", "equipment_types"):
-            if term_id := terms.resolve(kind, text):
-                return kind, term_id
+        for form in (text, *_english_forms(text)):
+            for kind in ("processes", "materials", "equipment_types"):
+                if term_id := terms.resolve(kind, form):
+                    return kind, term_id
         return None
 
     def add(found: tuple[str, str], text: str) -> None:
@@ -284,6 +307,12 @@ def _read_terms(words: list[str], used: set[int], fields: dict[str, Any], note) 
                     fields["processes"].append(process)
                     note(text, "processes", process)
             return
+        if kind == "processes" and (material := terms.resolve("materials", _strip_particle(text))):
+            either.append((text, term_id, material))
+        else:
+            put(kind, term_id, text)
+
+    def put(kind: str, term_id: str, text: str) -> None:
         if term_id not in fields[kind]:
             fields[kind].append(term_id)
             note(text, kind, term_id)
@@ -304,11 +333,37 @@ def _read_terms(words: list[str], used: set[int], fields: dict[str, Any], note) 
             add(found, word)
             used.add(index)
             continue
+        if not _HANGUL.search(word):
+            continue  # English words stand apart: "plates" holds no PLA
         pieces = _compound_parts(word, resolve)
         for piece, found in pieces:
             add(found, piece)
         if pieces and sum(len(piece) for piece, _ in pieces) >= len(_strip_particle(word)) - 2:
             used.add(index)
+    worked = bool(fields["processes"])
+    for text, process, material in either:
+        put(*(("materials", material) if worked else ("processes", process)), text)
+
+
+_LAST_ENGLISH_WORD = re.compile(r"[a-z]{4,}$")
+
+
+def _english_forms(text: str) -> list[str]:
+    """Other forms of an English term's last word: the singular (circuit boards → circuit board) and
+    the process a past participle names (welded → welding, embroidered → embroidery)."""
+    match = _LAST_ENGLISH_WORD.search(text)
+    if match is None or not text.isascii():
+        return []
+    head, last = text[: match.start()], match.group(0)
+    if last.endswith("ed"):
+        forms = [last[:-2] + "ing", last[:-2] + "y"]
+    elif last.endswith("es"):
+        forms = [last[:-2], last[:-1]]
+    elif last.endswith("s") and not last.endswith("ss"):
+        forms = [last[:-1]]
+    else:
+        forms = []
+    return [head + form for form in forms]
 
 
 def _compound_parts(word: str, resolve) -> list[tuple[str, tuple[str, str]]]:  # noqa: ANN001

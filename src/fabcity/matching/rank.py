@@ -1,12 +1,15 @@
 """Ranking the nodes that can make a need, each with the reasons it was or was not a fit.
 
 Candidates come from the one search engine (active nodes doing any of the needed processes, near
-the place when there is one). Hard requirements then decide who stays: every needed process, the
-material (when the node lists materials), the batch band (when it states one) and the part size
-(when its machines state their bed or build volume). What a node does not state is "unknown":
-it stays, scored lower, and says so. The score weighs coverage, distance, access, the machines'
-stated specs and how recently a curator verified the listing. When no node covers every process,
-pairs of nearby nodes that cover them together are offered.
+the place when there is one), joined by the nodes known only by their gu or dong whose district
+comes within reach: such a node is somewhere in it, so its distance is a range, "unknown" when the
+range straddles the limit. A need that names no process is matched on its materials; one that
+names neither gets no nodes, since none can be shown to fit. Hard requirements then decide who
+stays: every needed process, the material (when the node lists materials), the batch band (when
+it states one) and the part size (when its machines state their bed or build volume). What a node
+does not state is "unknown": it stays, scored lower, and says so. The score weighs coverage,
+distance, access, the machines' stated specs and how recently a curator verified the listing.
+When no node covers every process, pairs of nearby nodes that cover them together are offered.
 """
 
 from __future__ import annotations
@@ -16,14 +19,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import select
+
 from fabcity.directory import vocabulary
-from fabcity.directory.search import SearchQuery, search
+from fabcity.directory.read import public_nodes
+from fabcity.directory.search import DEFAULT_RADIUS_M, SearchQuery, search
 from fabcity.directory.taxonomy import taxonomy
 from fabcity.geo.cells import distance_m
+from fabcity.geo.districts import Reach
 from fabcity.matching.need import Need
 from fabcity.platform import Platform
+from fabcity.storage import schema
 
-DEFAULT_RADIUS_M = 20_000.0
 # Candidates examined, nearest first: nearness is a quarter of the score, so a node beyond the
 # 200 nearest capable ones would need far better coverage to rank in the first page.
 CANDIDATES = 200
@@ -88,8 +95,13 @@ def _batch_fits(quantity: int, band: str | None) -> bool | None:
     return True if quantity >= low else None
 
 
-def assess(need: Need, node: dict[str, Any], origin: tuple[float, float] | None) -> Match | None:
-    """The checks and score of one node for a need; None when a hard requirement is missed."""
+def assess(
+    need: Need, node: dict[str, Any], origin: tuple[float, float] | None, reach: Reach | None = None
+) -> Match | None:
+    """The checks and score of one node for a need; None when a hard requirement is missed.
+
+    `reach` places a node known only by its district: how far that district is from the origin.
+    """
     capabilities = node["capabilities"]
     checks: list[Check] = []
     processes = set(taxonomy().with_ancestors(capabilities["processes"]))
@@ -120,15 +132,21 @@ def assess(need: Need, node: dict[str, Any], origin: tuple[float, float] | None)
         checks.append(Check("part_size", status, "×".join(f"{side:g}" for side in need.part_size_mm) + " mm"))
     if any(check.status == MISSED for check in checks if not check.requirement.startswith("process:")):
         return None
-    distance = None
+    distance = estimate = None
     if origin is not None and node["location"]["lat"] is not None:
-        distance = distance_m(*origin, node["location"]["lat"], node["location"]["lon"])
+        distance = estimate = distance_m(*origin, node["location"]["lat"], node["location"]["lon"])
         near_enough = need.max_distance_m is None or distance <= need.max_distance_m
         checks.append(Check("distance", MET if near_enough else MISSED, f"{distance:,.0f} m"))
+    elif reach is not None:
+        estimate, limit = reach.centre_m, need.max_distance_m
+        status = MET if limit is None or reach.farthest_m <= limit else MISSED if reach.nearest_m > limit else UNKNOWN
+        district = node["location"]["dong"] or node["location"]["gu"]
+        detail = f"{reach.nearest_m:,.0f}–{reach.farthest_m:,.0f} m: somewhere in {district['name']['ko']}"
+        checks.append(Check("distance", status, detail))
     if need.access:
         status = UNKNOWN if node["access_type"] is None else MET if node["access_type"] in need.access else MISSED
         checks.append(Check("access", status, node["access_type"] or "not stated"))
-    return Match(node, _score(need, node, checks, distance), checks, distance)
+    return Match(node, _score(need, node, checks, estimate), checks, distance)
 
 
 def _score(need: Need, node: dict[str, Any], checks: list[Check], distance: float | None) -> float:
@@ -170,13 +188,48 @@ def _covered(match: Match) -> set[str]:
     }
 
 
+def _in_districts(
+    platform: Platform, need: Need, origin: tuple[float, float], radius: float
+) -> list[tuple[dict[str, Any], Reach]]:
+    """Active nodes known only by their gu or dong, doing a needed process (or listing a needed
+    material), whose district comes within the radius; nearest districts first."""
+    kind, terms = ("p", need.processes) if need.processes else ("m", need.materials)
+    term = schema.node_term.c
+    capable = select(term.node_pk).where(term.kind == kind, term.term.in_(terms), term.cell.is_(None))
+    row = schema.node.c
+    unplaced = select(row.pk, row.gu_code, row.dong_code).where(
+        row.status == "active", row.lat.is_(None), row.gu_code.is_not(None), row.pk.in_(capable)
+    )
+    reaches: dict[str, Reach] = {}
+    with platform.engine.connect() as conn:
+        found = []
+        for pk, gu_code, dong_code in conn.execute(unplaced):
+            code = dong_code or gu_code
+            if code not in reaches:
+                reaches[code] = platform.districts.reach(code, *origin)
+            if reaches[code].nearest_m <= radius:
+                found.append((reaches[code].nearest_m, pk, reaches[code]))
+        found = sorted(found, key=lambda item: item[:2])[:CANDIDATES]
+        records = public_nodes(conn, [pk for _, pk, _ in found])
+    return list(zip(records, [reach for *_, reach in found], strict=True))
+
+
 def rank(platform: Platform, need: Need, limit: int = 20) -> Ranking:
     """Nodes that can make the need, best first, and pairs that can when no single node does."""
+    if not need.processes and not need.materials:
+        return Ranking([], [])
     origin = (need.place.lat, need.place.lon) if need.place else None
-    query = SearchQuery(processes=list(need.processes), limit=CANDIDATES)
+    # A place without a distance says where the person is: it orders the makers, it excludes none in the city.
+    radius = need.max_distance_m or DEFAULT_RADIUS_M
+    query = SearchQuery(
+        processes=list(need.processes), materials=[] if need.processes else list(need.materials), limit=CANDIDATES
+    )
     if origin is not None:
-        query.near, query.radius_m = origin, need.max_distance_m or DEFAULT_RADIUS_M
-    assessed = [match for node in search(platform, query).results if (match := assess(need, node, origin))]
+        query.near, query.radius_m = origin, radius
+    candidates: list[tuple[dict[str, Any], Reach | None]] = [(found, None) for found in search(platform, query).results]
+    if origin is not None:
+        candidates += _in_districts(platform, need, origin, radius)
+    assessed = [match for found, reach in candidates if (match := assess(need, found, origin, reach))]
     complete = [m for m in assessed if len(_covered(m)) == len(need.processes)]
     complete.sort(key=lambda m: (-m.score, m.distance_m if m.distance_m is not None else math.inf, m.node["slug"]))
     combinations: list[tuple[Match, Match]] = []
