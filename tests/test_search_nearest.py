@@ -1,7 +1,8 @@
 """Distance searches give exactly the true nearest nodes, checked against a brute-force oracle.
 
-The rings of a distance search skip empty ground (geo.cells.Ground, storage table area_cell) and
-read only the grid cells and text-index tokens that can hold a node within their radius; these
+The rings of a distance search skip empty ground (geo.cells.Ground, storage table area_cell), are
+sized by its node counts and read only the grid cells and text-index tokens that can hold a node
+within their radius; these
 tests draw centres inside and far outside the city, radii, viewports, filters and page sizes, on
 both backends, and compare every page with all matching nodes sorted by distance in Python.
 """
@@ -10,13 +11,19 @@ from __future__ import annotations
 
 import math
 import random
+from collections import Counter
 
 import pytest
+from alembic import command
+from alembic.config import Config
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from fabcity.directory.search import DEFAULT_RADIUS_M, SearchQuery, search
 from fabcity.geo.cells import BBox, Ground, area_tokens, cell_of, circle_bbox, distance_m, ground_cell
+from fabcity.storage.db import MIGRATIONS
+from fabcity.storage.schema import area_cell, node
 from test_search import EULJIRO, YEONSINNAE, _node, add_nodes
 
 FILTERS = (
@@ -139,6 +146,30 @@ def test_a_node_moved_to_empty_ground_is_found_there(town):
     assert [r["slug"] for r in search(town, SearchQuery(near=suwon, radius_m=5_000)).results] == [moved["slug"]]
 
 
+def _counted(platform) -> dict[int, int]:
+    with platform.engine.connect() as conn:
+        cells = conn.execute(select(node.c.cell).where(node.c.cell.is_not(None))).scalars()
+        truth = Counter(ground_cell(cell) for cell in cells)
+        listed = {cell: n for cell, n in conn.execute(select(area_cell.c.cell, area_cell.c.nodes))}
+    assert {cell: n for cell, n in listed.items() if n} == truth
+    return listed
+
+
+def test_area_cells_count_their_nodes_through_writes_and_the_migration(town):
+    """The counts size first rings: kept by every write, and filled by migration 0006 from the nodes."""
+    before = _counted(town)
+    moved = search(town, SearchQuery(q="node 7", limit=1)).results[0]
+    add_nodes(town, [{**_node(moved["slug"], 37.2664, 127.0001, name=moved["name"]), "id": moved["id"]}])
+    assert sum(_counted(town).values()) == sum(before.values())
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with town.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0005")
+        command.upgrade(config, "head")
+    _counted(town)
+
+
 @given(
     points=st.lists(st.tuples(st.floats(37.40, 37.72), st.floats(126.75, 127.20)), min_size=1, max_size=40),
     centre=centres,
@@ -147,7 +178,7 @@ def test_a_node_moved_to_empty_ground_is_found_there(town):
 def test_a_ring_covers_every_point_within_its_radius(points, centre, radius):
     """Ground.ring's cells and area tokens hold every occupied point within the radius, whatever
     grid level they come on, and a ring that reaches no occupied cell is reported empty."""
-    ground = Ground(*centre, {ground_cell(cell_of(lat, lon)) for lat, lon in points}, None)
+    ground = Ground(*centre, Counter(ground_cell(cell_of(lat, lon)) for lat, lon in points).items(), None)
     area = ground.ring(radius, circle_bbox(*centre, radius))
     within = [(lat, lon) for lat, lon in points if distance_m(*centre, lat, lon) <= radius]
     if area is None:

@@ -211,11 +211,13 @@ def search(platform: Platform, query: SearchQuery) -> SearchPage:
         return _page(conn, query, sort, plan, rows)
 
 
-_RINGS_M = (250.0, 500.0, 1_000.0, 2_000.0, 4_000.0, 8_000.0, 16_000.0, 32_000.0)
-_FILTERED_FIRST_RING_M = 1_000.0
+_MIN_FIRST_RING_M = 100.0
+_FILTERED_SHARE = 0.1  # the share of nodes a filter (process, type, text…) is taken to keep
 # the sort keys' directions; the last key is always node.pk
 _DIRECTIONS = {"distance": ("asc", "asc"), "relevance": ("desc", "asc", "asc"), "name": ("asc", "asc")}
-_GROUND = select(area_cell.c.cell).where(area_cell.c.cell.between(bindparam("low"), bindparam("high")))
+_GROUND = select(area_cell.c.cell, area_cell.c.nodes).where(
+    area_cell.c.cell.between(bindparam("low"), bindparam("high"))
+)
 
 
 @dataclass(frozen=True)
@@ -332,7 +334,7 @@ class _Plan:
             return None
         reach = circle_bbox(*self.centre, self.max_radius) if self.query.bbox is None else self.query.bbox
         low, high = ground_cell_range(reach)
-        return Ground(*self.centre, conn.execute(_GROUND, {"low": low, "high": high}).scalars(), self.query.bbox)
+        return Ground(*self.centre, conn.execute(_GROUND, {"low": low, "high": high}), self.query.bbox)
 
     def rings(self, ground: Ground | None) -> list[float | None]:
         if ground is None:
@@ -343,10 +345,15 @@ class _Plan:
         if self.sort != "distance":
             return [self.max_radius]
         done = (self.cursor_key[0] ** 0.5) if self.cursor_key else 0.0
-        # A filter (process, type, text…) thins the nodes out: start where a page is likelier to be.
-        first = _FILTERED_FIRST_RING_M if self.selective else _RINGS_M[0]
-        rings = [nearest + r for r in _RINGS_M if r >= first]
-        return [r for r in rings if done < r < self.max_radius] + [self.max_radius]
+        # Each ring should hold about twice as many nodes as the one before, the first two batches:
+        # one too small costs another statement, one too large reads rows the page does not need.
+        wanted = 2 * (self.fetch + 1) / (_FILTERED_SHARE if self.selective else 1.0)
+        rings: list[float] = []
+        while (radius := max(ground.reach(wanted), nearest + _MIN_FIRST_RING_M)) < self.max_radius:
+            if not rings or radius > rings[-1]:
+                rings.append(radius)
+            wanted *= 2
+        return [r for r in rings if r > done] + [self.max_radius]
 
     def run(self, conn: Connection, radius: float | None, ground: Ground | None) -> list[Row]:
         """The rows of one ring (radius None: no area), at most one more than a batch."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import uuid
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -309,16 +310,26 @@ def save_nodes(
         _store_records(conn, [old["pk"] for old, _, _ in updates], districts, stations, fresh=False)
         summary.updated = len(updates)
         summary.pks += [old["pk"] for old, _, _ in updates]
-    _mark_ground(conn, [row["cell"] for row in new_rows] + [row["cell"] for _, row, _ in updates])
+    placed = [row["cell"] for row in new_rows] + [row["cell"] for _, row, _ in updates]
+    _count_ground(conn, placed, [old["cell"] for old, _, _ in updates])
     return summary
 
 
-def _mark_ground(conn: Connection, cells: Sequence[int | None]) -> None:
-    """Record the 0.04° cells these nodes stand in (schema.area_cell); distance searches rely on it."""
-    ground = sorted({ground_cell(cell) for cell in cells if cell is not None})
-    if ground:
-        statement = text("INSERT INTO area_cell (cell) VALUES (:cell) ON CONFLICT DO NOTHING")
-        conn.execute(statement, [{"cell": cell} for cell in ground])
+def _count_ground(conn: Connection, placed: Sequence[int | None], left: Sequence[int | None]) -> None:
+    """Keep schema.area_cell: the 0.04° cells with located nodes, and how many each holds.
+
+    Distance searches skip the cells it does not list and size their first ring by the counts.
+    `placed`: the cells of the nodes written; `left`: the cells the updated nodes were in before.
+    """
+    change = Counter(ground_cell(cell) for cell in placed if cell is not None)
+    change.subtract(ground_cell(cell) for cell in left if cell is not None)
+    rows = [{"cell": cell, "change": count} for cell, count in sorted(change.items()) if count]
+    if rows:
+        statement = text(
+            "INSERT INTO area_cell (cell, nodes) VALUES (:cell, :change)"
+            " ON CONFLICT (cell) DO UPDATE SET nodes = area_cell.nodes + excluded.nodes"
+        )
+        conn.execute(statement, rows)
 
 
 def _write_children(conn: Connection, entries: list[tuple[int, NodeIn, dict]], fresh: bool) -> None:

@@ -41,6 +41,10 @@ class BBox:
     def centre(self) -> tuple[float, float]:
         return (self.south + self.north) / 2, (self.west + self.east) / 2
 
+    def area(self) -> float:
+        """In square degrees: enough to compare boxes at one latitude."""
+        return (self.north - self.south) * (self.east - self.west)
+
     def intersection(self, other: BBox) -> BBox | None:
         south, west = max(self.south, other.south), max(self.west, other.west)
         north, east = min(self.north, other.north), min(self.east, other.east)
@@ -85,26 +89,46 @@ class Ground:
     """The occupied 0.04° cells around a search centre, nearest first, for distance searches.
 
     A ring around the centre is read only where nodes can be: the grid cells and area tokens of
-    a ring leave out empty ground, and rings start at the nearest occupied cell. A search that
-    starts outside the city (a station in Suwon) then reads a sliver of its edge, not half of it.
+    a ring leave out empty ground, and rings start at the nearest occupied cell, sized by the
+    cells' node counts. A search that starts outside the city (a station in Suwon) then reads a
+    sliver of its edge, not half of it, and one in a dense block a few hundred metres around it.
     """
 
-    def __init__(self, lat0: float, lon0: float, occupied: Iterable[int], clip: BBox | None) -> None:
-        self.lat0, self.lon0, self.clip = lat0, lon0, clip
-        reach = []
-        for cell in occupied:
-            box: BBox | None = _cell_box(cell, GROUND_STEP)
-            if clip is not None:
-                box = box.intersection(clip)
+    def __init__(self, lat0: float, lon0: float, occupied: Iterable[tuple[int, int]], clip: BBox | None) -> None:
+        """`occupied`: (0.04° cell, how many nodes it holds), as storage.schema.area_cell lists them."""
+        self.lat0, self.lon0 = lat0, lon0
+        reach, spans = [], []
+        for cell, nodes in occupied:
+            whole = _cell_box(cell, GROUND_STEP)
+            box = whole if clip is None else whole.intersection(clip)
             if box is not None:
-                reach.append((nearest_m(lat0, lon0, box), cell))
+                reach.append((nearest_m(lat0, lon0, box), cell, nodes))
+                farthest = max(
+                    distance_m(lat0, lon0, lat, lon) for lat in (box.south, box.north) for lon in (box.west, box.east)
+                )
+                spans.append((farthest, nodes * box.area() / whole.area()))  # a clipped cell: its share
         reach.sort()
-        self.distances = [d for d, _ in reach]
-        self.cells = [cell for _, cell in reach]
+        self.distances = [d for d, _, _ in reach]
+        self.cells = [cell for _, cell, _ in reach]
+        self.spans = sorted(spans)
+        side = GROUND_STEP * CELL_DEGREES * METRES_PER_DEGREE_LAT
+        self.density = max(reach[0][2] if reach else 0, 1) / (side * side * math.cos(math.radians(lat0)))  # per m²
 
     def nearest(self) -> float | None:
         """How far the nearest node can be, or None when no cell is occupied."""
         return self.distances[0] if self.distances else None
+
+    def reach(self, nodes: float) -> float:
+        """A radius that should hold about this many nodes, of any kind: at the density of the
+        nearest cell, or less when whole cells that near hold them (a search from outside the
+        city, whose nearest cell is its thin edge)."""
+        local = self.distances[0] + math.sqrt(nodes / (math.pi * self.density))
+        total = 0.0
+        for farthest, count in self.spans:
+            total += count
+            if total >= nodes:
+                return min(local, farthest)
+        return local
 
     def ring(self, radius_m: float, box: BBox) -> RingArea | None:
         """Where a node within radius_m of the centre and inside the ring's box can be; None: nowhere.

@@ -157,6 +157,7 @@ area_cell = Table(
     "area_cell",
     metadata,
     Column("cell", BigInteger, primary_key=True, autoincrement=False, comment="0.04° cell (geo.cells.ground_cell)"),
+    Column("nodes", Integer, nullable=False, server_default="0", comment="located nodes, any status"),
     comment="cells that hold or held a located node (never emptied): distance searches skip the rest",
 )
 
