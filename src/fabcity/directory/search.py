@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass, field, replace
-from functools import cache
+from functools import lru_cache
 from typing import Any, Literal
 
 from opening_hours import OpeningHours
@@ -384,7 +384,7 @@ class _Plan:
         return conn.execute(_statement(shape), params).all()
 
 
-@cache
+@lru_cache(maxsize=512)  # bounded: a long q makes a shape per combination of its terms' modes
 def _statement(shape: _Shape) -> Select:
     """The search statement of one shape, with bind parameters named as _Plan.run fills them."""
     conditions: list[ColumnElement[bool]] = [
