@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from fabcity.cli import main
 from fabcity.matching.need import Need
-from fabcity.matching.rank import rank
+from fabcity.matching.rank import DETAILS, rank
 from fabcity.web.api import create_app
 from test_search import _node, add_nodes
 
@@ -103,7 +103,8 @@ def test_a_node_known_only_by_its_gu_is_ranked_with_a_distance_range(spread):
     near = rank(spread, _need(processes=["welding"], place=YONGSAN_STATION, max_distance_m=7000))
     assert _slugs(near) == ["yongsan-welder"]
     check = next(c for c in near.matches[0].checks if c.requirement == "distance")
-    assert check.status == "met" and check.detail.startswith("0–") and "용산구" in check.detail
+    assert check.status == "met" and check.detail.startswith("0–") and "Yongsan-gu" in check.detail
+    assert check.detail_in(DETAILS[check.kind], "ko").endswith("somewhere in 용산구")  # names follow the language
     assert near.matches[0].distance_m is None  # no point to measure from
     # Yongsan-gu reaches about 5 km from the station: within 3 km it may or may not be
     straddling = rank(spread, _need(processes=["welding"], place=YONGSAN_STATION, max_distance_m=3000))

@@ -7,9 +7,11 @@ import re
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
 
 from fabcity.accounts import service as accounts
 from fabcity.directory import editing
+from fabcity.matching.rank import DETAILS
 from fabcity.measure.activation import activation
 from fabcity.web import i18n
 
@@ -157,6 +159,18 @@ def test_the_match_page_shows_the_reading_and_the_makers(client):
     assert "이해한 내용" in page.text and "<mark>간판</mark>" in page.text
     assert '<a href="/nodes/fab-lab-seoul">팹랩 서울</a>' in page.text
     assert client.get("/match").status_code == 200  # the empty form
+
+
+def test_the_checks_of_each_maker_are_told_in_the_pages_language(client):
+    catalog = read_po((ROOT / "src/fabcity/web/locale/ko/LC_MESSAGES/messages.po").open("rb"))
+    assert all(catalog.get(template) and catalog[template].string for template in DETAILS.values())
+    need = {"corrected": "true", "process": "laser_cutting", "material": "acrylic", "quantity": "20",
+            "place": "을지로동", "access": "membership"}  # fmt: skip
+    korean = client.get("/match", params=need).text.split('id="matches"')[1]
+    assert "(20개, 이 노드는 생산 규모를 밝히지 않았습니다)" in korean and "(노드가 밝히지 않았습니다)" in korean
+    assert "용산구 안 어딘가" in korean and "이용 방식" in korean and "units" not in korean
+    english = client.get("/match", params={**need, "lang": "en"}).text.split('id="matches"')[1]
+    assert "(20 units; the node states no typical batch)" in english and "somewhere in Yongsan-gu" in english
 
 
 def test_the_reading_can_be_corrected_in_a_form(client):

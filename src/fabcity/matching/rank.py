@@ -39,13 +39,47 @@ _SIZE_SPECS = ("bed_size_mm", "working_area_mm", "build_volume_mm")
 MET, MISSED, UNKNOWN = "met", "missed", "unknown"
 
 
+# What a check says beyond met or missed, by kind: English here and in the API; the web page shows
+# them from its Korean catalog (a test keeps every one translated).
+DETAILS = {
+    "other_materials": "its machines for this work list other materials",
+    "not_listed": "not listed by the node",
+    "batch": "%(quantity)s units; the node's typical batch is %(batch)s",
+    "batch_unstated": "%(quantity)s units; the node states no typical batch",
+    "part_size": "%(size)s mm",
+    "distance": "%(distance)s m",
+    "district": "%(nearest)s–%(farthest)s m: somewhere in %(district)s",
+    "access": "the node's access: %(access)s",
+    "access_unstated": "the node states no access",
+}
+
+
 @dataclass
 class Check:
     requirement: str  # process:laser_cutting, material:acrylic, batch, part_size, distance, access
     status: str  # met | missed | unknown
-    detail: str = ""
+    kind: str | None = None  # a key of DETAILS
+    values: dict[str, Any] = field(default_factory=dict)  # numbers, ids and {ko, en} names
 
-    def public(self) -> dict[str, str]:
+    def detail_in(self, template: str, language: str) -> str:
+        """The detail, from DETAILS[kind] or its translation, with names and access in the language."""
+        shown = {}
+        for key, value in self.values.items():
+            if isinstance(value, dict):  # a district's {ko, en} name
+                first, second = ("ko", "en") if language == "ko" else ("en", "ko")
+                value = value.get(first) or value.get(second)
+            elif key == "access":
+                value = vocabulary.ACCESS_TYPES[value][0 if language == "ko" else 1]
+            elif isinstance(value, float | int):
+                value = f"{value:,.0f}"
+            shown[key] = value
+        return template % shown
+
+    @property
+    def detail(self) -> str:
+        return self.detail_in(DETAILS[self.kind], "en") if self.kind else ""
+
+    def public(self) -> dict[str, Any]:
         return {"requirement": self.requirement, "status": self.status, "detail": self.detail}
 
 
@@ -116,36 +150,40 @@ def assess(
         if material in capabilities["materials"] or material in stated:
             checks.append(Check(f"material:{material}", MET))
         elif doers and all(machine["materials"] for machine in doers):
-            checks.append(Check(f"material:{material}", MISSED, "its machines for this work list other materials"))
+            checks.append(Check(f"material:{material}", MISSED, "other_materials"))
         else:
-            checks.append(Check(f"material:{material}", UNKNOWN, "not listed by the node"))
+            checks.append(Check(f"material:{material}", UNKNOWN, "not_listed"))
     if need.quantity is not None:
         fits = _batch_fits(need.quantity, node["batch_size"])
-        detail = f"{need.quantity} units; the node's typical batch is {node['batch_size'] or 'not stated'}"
-        checks.append(Check("batch", UNKNOWN if fits is None else MET if fits else MISSED, detail))
+        status = UNKNOWN if fits is None else MET if fits else MISSED
+        kind, values = ("batch", {"quantity": need.quantity, "batch": node["batch_size"]}) if node["batch_size"] else (
+            "batch_unstated", {"quantity": need.quantity})  # fmt: skip
+        checks.append(Check("batch", status, kind, values))
     if need.part_size_mm:
         machines = [
             m for m in node["equipment"] if not need.processes or set(_machine_processes(m)) & set(need.processes)
         ]
         verdicts = [fit for m in machines if (fit := _fits(need.part_size_mm, m)) is not None]
         status = UNKNOWN if not verdicts else MET if any(verdicts) else MISSED
-        checks.append(Check("part_size", status, "×".join(f"{side:g}" for side in need.part_size_mm) + " mm"))
+        size = "×".join(f"{side:g}" for side in need.part_size_mm)
+        checks.append(Check("part_size", status, "part_size", {"size": size}))
     if any(check.status == MISSED for check in checks if not check.requirement.startswith("process:")):
         return None
     distance = estimate = None
     if origin is not None and node["location"]["lat"] is not None:
         distance = estimate = distance_m(*origin, node["location"]["lat"], node["location"]["lon"])
         near_enough = need.max_distance_m is None or distance <= need.max_distance_m
-        checks.append(Check("distance", MET if near_enough else MISSED, f"{distance:,.0f} m"))
+        checks.append(Check("distance", MET if near_enough else MISSED, "distance", {"distance": distance}))
     elif reach is not None:
         estimate, limit = reach.centre_m, need.max_distance_m
         status = MET if limit is None or reach.farthest_m <= limit else MISSED if reach.nearest_m > limit else UNKNOWN
         district = node["location"]["dong"] or node["location"]["gu"]
-        detail = f"{reach.nearest_m:,.0f}–{reach.farthest_m:,.0f} m: somewhere in {district['name']['ko']}"
-        checks.append(Check("distance", status, detail))
+        values = {"nearest": reach.nearest_m, "farthest": reach.farthest_m, "district": district["name"]}
+        checks.append(Check("distance", status, "district", values))
     if need.access:
         status = UNKNOWN if node["access_type"] is None else MET if node["access_type"] in need.access else MISSED
-        checks.append(Check("access", status, node["access_type"] or "not stated"))
+        kind, values = ("access", {"access": node["access_type"]}) if node["access_type"] else ("access_unstated", {})
+        checks.append(Check("access", status, kind, values))
     return Match(node, _score(need, node, checks, estimate), checks, distance)
 
 

@@ -37,7 +37,7 @@ from fabcity.directory.taxonomy import taxonomy
 from fabcity.geo import service as geo_service
 from fabcity.matching.need import Need, Place
 from fabcity.matching.parse import read_need
-from fabcity.matching.rank import rank
+from fabcity.matching.rank import DETAILS, Check, rank
 from fabcity.measure.activation import activation
 from fabcity.measure.districts import KSIC_SECTIONS, census_table, period_label
 from fabcity.measure.resilience import CAPITAL_REGION, korea_regions
@@ -266,13 +266,16 @@ def install(app: FastAPI, platform: Platform) -> Callable[[Request, Exception], 
                 return item.value.label or f"{item.value.lat:.4f}, {item.value.lon:.4f}"
             return str(item.value)
 
+        def detail(check: Check) -> str:
+            return check.detail_in(say(request, DETAILS[check.kind]), lang) if check.kind else ""
+
         def choices(kind: str) -> list[tuple[str, str]]:
             return sorted(((t.id, i18n.label(t, lang)) for t in terms.terms[kind].values()), key=lambda c: c[1])
 
         field_labels = {key: say(request, value) for key, value in _NEED_FIELDS.items()}
         return render(
             request, "match.html", text=text, reading=reading, ranking=ranking, map_data=json.dumps(map_data),
-            requirement=requirement, shown=shown, corrected=corrected,
+            requirement=requirement, shown=shown, detail=detail, corrected=corrected,
             form=_form_values(need, request.query_params if corrected else None),
             problems={field_labels.get(name, name): message for name, message in problems.items()},
             process_choices=choices("processes"), material_choices=choices("materials"),
