@@ -218,16 +218,8 @@ def _census(table: Table, index: DistrictIndex, period: str | None) -> _Parsed:
         known = len(reader.problems)
         district = reader.district(row, gu_name, dong_name, columns)
         values = {key: reader.value(row, column, label) for key, (column, label) in found.items()}
-        if district is None:
-            if len(reader.problems) == known:
-                parsed.left_out.append(f"{gu_name} {dong_name}")
-            continue
-        _keep(reader, parsed, seen, row, district, values)
-    parsed.period = reader.period()
-    _every_gu(reader, index, parsed)
-    if reader.problems:
-        table.reject(reader.problems)
-    return parsed
+        _keep(reader, parsed, seen, row, district, values, known, f"{gu_name} {dong_name}")
+    return _finish(reader, table, index, parsed)
 
 
 def _population(table: Table, index: DistrictIndex, period: str | None) -> _Parsed:
@@ -273,16 +265,8 @@ def _population(table: Table, index: DistrictIndex, period: str | None) -> _Pars
         values = {"population": reader.value(row, total, "계")}
         if foreign is not None:
             values["population_foreign"] = reader.value(row, foreign, "등록외국인")
-        if district is None:
-            if len(reader.problems) == known:
-                parsed.left_out.append(f"{gu.name_ko} {name}")
-            continue
-        _keep(reader, parsed, seen, row, district, values)
-    parsed.period = reader.period()
-    _every_gu(reader, index, parsed)
-    if reader.problems:
-        table.reject(reader.problems)
-    return parsed
+        _keep(reader, parsed, seen, row, district, values, known, f"{gu.name_ko} {name}")
+    return _finish(reader, table, index, parsed)
 
 
 def _keep(
@@ -290,9 +274,16 @@ def _keep(
     parsed: _Parsed,
     seen: dict[str, str],
     row: Row,
-    district: District,
+    district: District | None,
     values: dict[str, float | None],
+    problems_before: int,
+    name: str,
 ) -> None:
+    """A row's figures under its district; a district gone since (no new problem) is listed as left out."""
+    if district is None:
+        if len(reader.problems) == problems_before:
+            parsed.left_out.append(name)
+        return
     if district.code in seen:
         reader.problems.append(FileProblem(row.where, "", f"{district.name_ko} again (first on {seen[district.code]})"))
         return
@@ -301,11 +292,16 @@ def _keep(
         parsed.values[district.code] = values  # type: ignore[assignment]
 
 
-def _every_gu(reader: _Reader, index: DistrictIndex, parsed: _Parsed) -> None:
-    """Seoul's figures are the sum of its gu, so a file without one of them would skew every quotient."""
+def _finish(reader: _Reader, table: Table, index: DistrictIndex, parsed: _Parsed) -> _Parsed:
+    """The file's period, and every problem at once; Seoul's figures are the sum of its gu, so a file
+    without one of them would skew every quotient."""
+    parsed.period = reader.period()
     missing = [gu.name_ko for gu in index.gus() if gu.code not in parsed.values]
     if missing and not reader.problems:
         reader.problems.append(FileProblem("file", "", f"no row for {', '.join(missing)}: every gu must be there"))
+    if reader.problems:
+        table.reject(reader.problems)
+    return parsed
 
 
 PARSERS: dict[Kind, Callable[[Table, DistrictIndex, str | None], _Parsed]] = {
