@@ -179,6 +179,7 @@ def test_the_reading_can_be_corrected_in_a_form(client):
     assert re.findall(r'<option value="([^"]+)" selected', form) == ["laser_cutting", "acrylic"]
     assert 'name="quantity" inputmode="numeric" value="200"' in form and 'value="은평구"' in form
     assert 'name="within_km" inputmode="decimal" value="5"' in form
+    assert "거리 (m 이내): 5,000</li>" in read and "&#34;within_m&#34;: 5000.0" in read  # the reach, drawn on the map
     # the person says it is welding after all, near Euljiro: the form, not the text, is ranked
     corrected = {"corrected": "true", "text": "레이저 커팅", "process": "welding", "place": "을지로동",
                  "within_km": "20"}  # fmt: skip

@@ -244,6 +244,7 @@ def install(app: FastAPI, platform: Platform) -> Callable[[Request, Exception], 
             ranking = rank(platform, need)
             map_data = {
                 "place": need.place.model_dump() if need.place else None,
+                "within_m": need.max_distance_m,
                 "matches": [
                     {"slug": m.node["slug"], "name": m.node["name"], "node_type": m.node["node_type"],
                      "lat": m.node["location"]["lat"], "lon": m.node["location"]["lon"]}
@@ -264,6 +265,10 @@ def install(app: FastAPI, platform: Platform) -> Callable[[Request, Exception], 
                 return i18n.label(terms.get(item.field, item.value), lang)
             if item.field == "place":
                 return item.value.label or f"{item.value.lat:.4f}, {item.value.lon:.4f}"
+            if item.field == "part_size_mm":
+                return "×".join(f"{side:g}" for side in item.value)
+            if isinstance(item.value, int | float):
+                return f"{item.value:,.0f}"
             return str(item.value)
 
         def detail(check: Check) -> str:

@@ -14,10 +14,16 @@
         .bringToBack();
     });
   const points = [];
+  let bounds = null;
   if (data.place) {
     const here = [data.place.lat, data.place.lon];
     L.circleMarker(here, { radius: 8, color: "#0050b3", weight: 3 }).addTo(map).bindTooltip(data.place.label || "");
     points.push(here);
+    if (data.within_m) {
+      // the distance the need allows, so an empty result shows how far was looked
+      const reach = L.circle(here, { radius: data.within_m, color: "#0050b3", weight: 1, dashArray: "4 4", fill: false });
+      bounds = reach.addTo(map).getBounds();
+    }
   }
   (data.matches || []).forEach((match, index) => {
     if (match.lat === null) return;
@@ -29,6 +35,7 @@
     marker.bindPopup(popup);
     points.push([match.lat, match.lon]);
   });
-  if (points.length > 1) map.fitBounds(points, { padding: [30, 30], maxZoom: 15 });
-  else if (points.length === 1) map.setView(points[0], 14);
+  if (bounds) points.forEach((point) => bounds.extend(point));
+  else if (points.length) bounds = L.latLngBounds(points);
+  if (bounds) map.fitBounds(bounds, { padding: [30, 30], maxZoom: 15 });
 })();
