@@ -102,11 +102,14 @@ class Ground:
             whole = _cell_box(cell, GROUND_STEP)
             box = whole if clip is None else whole.intersection(clip)
             if box is not None:
-                reach.append((nearest_m(lat0, lon0, box), cell, nodes))
+                nearest = nearest_m(lat0, lon0, box)
+                reach.append((nearest, cell, nodes))
                 farthest = max(
                     distance_m(lat0, lon0, lat, lon) for lat in (box.south, box.north) for lon in (box.west, box.east)
                 )
-                spans.append((farthest, nodes * box.area() / whole.area()))  # a clipped cell: its share
+                # half its nodes nearer than halfway between its nearest and farthest points, roughly;
+                # a clipped cell holds its share of them
+                spans.append(((nearest + farthest) / 2, nodes * box.area() / whole.area()))
         reach.sort()
         self.distances = [d for d, _, _ in reach]
         self.cells = [cell for _, cell, _ in reach]
@@ -120,14 +123,14 @@ class Ground:
 
     def reach(self, nodes: float) -> float:
         """A radius that should hold about this many nodes, of any kind: at the density of the
-        nearest cell, or less when whole cells that near hold them (a search from outside the
-        city, whose nearest cell is its thin edge)."""
+        nearest cell, or less when the cells around hold them that near (a search from outside
+        the city, whose nearest cell is its thin edge). An estimate: it only sizes rings."""
         local = self.distances[0] + math.sqrt(nodes / (math.pi * self.density))
         total = 0.0
-        for farthest, count in self.spans:
+        for halfway, count in self.spans:
             total += count
             if total >= nodes:
-                return min(local, farthest)
+                return min(local, halfway)
         return local
 
     def ring(self, radius_m: float, box: BBox) -> RingArea | None:

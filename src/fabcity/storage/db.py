@@ -68,7 +68,7 @@ def is_migrated(engine: Engine) -> bool:
 
 
 def analyze(engine: Engine) -> None:
-    """Refresh the planner's statistics after a bulk change.
+    """Refresh the planner's statistics (and on SQLite merge the text index) after a bulk change.
 
     Without them SQLite takes `status = 'active'` for a selective condition and walks the whole
     table through that index instead of reading the few rows a text or area filter names.
@@ -76,5 +76,8 @@ def analyze(engine: Engine) -> None:
     with engine.begin() as conn:
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql("ANALYZE")
+            # A bulk load leaves the text index in many segments, each probed for every token a
+            # query names (a distance ring names up to 256 area tokens): merged, ~3× faster.
+            conn.exec_driver_sql("INSERT INTO node_gram (node_gram) VALUES ('optimize')")
         else:
             conn.exec_driver_sql("ANALYZE node, node_term, node_gram, node_external_id, equipment")
