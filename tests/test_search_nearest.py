@@ -174,12 +174,13 @@ def test_area_cells_count_their_nodes_through_writes_and_the_migration(town):
     points=st.lists(st.tuples(st.floats(37.40, 37.72), st.floats(126.75, 127.20)), min_size=1, max_size=40),
     centre=centres,
     radius=st.floats(1, 60_000),
+    max_tokens=st.sampled_from([4, 16, 256]),
 )
-def test_a_ring_covers_every_point_within_its_radius(points, centre, radius):
+def test_a_ring_covers_every_point_within_its_radius(points, centre, radius, max_tokens):
     """Ground.ring's cells and area tokens hold every occupied point within the radius, whatever
     grid level they come on, and a ring that reaches no occupied cell is reported empty."""
     ground = Ground(*centre, Counter(ground_cell(cell_of(lat, lon)) for lat, lon in points).items(), None)
-    area = ground.ring(radius, circle_bbox(*centre, radius))
+    area = ground.ring(radius, circle_bbox(*centre, radius), max_tokens)
     within = [(lat, lon) for lat, lon in points if distance_m(*centre, lat, lon) <= radius]
     if area is None:
         assert within == []

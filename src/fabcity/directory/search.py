@@ -26,6 +26,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
+    exists,
     func,
     literal,
     or_,
@@ -227,22 +228,23 @@ class _Text:
     term: str
     mode: Literal["written", "indexed", "confirmed", "named"]
     any_of: list[list[str]]  # its grams, or a taxonomy term it names: the candidates
-    named: list[list[str]]  # the taxonomy terms it names
+    named: tuple[tuple[str, str], ...]  # the taxonomy terms it names: (node_term kind, term id)
 
     @classmethod
     def of(cls, term: str) -> _Text:
-        named = [
-            [textindex.term_token(kind_code, term_id)]
+        named = tuple(
+            (kind_code, term_id)
             for kind, kind_code in (("processes", "p"), ("materials", "m"), ("equipment_types", "e"))
             if (term_id := taxonomy().resolve(kind, term))
-        ]
+        )
+        tokens = [[textindex.term_token(kind_code, term_id)] for kind_code, term_id in named]
         grams = gram_tokens(term)
         if not grams and not named:  # a one-letter term: only the substring test (within the area) finds it
-            return cls(term, "written", [], [])
+            return cls(term, "written", [], ())
         # A two-letter term is one bigram, so its index match is exact and the rows are read from a
         # covering index; longer terms are confirmed on the text.
         mode = "indexed" if len(term) == 2 else "named" if named else "confirmed"
-        return cls(term, mode, [grams] + named if grams else named, named)
+        return cls(term, mode, [grams] + tokens if grams else tokens, named)
 
 
 @dataclass(frozen=True)
@@ -258,7 +260,7 @@ class _Shape:
     filters: tuple[str, ...]  # node columns tested with IN
     open_now: bool
     term_kinds: tuple[str, ...]  # node_term kinds (p, m) a node must have
-    texts: tuple[str, ...]  # each query term's _Text.mode
+    texts: tuple[tuple[str, tuple[str, ...]], ...]  # each query term's _Text.mode and named kinds
     centre: bool
     ring: bool  # a box and a radius
     node_cells: bool  # node.cell among the ring's grid cells
@@ -300,6 +302,9 @@ class _Plan:
         self.params: dict[str, Any] = {**filters, "limit": self.fetch + 1}
         self.params.update({f"terms_{kind}": ids for kind, ids in term_filters.items()})
         self.params.update({f"t{i}": text.term for i, text in enumerate(texts)})
+        self.params.update(
+            {f"n{i}_{j}": term_id for i, t in enumerate(texts) for j, (_, term_id) in enumerate(t.named)}
+        )
         self.params.update({f"c{i}": value for i, value in enumerate(cursor_key or [])})
         if centre is not None:
             self.params.update(lat0=centre[0], lon0=centre[1], kx=metres_per_degree_lon(centre[0]))
@@ -309,7 +314,7 @@ class _Plan:
             filters=tuple(filters),
             open_now=query.open_now,
             term_kinds=tuple(term_filters),
-            texts=tuple(text.mode for text in texts),
+            texts=tuple((text.mode, tuple(kind for kind, _ in text.named)) for text in texts),
             centre=centre is not None,
             ring=False,
             node_cells=False,
@@ -364,7 +369,7 @@ class _Plan:
             box = circle_bbox(*self.centre, radius)
             if self.query.bbox is not None:
                 box = box.intersection(self.query.bbox)
-            area = ground.ring(radius, box) if box is not None else None
+            area = ground.ring(radius, box, textindex.AREA_TOKEN_BUDGET[self.dialect]) if box is not None else None
             if box is None or area is None:
                 return []
             params.update(south=box.south, north=box.north, west=box.west, east=box.east, r2=radius * radius)
@@ -379,8 +384,6 @@ class _Plan:
         for i, text in enumerate(self.texts):
             if text.mode != "written":
                 params[f"g{i}"] = textindex.gram_query(self.dialect, text.any_of, tokens)
-            if text.mode == "named":
-                params[f"n{i}"] = textindex.gram_query(self.dialect, text.named, tokens)
         return conn.execute(_statement(shape), params).all()
 
 
@@ -413,9 +416,9 @@ def _statement(shape: _Shape) -> Select:
             having = having.where(node_term.c.cell.in_(bindparam("cells", expanding=True)))
         conditions.append(node.c.pk.in_(having))
     score: ColumnElement[int] = literal(0)
-    for i, mode in enumerate(shape.texts):
+    for i, (mode, kinds) in enumerate(shape.texts):
         term = bindparam(f"t{i}", type_=Text)
-        conditions.append(_text_condition(shape.dialect, term, mode, i))
+        conditions.append(_text_condition(shape.dialect, term, mode, i, kinds))
         score = score + case(
             (_contains(shape.dialect, node.c.name_text, term), 3),
             (_contains(shape.dialect, node.c.tags_text, term), 2),
@@ -447,12 +450,16 @@ def _contains(dialect: str, column: ColumnElement[str], term: ColumnElement[str]
     return position > 0
 
 
-def _text_condition(dialect: str, term: ColumnElement[str], mode: str, i: int) -> ColumnElement[bool]:
+def _text_condition(
+    dialect: str, term: ColumnElement[str], mode: str, i: int, kinds: tuple[str, ...]
+) -> ColumnElement[bool]:
     """Term i inside the node's text, or naming a process, material or machine the node has.
 
     Both come from the text index, narrowed to the area by its area tokens when there are some, so
     the database reads only those rows by key; the bigram matches are then confirmed on the text.
-    One index query (parameter g<i>) gives every candidate; n<i> asks for the taxonomy terms alone.
+    One index query (parameter g<i>) gives every candidate; a candidate with a taxonomy term the
+    term names (n<i>_<j>, of these kinds) is one by its node_term key: asking the text index a
+    second time made PostgreSQL scan it whole once a ring named many area tokens.
     """
     written = or_(
         _contains(dialect, node.c.name_text, term),
@@ -466,7 +473,13 @@ def _text_condition(dialect: str, term: ColumnElement[str], mode: str, i: int) -
         return candidates
     if mode == "confirmed":
         return and_(candidates, written)
-    return and_(candidates, or_(node.c.pk.in_(textindex.matching_pks(dialect, f"n{i}")), written))
+    has = [
+        exists().where(
+            node_term.c.kind == kind, node_term.c.term == bindparam(f"n{i}_{j}"), node_term.c.node_pk == node.c.pk
+        )
+        for j, kind in enumerate(kinds)
+    ]
+    return and_(candidates, or_(*has, written))
 
 
 def _page(conn: Connection, query: SearchQuery, sort: str, plan: _Plan, rows: list[Row]) -> SearchPage:

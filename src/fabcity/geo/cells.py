@@ -19,8 +19,6 @@ METRES_PER_DEGREE_LAT = 111_320.0
 MAX_CELLS = 900
 # Coarser grids for the text index's area tokens: 0.04° and 0.16° (about 4.4 and 18 km north-south).
 AREA_TOKEN_LEVELS = ((1, "c"), (4, "d"), (16, "e"))
-MAX_AREA_TOKENS = 64
-MAX_FINE_TOKENS = 256  # on the finest grid: tokens of small cells, each with few postings
 # The database lists the 0.04° cells that hold (or held) a located node: storage.schema.area_cell.
 GROUND_STEP = 4
 
@@ -133,22 +131,23 @@ class Ground:
                 return min(local, halfway)
         return local
 
-    def ring(self, radius_m: float, box: BBox) -> RingArea | None:
+    def ring(self, radius_m: float, box: BBox, max_tokens: int) -> RingArea | None:
         """Where a node within radius_m of the centre and inside the ring's box can be; None: nowhere.
 
-        The text index is narrowed on the finest grid that needs few enough tokens: it reads every
-        posting of the tokens' cells, so cells beyond the radius would only cost time.
+        The text index is narrowed on the finest grid that needs at most max_tokens tokens: it
+        reads every posting of the tokens' cells, so cells beyond the radius would only cost time,
+        but each token costs too (storage.textindex.AREA_TOKEN_BUDGET).
         """
         ground = self.cells[: bisect_right(self.distances, radius_m)]
         cells = self._grid_cells(ground, radius_m, box)
         if not ground or cells == []:
             return None
-        if cells is not None and len(cells) <= MAX_FINE_TOKENS:
+        if cells is not None and len(cells) <= max_tokens:
             return RingArea(cells, [f"c{cell}" for cell in cells])
-        if len(ground) <= MAX_AREA_TOKENS:
+        if len(ground) <= max_tokens:
             return RingArea(cells, [f"d{cell}" for cell in ground])
         coarse = sorted({ground_cell(cell) for cell in ground})  # the same step again: the e grid
-        return RingArea(cells, [f"e{cell}" for cell in coarse] if len(coarse) <= MAX_AREA_TOKENS else None)
+        return RingArea(cells, [f"e{cell}" for cell in coarse] if len(coarse) <= max_tokens else None)
 
     def _grid_cells(self, ground: list[int], radius_m: float, box: BBox) -> list[int] | None:
         """The grid cells of the occupied ground inside the box and within radius_m, or None when

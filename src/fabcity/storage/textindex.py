@@ -15,6 +15,12 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import Connection, Integer, column, text
 from sqlalchemy.sql.selectable import TextualSelect
 
+# How many area tokens one query may name (geo.cells.Ground.ring picks the grid to fit). Each
+# token is an index lookup: in a merged FTS5 index a cheap one, so a ring is best named by its
+# small cells; in GIN about 0.1 ms, and with many PostgreSQL's planner scans node_gram whole
+# instead (measured at 100k nodes: text near a point p99 20 ms with 16, 240 ms with 64).
+AREA_TOKEN_BUDGET = {"sqlite": 256, "postgresql": 16}
+
 
 def _is_sqlite(bind: Connection) -> bool:
     return bind.dialect.name == "sqlite"
