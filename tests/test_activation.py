@@ -11,6 +11,7 @@ from fabcity.accounts import service as accounts
 from fabcity.clock import seoul_month
 from fabcity.directory import editing
 from fabcity.measure.activation import activation, activation_trend
+from fabcity.platform import open_platform
 from fabcity.storage.schema import node
 from test_search import _node, add_nodes
 
@@ -83,6 +84,19 @@ def test_cumulative_counts_keep_closed_nodes_and_recent_activity_needs_a_write(e
     for slug in ("m3", "m4", "m5", "m6"):
         editing.update_node(eunpyeong, curator, slug, {"description": {"ko": "새 장비"}})
     assert _gu(activation(eunpyeong, this_month))["active_last_90_days"] == 5
+
+
+def test_a_write_from_another_process_shows_at_once(eunpyeong):
+    """The figures are kept between requests, until any node is written, by whichever process."""
+    month = seoul_month()
+    assert _gu(activation(eunpyeong, month))["active_nodes"] == 8
+    assert activation_trend(eunpyeong, month, months=1)["series"][0]["active_nodes"] == [8]
+    other = open_platform(eunpyeong.engine.url.render_as_string(hide_password=False), nodes=False)  # the CLI, say
+    curator = accounts.create_user(other, "c@example.kr", "correct horse battery", "c", role="curator")
+    editing.close_node(other, curator, "m1")
+    other.engine.dispose()
+    assert _gu(activation(eunpyeong, month))["active_nodes"] == 7
+    assert activation_trend(eunpyeong, month, months=1)["series"][0]["active_nodes"] == [7]
 
 
 def test_the_trend_follows_each_month_and_suppresses_small_counts(eunpyeong):

@@ -24,7 +24,7 @@ from fabcity.directory.taxonomy import taxonomy
 from fabcity.geo.cells import area_tokens, cell_of, ground_cell
 from fabcity.geo.districts import DistrictIndex
 from fabcity.geo.stations import StationIndex
-from fabcity.storage import textindex
+from fabcity.storage import stamps, textindex
 from fabcity.storage.schema import equipment, meta, node, node_external_id, node_record, node_term
 from fabcity.text import gram_tokens, normalize
 
@@ -312,6 +312,7 @@ def save_nodes(
         summary.pks += [old["pk"] for old, _, _ in updates]
     placed = [row["cell"] for row in new_rows] + [row["cell"] for _, row, _ in updates]
     _count_ground(conn, placed, [old["cell"] for old, _, _ in updates])
+    stamps.touch(conn, stamps.NODES)
     return summary
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import func, select
@@ -23,6 +24,7 @@ from sqlalchemy import func, select
 from fabcity.clock import KST, seoul_month
 from fabcity.directory import vocabulary
 from fabcity.platform import Platform
+from fabcity.storage import stamps
 from fabcity.storage.schema import audit_log, district_stat, equipment, node
 
 SUPPRESS_BELOW = 5
@@ -165,8 +167,15 @@ METHOD = {
 
 
 def activation(platform: Platform, month: str | None = None) -> dict[str, Any]:
-    """Indicators for Seoul and every gu for the month (default: this month so far)."""
+    """Indicators for Seoul and every gu for the month (default: this month so far); computed again
+    only after a node is written, since they read every node and its audit trail."""
     month = month or seoul_month()
+    month_end(month)  # a bad month is refused before the cache sees it
+    return _activation(platform, month, stamps.stamp(platform.engine, stamps.NODES))
+
+
+@lru_cache(maxsize=64)
+def _activation(platform: Platform, month: str, _written: str) -> dict[str, Any]:
     until = month_end(month)
     year_before = month_end(f"{int(month[:4]) - 1}{month[4:]}")
     nodes = _nodes(platform)
@@ -195,6 +204,11 @@ def activation_trend(platform: Platform, until: str | None = None, months: int =
     if not 1 <= months <= 120:
         raise ValueError(f"months: expected 1 to 120, got {months}")
     month_end(until)
+    return _activation_trend(platform, until, months, stamps.stamp(platform.engine, stamps.NODES))
+
+
+@lru_cache(maxsize=64)
+def _activation_trend(platform: Platform, until: str, months: int, _written: str) -> dict[str, Any]:
     year, number = (int(part) for part in until.split("-"))
     labels = []
     for back in range(months - 1, -1, -1):

@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -22,10 +21,11 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from fabcity.directory.formats.common import FileProblem, ImportRejected
 from fabcity.geo.districts import District, DistrictIndex
-from fabcity.measure.districts import KSIC_SECTIONS, STATISTICS_KEY
+from fabcity.measure.districts import KSIC_SECTIONS
 from fabcity.measure.sheets import Row, Table, number, read_table
 from fabcity.platform import Platform
-from fabcity.storage.schema import data_source, district_stat, meta
+from fabcity.storage import stamps
+from fabcity.storage.schema import data_source, district_stat
 
 Kind = Literal["census", "population"]
 KINDS: tuple[Kind, ...] = ("census", "population")
@@ -366,9 +366,7 @@ def import_stats(
         same = (district_stat.c.period == parsed.period) & district_stat.c.indicator.in_(list(units))
         replaced = conn.execute(delete(district_stat).where(same)).rowcount
         conn.execute(insert(district_stat), rows)
-        conn.execute(delete(meta).where(meta.c.key == STATISTICS_KEY))
-        stamp = f"{kind} {parsed.period} {datetime.now(UTC).isoformat()}"
-        conn.execute(insert(meta), [{"key": STATISTICS_KEY, "value": stamp}])
+        stamps.touch(conn, stamps.STATISTICS)
     return StatsReport(
         str(path), kind, parsed.period, source_id, len(parsed.values), len(rows), replaced, parsed.left_out
     )

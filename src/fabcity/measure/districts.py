@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, or_, select
+from sqlalchemy import Connection, and_, or_, select
 
 from fabcity.measure.fci import FabCityIndex, fab_city_index
 from fabcity.platform import Platform
-from fabcity.storage.schema import cluster_zone, district_stat, meta
+from fabcity.storage import stamps
+from fabcity.storage.schema import cluster_zone, district_stat
 
 KSIC_SECTIONS: dict[str, tuple[str, str]] = {
     "A": ("농업, 임업 및 어업", "Agriculture, forestry and fishing"),
@@ -46,7 +47,6 @@ KSIC_SECTIONS: dict[str, tuple[str, str]] = {
     "S": ("협회 및 단체, 수리 및 기타 개인 서비스업", "Membership organisations, repair, other personal services"),
 }
 CENSUS_INDICATORS = ["workers", *(f"workers_ksic_{s}" for s in KSIC_SECTIONS)]
-STATISTICS_KEY = "statistics"  # in `meta`: set by every statistics import, so cached tables know they are stale
 
 
 def period_label(period: str | None) -> str:
@@ -86,12 +86,6 @@ def periods(conn: Connection, indicator: str) -> list[str]:
     """The periods an indicator has figures for, oldest first."""
     found = conn.execute(select(district_stat.c.period).where(district_stat.c.indicator == indicator).distinct())
     return sorted(found.scalars(), key=_period_order)
-
-
-def statistics_version(engine: Engine) -> str:
-    """Changes with every statistics import: the key for caching a CensusTable."""
-    with engine.connect() as conn:
-        return conn.execute(select(meta.c.value).where(meta.c.key == STATISTICS_KEY)).scalar() or ""
 
 
 @dataclass(frozen=True)
@@ -208,4 +202,4 @@ def _census_table(platform: Platform, period: str | None, _version: str) -> Cens
 
 def census_table(platform: Platform, period: str | None = None) -> CensusTable:
     """The shared CensusTable, kept until the next statistics import (`fabcity stats import` changes the version)."""
-    return _census_table(platform, period, statistics_version(platform.engine))
+    return _census_table(platform, period, stamps.stamp(platform.engine, stamps.STATISTICS))
