@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import numpy as np
@@ -126,6 +127,16 @@ def test_a_newer_census_changes_a_gus_quotient_and_the_method(empty_platform, tm
     first = _snapshot(empty_platform)
     again = import_stats(empty_platform, path)  # the same period again: replaced, never added
     assert again.replaced == again.values == 26 * 40 and _snapshot(empty_platform) == first
+
+
+def test_the_dashboard_shows_the_index_of_every_census_it_holds(empty_platform, tmp_path):
+    import_stats(empty_platform, write_census(census_rows(empty_platform), tmp_path / "사업체현황_2021.tsv"))
+    with TestClient(create_app(empty_platform)) as client:
+        page = client.get("/dashboard").text
+    table = page.split('id="index-over-time"')[1].split("</table>")[0]
+    rows = re.findall(r'<tr><th scope="row">(\d{4})</th><td>([\d.]+)</td>', table)
+    expected = [(year, f"{CensusTable(empty_platform, year).index(EUNPYEONG).value:.1f}") for year in ("2018", "2021")]
+    assert rows == expected and expected[0][1] != expected[1][1]  # Eunpyeong's 2021 census moves its index
 
 
 def test_population_update_and_the_published_files_reimport_unchanged(empty_platform, tmp_path, shared_data):

@@ -40,6 +40,7 @@ from fabcity.matching.parse import read_need
 from fabcity.matching.rank import DETAILS, Check, rank
 from fabcity.measure.activation import activation
 from fabcity.measure.districts import KSIC_SECTIONS, census_table, period_label
+from fabcity.measure.districts import periods as census_periods
 from fabcity.measure.resilience import CAPITAL_REGION, korea_regions
 from fabcity.platform import Platform
 from fabcity.web import i18n
@@ -321,6 +322,16 @@ def install(app: FastAPI, platform: Platform) -> Callable[[Request, Exception], 
             "values": [per_10k.get(z.code) for z in zones],
             "seoul": active["seoul"]["active_per_10k_residents"], "seoul_how": whole_city,
         })  # fmt: skip
+        with platform.engine.connect() as conn:
+            years = census_periods(conn, "workers")
+        over_time = []
+        for year in years:
+            table = census_table(platform, year)
+            over_time.append({
+                "period": period_label(year),
+                "values": [table.index(z.code).value for z in zones],
+                "seoul": gu_average(lambda code, table=table: table.index(code).value),
+            })  # fmt: skip
         regions = {region["code"]: region for region in korea_regions()}
         periods = {"census": period_label(census.workers_period), "residents": period_label(census.residents_period)}
         census_source = say(request, mark("Source: %(census)s business census (workers by KSIC section) and "
@@ -329,6 +340,7 @@ def install(app: FastAPI, platform: Platform) -> Callable[[Request, Exception], 
                                               "residents.")) % {**periods, "month": month}  # fmt: skip
         return render(
             request, "dashboard.html", month=month, gus=gus, comparison=comparison, periods=periods,
+            over_time=over_time,
             indicators=_choropleth_indicators(
                 lambda text: say(request, text), i18n.language_of(request), census_source, activation_source
             ),
