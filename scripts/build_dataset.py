@@ -25,6 +25,7 @@ from fabcity.directory.models import validate_node
 from fabcity.directory.writer import slugify
 from fabcity.geo.districts import DistrictIndex, name_key
 from fabcity.measure.census_import import census_district
+from fabcity.measure.sheets import number
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "src" / "fabcity" / "data" / "seoul"
@@ -68,11 +69,6 @@ def read_json(path: Path):
 def read_csv(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8-sig", newline="") as handle:
         return list(csv.DictReader(handle))
-
-
-def number(text: str) -> float:
-    text = text.strip().replace(",", "")
-    return 0.0 if text in ("-", "") else float(text)
 
 
 def build_districts(shared: Path) -> list[dict]:
@@ -161,7 +157,7 @@ def build_stats(shared: Path, index: DistrictIndex) -> list[list]:
         if found is None:
             continue  # dongs renamed or split since 2018; left empty rather than guessed
         code = found.code
-        values = [number(cell) for cell in record[3:]]
+        values = [number(cell, blank=0.0) for cell in record[3:]]
         rows.append([code, "businesses", "2018", int(values[0]), "businesses", "seoul-business-census-2018"])
         rows.append([code, "workers", "2018", int(values[2]), "persons", "seoul-business-census-2018"])
         for position, section in enumerate(KSIC_SECTIONS):
