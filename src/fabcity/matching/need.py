@@ -14,6 +14,11 @@ from fabcity.directory import vocabulary
 from fabcity.directory.models import resolve_terms
 
 
+def size_text(sides: list[float], separator: str = "×") -> str:
+    """A part size as people write it: 300×200 (the form uses x, which anyone can type)."""
+    return separator.join(f"{side:g}" for side in sides)
+
+
 class Place(BaseModel):
     """Where the need is: a point, and what it was named after (a gu, a dong, a station)."""
 

@@ -27,7 +27,7 @@ from fabcity.directory.search import DEFAULT_RADIUS_M, SearchQuery, search
 from fabcity.directory.taxonomy import taxonomy
 from fabcity.geo.cells import distance_m
 from fabcity.geo.districts import Reach
-from fabcity.matching.need import Need
+from fabcity.matching.need import Need, size_text
 from fabcity.platform import Platform
 from fabcity.storage import schema
 
@@ -165,8 +165,7 @@ def assess(
         ]
         verdicts = [fit for m in machines if (fit := _fits(need.part_size_mm, m)) is not None]
         status = UNKNOWN if not verdicts else MET if any(verdicts) else MISSED
-        size = "×".join(f"{side:g}" for side in need.part_size_mm)
-        checks.append(Check("part_size", status, "part_size", {"size": size}))
+        checks.append(Check("part_size", status, "part_size", {"size": size_text(need.part_size_mm)}))
     if any(check.status == MISSED for check in checks if not check.requirement.startswith("process:")):
         return None
     distance = estimate = None

@@ -35,7 +35,7 @@ from fabcity.directory.read import importable, public_nodes
 from fabcity.directory.search import QueryError, parse_point
 from fabcity.directory.taxonomy import taxonomy
 from fabcity.geo import service as geo_service
-from fabcity.matching.need import Need, Place
+from fabcity.matching.need import Need, Place, size_text
 from fabcity.matching.parse import read_need
 from fabcity.matching.rank import DETAILS, Check, rank
 from fabcity.measure.activation import activation
@@ -267,7 +267,7 @@ def install(app: FastAPI, platform: Platform) -> Callable[[Request, Exception], 
             if item.field == "place":
                 return item.value.label or f"{item.value.lat:.4f}, {item.value.lon:.4f}"
             if item.field == "part_size_mm":
-                return "×".join(f"{side:g}" for side in item.value)
+                return size_text(item.value)
             if isinstance(item.value, int | float):
                 return f"{item.value:,.0f}"
             return str(item.value)
@@ -639,7 +639,7 @@ def _form_values(need: Need | None, params: Any) -> dict[str, Any]:
     return {
         "process": need.processes, "material": need.materials, "access": need.access,
         "quantity": need.quantity or "", "budget": need.budget_krw or "",
-        "size": "x".join(f"{side:g}" for side in need.part_size_mm) if need.part_size_mm else "",
+        "size": size_text(need.part_size_mm, "x") if need.part_size_mm else "",
         "place": (place.label or f"{place.lat:.5f},{place.lon:.5f}") if place else "",
         "within_km": f"{need.max_distance_m / 1000:g}" if need.max_distance_m else "",
         "needed_by": need.needed_by.isoformat() if need.needed_by else "",
