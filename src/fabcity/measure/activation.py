@@ -23,9 +23,10 @@ from sqlalchemy import func, select
 
 from fabcity.clock import KST, seoul_month
 from fabcity.directory import vocabulary
+from fabcity.measure.districts import CensusTable, census_table, period_label
 from fabcity.platform import Platform
 from fabcity.storage import stamps
-from fabcity.storage.schema import audit_log, district_stat, equipment, node
+from fabcity.storage.schema import audit_log, equipment, node
 
 SUPPRESS_BELOW = 5
 RECENT = timedelta(days=90)
@@ -91,14 +92,6 @@ def _nodes(platform: Platform) -> list[_Node]:
     return found
 
 
-def _residents(platform: Platform) -> dict[str, float]:
-    with platform.engine.connect() as conn:
-        query = select(district_stat.c.district_code, district_stat.c.value).where(
-            district_stat.c.indicator == "population"
-        )
-        return dict(conn.execute(query).all())
-
-
 SEOUL = "11"  # the row for the whole city, beside its 25 gu
 
 
@@ -161,7 +154,6 @@ METHOD = {
     "counts": "the platform's own records (synthetic benchmark nodes excluded)",
     "active_last_90_days": "active nodes whose record was created, edited or verified in the last 90 days",
     "suppressed": f"counts from 1 to {SUPPRESS_BELOW - 1}",
-    "residents": "resident registration population, 2025 Q1",
     "year_on_year": "active nodes against the same month a year before; shown from 5 nodes then",
 }
 
@@ -171,30 +163,32 @@ def activation(platform: Platform, month: str | None = None) -> dict[str, Any]:
     only after a node is written, since they read every node and its audit trail."""
     month = month or seoul_month()
     month_end(month)  # a bad month is refused before the cache sees it
-    return _activation(platform, month, stamps.stamp(platform.engine, stamps.NODES))
+    return _activation(platform, month, stamps.stamp(platform.engine, stamps.NODES), census_table(platform))
 
 
 @lru_cache(maxsize=64)
-def _activation(platform: Platform, month: str, _written: str) -> dict[str, Any]:
+def _activation(platform: Platform, month: str, _written: str, census: CensusTable) -> dict[str, Any]:
+    """`census` brings the latest residents; a statistics import gives a new one, so new figures."""
     until = month_end(month)
     year_before = month_end(f"{int(month[:4]) - 1}{month[4:]}")
     nodes = _nodes(platform)
     now, before = _counts(nodes, until), _counts(nodes, year_before)
-    residents = _residents(platform)
     seoul_now = now.get(SEOUL, {})
     gus = sorted(platform.districts.gus(), key=lambda d: d.code)
-    seoul_residents = sum(residents.get(gu.code, 0.0) for gu in gus)
 
     def row(code: str, name_ko: str, name_en: str, population: float | None) -> dict[str, Any]:
         figures = _row(now.get(code, {}), before.get(code, {}), seoul_now, population)
         return {"code": code, "name_ko": name_ko, "name_en": name_en, "month": month, **figures}
 
+    residents = f"resident registration population, {period_label(census.residents_period)}"
     return {
         "month": month,
         "as_of": until.isoformat(),
-        "method": METHOD,
-        "seoul": row(SEOUL, "서울특별시", "Seoul", seoul_residents),
-        "results": [row(gu.code, gu.name_ko, gu.name_en, residents.get(gu.code)) for gu in gus],
+        "method": {**METHOD, "residents": residents},
+        "seoul": row(SEOUL, "서울특별시", "Seoul", census.seoul["population"] or None),
+        "results": [
+            row(gu.code, gu.name_ko, gu.name_en, census.values.get(gu.code, {}).get("population")) for gu in gus
+        ],
     }
 
 
