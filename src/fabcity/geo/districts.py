@@ -117,6 +117,11 @@ class DistrictIndex:
     def dongs(self) -> list[District]:
         return list(self._dongs)
 
+    def at_level(self, level: str, parent: str | None = None) -> list[District]:
+        """The gu, or the dongs (of one gu when `parent` is given), in code order: what tables list."""
+        found = self.gus() if level == "gu" else self.dongs()
+        return sorted((d for d in found if not parent or d.parent_code == parent), key=lambda d: d.code)
+
     def locate(self, lat: float, lon: float) -> tuple[District, District] | None:
         """The gu and dong holding a point, or None outside Seoul."""
         point = shapely.Point(lon, lat)

@@ -41,9 +41,7 @@ def _node_counts(conn, level: str, codes: list[str]) -> dict[str, dict[str, int]
 
 
 def districts(platform: Platform, level: str, parent: str | None = None) -> list[dict[str, Any]]:
-    items = platform.districts.gus() if level == "gu" else platform.districts.dongs()
-    if parent:
-        items = [d for d in items if d.parent_code == parent]
+    items = platform.districts.at_level(level, parent)
     codes = [d.code for d in items]
     with platform.engine.connect() as conn:
         stats = _stats(conn, codes)
@@ -54,7 +52,7 @@ def districts(platform: Platform, level: str, parent: str | None = None) -> list
             "statistics": stats[d.code],
             "nodes": {"total": sum(counts[d.code].values()), "by_type": counts[d.code]},
         }
-        for d in sorted(items, key=lambda d: d.code)
+        for d in items
     ]
 
 
@@ -80,8 +78,7 @@ def outlines(platform: Platform, level: str, parent: str | None = None) -> bytes
     Districts are loaded once with the dataset and never written while the platform runs, so each
     level is rendered once, from the stored geometry text without decoding it.
     """
-    items = platform.districts.gus() if level == "gu" else platform.districts.dongs()
-    items = sorted((d for d in items if not parent or d.parent_code == parent), key=lambda d: d.code)
+    items = platform.districts.at_level(level, parent)
     with platform.engine.connect() as conn:
         query = select(district.c.code, district.c.geometry).where(district.c.code.in_([d.code for d in items]))
         shapes = dict(conn.execute(query).all())

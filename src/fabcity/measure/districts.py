@@ -162,9 +162,8 @@ class CensusTable:
 
     def indices(self, level: str) -> list[dict[str, Any]]:
         """Every gu's (or dong's) index, for a choropleth."""
-        districts = self.platform.districts.gus() if level == "gu" else self.platform.districts.dongs()
         found = []
-        for district in sorted(districts, key=lambda d: d.code):
+        for district in self.platform.districts.at_level(level):
             index = self.index(district.code)
             value = None if index.value is None else round(index.value, 2)
             found.append({"code": district.code, "name_ko": district.name_ko, "name_en": district.name_en,
@@ -173,11 +172,8 @@ class CensusTable:
 
     def rows(self, level: str, parent: str | None = None, section: str | None = None) -> list[dict[str, Any]]:
         """One row per district and section: the table behind the choropleth and the CSV."""
-        districts = self.platform.districts.gus() if level == "gu" else self.platform.districts.dongs()
         rows = []
-        for district in sorted(districts, key=lambda d: d.code):
-            if parent and district.parent_code != parent:
-                continue
+        for district in self.platform.districts.at_level(level, parent):
             for figure in self.figures(district.code):
                 if section and figure.section != section:
                     continue
