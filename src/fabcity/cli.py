@@ -51,16 +51,13 @@ def serve(host: str, port: int, workers: int, db: str | None) -> None:
     예: fabcity serve --port 8000
         fabcity serve --db postgresql://postgres@127.0.0.1/fabcity
     """
-    import uvicorn
-
     from fabcity.storage.db import database_url
+    from fabcity.web.server import serve as serve_web
 
     open_platform(db).engine.dispose()  # migrate and load the dataset once, before any worker starts
     os.environ["FABCITY_DB"] = database_url(db)
     click.echo(f"fabcity: http://{host}:{port}/  (API docs: http://{host}:{port}/docs)", err=True)
-    uvicorn.run(
-        "fabcity.web.api:app_from_environment", factory=True, host=host, port=port, workers=workers, log_level="warning"
-    )
+    serve_web(host, port, workers)
 
 
 @main.command(name="import")
