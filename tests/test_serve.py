@@ -1,10 +1,11 @@
-"""`fabcity serve`: workers with listening sockets of their own, replaced when they die.
+"""`fabcity serve`: workers with listening sockets of their own, replaced when they die; searches in turn.
 
 The serving processes do not depend on the database backend, so these run on SQLite only.
 """
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import os
 import signal
@@ -13,12 +14,51 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
+from fabcity.web.turns import Turns
+
 FABCITY = str(Path(sys.executable).parent / "fabcity")
 START_S = 120  # a worker opens the database and builds its indexes before it listens
+
+
+def test_turns_read_what_came_in_while_a_job_ran_before_the_next_job() -> None:
+    """Work on the loop's thread would otherwise run back to back, blind to requests arriving meanwhile."""
+
+    async def scenario() -> list[str]:
+        loop = asyncio.get_running_loop()
+        incoming, client = socket.socketpair()
+        incoming.setblocking(False)
+        log: list[str] = []
+
+        def read_request() -> None:
+            incoming.recv(16)
+            log.append("request read")
+
+        loop.add_reader(incoming, read_request)
+
+        def job(name: str) -> str:
+            log.append(name)
+            if name == "first":
+                client.send(b"GET")  # a request comes in while the first job computes
+            return name.upper()
+
+        turns = Turns()
+        try:
+            answers = await asyncio.gather(turns.run(job, "first"), turns.run(job, "second"))
+        finally:
+            loop.remove_reader(incoming)
+            incoming.close()
+            client.close()
+        assert answers == ["FIRST", "SECOND"]
+        return log
+
+    # in a thread of its own: the browser tests' Playwright keeps an event loop on the main thread
+    with ThreadPoolExecutor(1) as thread:
+        assert thread.submit(asyncio.run, scenario()).result() == ["first", "request read", "second"]
 
 
 def _free_port() -> int:

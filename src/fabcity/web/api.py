@@ -40,14 +40,16 @@ from fabcity.web.api_write import SERVICE_ERRORS, error_answer
 from fabcity.web.api_write import router as write_router
 from fabcity.web.downloads import csv_download
 from fabcity.web.security import SecurityHeaders
+from fabcity.web.turns import Turns
 
 ListParam = Annotated[list[str], Query()]
 Period = Annotated[str | None, Query(description="census year, e.g. 2018 (default: the latest)", max_length=10)]
-# Request threads per worker process. SQLite work is all CPU in this process, so one thread
-# serves best; with PostgreSQL a second one runs while the first waits on the server. Measured
-# with 32 clients on 2 cores and 2 workers (bench/http_bench.py, 100k nodes): 40 threads (the
-# default) gave 321 req/s and p99 440 ms on SQLite, 164 req/s and 719 ms on PostgreSQL; these
-# settings 464 req/s and 170 ms, 170 req/s and 464 ms.
+# Request threads per worker process, for the endpoints declared with `def` (the search takes
+# turns on the event loop instead: web.turns). SQLite work is all CPU in this process, so one
+# thread serves best; with PostgreSQL a second one runs while the first waits on the server.
+# Measured on the search when it still ran in threads, 32 clients, 2 cores, 2 workers, 100k nodes
+# (bench/http_bench.py): 40 threads (the default) gave 321 req/s and p99 440 ms on SQLite, 164
+# req/s and 719 ms on PostgreSQL; these settings 464 req/s and 170 ms, 170 req/s and 464 ms.
 REQUEST_THREADS = {"sqlite": 1, "postgresql": 2}
 
 
@@ -99,6 +101,7 @@ def create_app(platform: Platform) -> FastAPI:
         redoc_url=None,
     )
     app.state.platform = platform
+    searches = Turns()
     app.add_middleware(SecurityHeaders, tile_url=os.environ.get("FABCITY_TILE_URL", ""))
     app.add_middleware(GZipMiddleware, minimum_size=1024)  # map viewports and boundaries shrink ~6×
     error_page = pages.install(app, platform)
@@ -122,7 +125,7 @@ def create_app(platform: Platform) -> FastAPI:
         return {"status": "ok", "version": __version__}
 
     @app.get("/api/v1/nodes", tags=["directory"], summary="Search production nodes")
-    def list_nodes(
+    async def list_nodes(
         q: Annotated[str | None, Query(description="Free text (레이저 finds 레이저커터)", max_length=200)] = None,
         near: Annotated[str | None, Query(description="lat,lon", examples=["37.5665,126.9780"])] = None,
         radius_m: Annotated[float | None, Query(description="metres around `near` (default 50 km)")] = None,
@@ -161,6 +164,9 @@ def create_app(platform: Platform) -> FastAPI:
             fields=fields,
             open_now=open_now,
         )
+        return await searches.run(_nodes_answer, query, format)
+
+    def _nodes_answer(query: SearchQuery, format: str) -> Response:  # noqa: A002
         page = search(platform, query)
         if format == "geojson":
             collection = geojson.feature_collection(page.results)
