@@ -10,7 +10,7 @@
 # $PG_SERVER, created here and dropped at the end. Figures go to stdout and to
 # bench/results/{load,search,http}-<backend>[-variant]-N.json; the summary table comes last.
 #
-# Environment: SRC_REV (HEAD), QUERIES (engine queries per type, 300), REQUESTS (HTTP requests,
+# Environment: SRC_REV (HEAD), QUERIES (engine queries per type, 300), REQUESTS (HTTP requests per pass,
 # 3000), CLIENTS (32), HTTP_VARIANTS ("w1 w2": w<k> = `fabcity serve --workers k`; add "w1s" for
 # viewports with fields=summary), SEARCH_MAX_S / HTTP_MAX_S (time budget per run, 1800 / 900 s),
 # REUSE=1 (keep an already loaded database, skip the load), KEEP=1 (keep the PostgreSQL
