@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -77,6 +80,10 @@ def test_taxonomy_stations_clusters_about(client):
     assert any("admdongkor" in s["attribution"] for s in about["sources"])
 
 
+def _cursor(key: list) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
+
+
 @pytest.mark.parametrize(
     ("params", "param"),
     [
@@ -91,6 +98,12 @@ def test_taxonomy_stations_clusters_about(client):
         ({"sort": "random"}, "sort"),
         ({"format": "xml"}, "format"),
         ({"cursor": "%%%"}, "cursor"),
+        # cursors that decode but that this server never issued: wrong types, a NUL, too few keys
+        ({"sort": "name", "cursor": _cursor(["name", {"a": 1}, 3])}, "cursor"),
+        ({"sort": "name", "cursor": _cursor(["name", "a\x00b", 3])}, "cursor"),
+        ({"near": "37.56,126.97", "cursor": _cursor(["distance", "far", 3])}, "cursor"),
+        ({"near": "37.56,126.97", "cursor": _cursor(["distance", True, 3])}, "cursor"),
+        ({"sort": "name", "cursor": _cursor(["name", "a"])}, "cursor"),
     ],
 )
 def test_invalid_parameters_get_422_naming_the_parameter(client, params, param):
@@ -129,6 +142,13 @@ _text = st.text(max_size=30)
 def test_no_input_produces_a_server_error(client, params):
     response = client.get("/api/v1/nodes", params=params)
     assert response.status_code in (200, 422), (params, response.text[:300])
+
+
+def test_control_characters_in_free_text_are_spaces(client):
+    """PostgreSQL refuses a NUL in text: the query reads it as a space, as it does a tab."""
+    response = client.get("/api/v1/nodes", params={"q": "레이저\x00커터"})
+    assert response.status_code == 200
+    assert response.json() == client.get("/api/v1/nodes", params={"q": "레이저 커터"}).json()
 
 
 def test_district_outlines_are_the_boundaries_without_their_statistics(client):

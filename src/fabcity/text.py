@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_SPACE = re.compile(r"\s+")
+# whitespace and control characters (C0 and C1): a NUL is not text, and PostgreSQL refuses it
+_SPACE = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")
 
 
 def normalize(value: str | None) -> str:

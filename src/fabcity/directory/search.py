@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Literal
@@ -158,7 +159,25 @@ def _decode_cursor(cursor: str, sort: str) -> list[Any]:
         raise QueryError("cursor", "not a cursor this server issued") from None
     if not isinstance(decoded, list) or not decoded or decoded[0] != sort:
         raise QueryError("cursor", "the cursor belongs to another sort order; start again without it")
-    return decoded[1:]
+    key = decoded[1:]
+    kinds = _CURSOR_KINDS[sort]
+    if len(key) != len(kinds) or not all(_is_kind(value, kind) for value, kind in zip(key, kinds, strict=True)):
+        raise QueryError("cursor", "not a cursor this server issued")
+    return key
+
+
+# what each sort key is (the last is node.pk), so that a forged cursor cannot reach the database
+_CURSOR_KINDS = {"distance": (float, int), "relevance": (int, str, int), "name": (str, int)}
+
+
+def _is_kind(value: Any, kind: type) -> bool:
+    if isinstance(value, bool):
+        return False
+    if kind is float:
+        return isinstance(value, int | float) and math.isfinite(value)
+    if kind is str:
+        return isinstance(value, str) and "\x00" not in value
+    return isinstance(value, kind)
 
 
 def search(platform: Platform, query: SearchQuery) -> SearchPage:
@@ -291,8 +310,6 @@ class _Plan:
         cursor_key: list[Any] | None,
     ) -> None:
         self.dialect, self.query, self.centre, self.sort, self.texts = dialect, query, centre, sort, texts
-        if cursor_key is not None and len(cursor_key) != len(_DIRECTIONS[sort]):
-            raise QueryError("cursor", "not a cursor this server issued")
         self.cursor_key = cursor_key
         self.max_radius = self._max_radius()
         self.selective = bool(term_filters or texts or query.types or query.access)
