@@ -14,11 +14,12 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, LargeBinary, Select, bindparam, cast, func, select
+from sqlalchemy import Connection, LargeBinary, Select, cast, func, select
 
 from fabcity.directory.taxonomy import taxonomy
 from fabcity.geo.districts import DistrictIndex
 from fabcity.geo.stations import StationIndex
+from fabcity.storage.listparam import in_list
 from fabcity.storage.schema import equipment, node, node_external_id, node_record
 
 OUTPUT_ONLY = ("created_at", "updated_at", "nearest_station", "capabilities", "distance_m", "relevance")
@@ -107,7 +108,7 @@ def _records_statement(dialect: str, fields: str) -> Select:
     column = node_record.c.record if fields == "full" else node_record.c.summary
     # PostgreSQL's text-to-bytea cast would read backslashes as escapes; convert_to only encodes
     utf8 = cast(column, LargeBinary) if dialect == "sqlite" else func.convert_to(column, "UTF8", type_=LargeBinary)
-    return select(node_record.c.node_pk, utf8).where(node_record.c.node_pk.in_(bindparam("pks", expanding=True)))
+    return select(node_record.c.node_pk, utf8).where(in_list(dialect, node_record.c.node_pk, "pks"))
 
 
 def public_nodes(conn: Connection, pks: Sequence[int]) -> list[dict[str, Any]]:

@@ -95,6 +95,7 @@ class Ground:
     def __init__(self, lat0: float, lon0: float, occupied: Iterable[tuple[int, int]], clip: BBox | None) -> None:
         """`occupied`: (0.04° cell, how many nodes it holds), as storage.schema.area_cell lists them."""
         self.lat0, self.lon0 = lat0, lon0
+        kx = metres_per_degree_lon(lat0)
         reach, spans = [], []
         for cell, nodes in occupied:
             whole = _cell_box(cell, GROUND_STEP)
@@ -102,8 +103,10 @@ class Ground:
             if box is not None:
                 nearest = nearest_m(lat0, lon0, box)
                 reach.append((nearest, cell, nodes))
-                farthest = max(
-                    distance_m(lat0, lon0, lat, lon) for lat in (box.south, box.north) for lon in (box.west, box.east)
+                # the farthest corner: the farther edge on each axis (distance_m is separable)
+                farthest = math.hypot(
+                    max(abs(box.west - lon0), abs(box.east - lon0)) * kx,
+                    max(abs(box.south - lat0), abs(box.north - lat0)) * METRES_PER_DEGREE_LAT,
                 )
                 # half its nodes nearer than halfway between its nearest and farthest points, roughly;
                 # a clipped cell holds its share of them

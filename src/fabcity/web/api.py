@@ -174,7 +174,7 @@ def create_app(platform: Platform) -> FastAPI:
             return JSONResponse(collection, media_type="application/geo+json")
         # The records are stored JSON: join them as they are instead of decoding and re-encoding.
         tail = to_json({"count": len(page.records), "sort": page.sort, "next_cursor": page.next_cursor})
-        body = b'{"results":[' + b",".join(page.records) + b"]," + tail[1:].encode()
+        body = b"".join((b'{"results":[', b",".join(page.records), b"],", tail[1:].encode()))
         return Response(body, media_type="application/json")
 
     @app.get("/api/v1/nodes/{node_id}", tags=["directory"], summary="One node by id or slug")
