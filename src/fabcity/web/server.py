@@ -1,17 +1,20 @@
-"""`fabcity serve`: uvicorn, with one listening socket per worker process where Linux allows it.
+"""`fabcity serve`: uvicorn worker processes, handed connections in turn by the parent.
 
 uvicorn's own `--workers` lets every worker accept from one shared socket. Under a burst of new
 connections the first worker to wake accepts all it can, so 32 clients' keep-alive connections
 often ended up 28 to 4 on two workers, and the busy one set everyone's latency while the other
-core idled. With SO_REUSEPORT each worker has a socket of its own on the same port and the
-kernel spreads connections over them by address hash. The parent binds them all before any
-worker starts (a taken port fails at once; no connection lands on a socket nobody will serve)
-and keeps them, so a worker that dies is replaced on the same socket and the connections
-waiting there are served by its successor.
+core idled. One SO_REUSEPORT socket per worker was better but still uneven: the kernel spreads
+connections by a hash of their addresses, and 20 to 12 was common. So the parent accepts every
+connection itself and passes it (SCM_RIGHTS, over a Unix socket pair per worker) to the workers
+in turn, as Node's cluster module does by default: 32 connections are 16 and 16. It hands them
+only to workers that have started, so a connection made while a worker starts or restarts waits
+in the listen backlog or goes to another. A worker that dies is replaced; one that dies before
+it ever started stops the server, since another would fail alike.
 """
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import signal
 import socket
@@ -26,17 +29,17 @@ from uvicorn.config import STARTUP_FAILURE
 
 APP = "fabcity.web.api:app_from_environment"
 _LOG_LEVEL = "warning"
+_BACKLOG = 2048  # uvicorn's default
 _spawn = multiprocessing.get_context("spawn")  # a fresh interpreter: no engine or thread inherited
 
 
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the API and pages until interrupted (the database is named by FABCITY_DB)."""
-    if workers == 1 or not hasattr(socket, "SO_REUSEPORT") or not sys.platform.startswith("linux"):
-        # elsewhere SO_REUSEPORT does not balance; uvicorn's shared socket is the portable way
+    if workers == 1 or not hasattr(socket, "send_fds"):
         uvicorn.run(APP, factory=True, host=host, port=port, workers=workers, log_level=_LOG_LEVEL)
         return
-    sockets = [_listening_socket(host, port) for _ in range(workers)]
-    running = [_Worker(sock) for sock in sockets]
+    listener = socket.create_server((host, port), family=_family(host), backlog=_BACKLOG)
+    running = [_Worker() for _ in range(workers)]
     stopping = False
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
@@ -45,23 +48,30 @@ def serve(host: str, port: int, workers: int) -> None:
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, stop)
-    exit_code = 0
+    exit_code, turn = 0, 0
     while not stopping:
-        wait([worker.process.sentinel for worker in running], timeout=0.5)  # a worker ends, or look again
+        ready = [worker for worker in running if worker.ready.is_set()]
+        # accept only when a worker can take the connection; until then it waits in the backlog
+        watched = [worker.process.sentinel for worker in running] + ([listener] if ready else [])
+        if listener in wait(watched, timeout=0.5):  # or a worker has ended, or it is time to look again
+            connection, _ = listener.accept()
+            turn = _hand_over(connection, ready, turn)
         for index, worker in enumerate(running):
             if worker.process.is_alive():
                 continue
-            if not worker.ready.is_set():  # it could not start: another would fail alike
+            if not worker.ready.is_set():
                 print("fabcity: a worker could not start; stopping", file=sys.stderr)
-                exit_code = STARTUP_FAILURE
-                stopping = True
+                exit_code, stopping = STARTUP_FAILURE, True
                 break
             print(
                 f"fabcity: worker {worker.process.pid} exited ({worker.process.exitcode}); starting another",
                 file=sys.stderr,
             )
-            running[index] = _Worker(worker.sock)
+            worker.channel.close()
+            running[index] = _Worker()
+    listener.close()
     for worker in running:
+        worker.channel.close()  # a worker reads the end of its channel as the signal to stop
         if worker.process.is_alive():
             worker.process.terminate()  # SIGTERM: uvicorn finishes the requests in flight
     for worker in running:
@@ -73,38 +83,74 @@ def serve(host: str, port: int, workers: int) -> None:
         sys.exit(exit_code)
 
 
-def _listening_socket(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind((host, port))
-    sock.listen(2048)  # uvicorn's default backlog
-    sock.set_inheritable(True)
-    return sock
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def _hand_over(connection: socket.socket, ready: list[_Worker], turn: int) -> int:
+    """Pass the connection to the next worker in turn (or the one after, if that one is gone)."""
+    try:
+        for attempt in range(len(ready)):
+            worker = ready[(turn + attempt) % len(ready)]
+            try:
+                socket.send_fds(worker.channel, [b"c"], [connection.fileno()])
+            except OSError:  # it has just died (the main loop replaces it) or is not reading: the next
+                continue
+            return (turn + attempt + 1) % len(ready)
+        return turn
+    finally:
+        connection.close()  # the worker holds its own copy now
 
 
 class _Worker:
-    """A worker process serving one of the listening sockets; `ready` is set once it listens."""
+    """A worker process, the parent's end of the channel it is handed connections on, and
+    `ready`, set once its app has started."""
 
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
+    def __init__(self) -> None:
+        self.channel, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.channel.setblocking(False)  # a worker that stops reading must not stop the parent
         self.ready = _spawn.Event()
-        self.process: BaseProcess = _spawn.Process(target=_run_worker, args=(sock, self.ready))
+        self.process: BaseProcess = _spawn.Process(target=_run_worker, args=(theirs, self.ready))
         self.process.start()
+        theirs.close()
 
 
 class _Server(uvicorn.Server):
-    def __init__(self, config: uvicorn.Config, ready: Event) -> None:
+    """uvicorn serving the connections that arrive on a channel instead of a listening socket."""
+
+    def __init__(self, config: uvicorn.Config, channel: socket.socket, ready: Event) -> None:
         super().__init__(config)
-        self.ready = ready
+        self.channel, self.ready = channel, ready
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
-        if self.started:
-            self.ready.set()
+        await super().startup(sockets=[])  # the app, and no listener of its own
+        if not self.started:
+            return
+        loop = asyncio.get_running_loop()
+        self.channel.setblocking(False)
+        loop.add_reader(self.channel, self._take_connection, loop)
+        self.ready.set()
+
+    def _take_connection(self, loop: asyncio.AbstractEventLoop) -> None:
+        try:
+            _, fds, _, _ = socket.recv_fds(self.channel, 1, 1)
+        except BlockingIOError:
+            return
+        if not fds:  # the parent has gone or is stopping
+            loop.remove_reader(self.channel)
+            self.should_exit = True
+            return
+        connection = socket.socket(fileno=fds[0])
+        connection.setblocking(False)
+        loop.create_task(loop.connect_accepted_socket(self._protocol, connection))
+
+    def _protocol(self) -> asyncio.Protocol:
+        """What uvicorn's own startup makes for each connection it accepts."""
+        return self.config.http_protocol_class(  # type: ignore[call-arg]
+            config=self.config, server_state=self.server_state, app_state=self.lifespan.state
+        )
 
 
-def _run_worker(sock: socket.socket, ready: Event) -> None:
-    """uvicorn on this socket alone (SIGINT and SIGTERM stop it gracefully)."""
-    _Server(uvicorn.Config(APP, factory=True, log_level=_LOG_LEVEL), ready).run(sockets=[sock])
+def _run_worker(channel: socket.socket, ready: Event) -> None:
+    """uvicorn on the connections the parent hands over (SIGINT and SIGTERM stop it gracefully)."""
+    _Server(uvicorn.Config(APP, factory=True, log_level=_LOG_LEVEL), channel, ready).run()
