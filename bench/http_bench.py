@@ -161,9 +161,12 @@ def postgres_backends(db: str) -> list[int]:
         engine.dispose()
 
 
-async def _fetch(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str, path: str) -> tuple[int, int]:
+async def _fetch(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str, path: str, gzip: bool = False
+) -> tuple[int, int]:
     """One GET on a kept-alive connection: (status, body bytes). Every fabcity answer has a Content-Length."""
-    writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+    accept = "Accept-Encoding: gzip\r\n" if gzip else ""
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n{accept}\r\n".encode())
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     status = int(lines[0].split(" ", 2)[1])
@@ -173,7 +176,7 @@ async def _fetch(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, hos
 
 
 def drive(
-    base: str, queries: list[Query], clients: int, max_seconds: float = 1e9
+    base: str, queries: list[Query], clients: int, max_seconds: float = 1e9, gzip: bool = False
 ) -> tuple[list[tuple[str, float]], list[str], float, float]:
     """Send every query once over `clients` keep-alive connections: (kind, ms) samples, errors, wall s, client CPU s.
 
@@ -193,7 +196,7 @@ def drive(
             while time.monotonic() < deadline and (index := next(position, None)) is not None:
                 started = time.perf_counter()
                 try:
-                    status, length = await _fetch(reader, writer, host, paths[index])
+                    status, length = await _fetch(reader, writer, host, paths[index], gzip)
                 except (OSError, asyncio.IncompleteReadError, ValueError, StopIteration) as error:
                     errors.append(f"{type(error).__name__} {paths[index]}")
                     writer.close()
@@ -231,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--workers", type=int, default=1, help="server processes (fabcity serve --workers)")
     parser.add_argument("--bbox-fields", choices=("summary",), help="ask viewports for summary records")
+    parser.add_argument("--gzip", action="store_true", help="send Accept-Encoding: gzip, as a browser does")
     parser.add_argument("--requests", type=int, default=3000, help="timed requests per pass (default: %(default)s)")
     parser.add_argument(
         "--passes", type=int, default=5, help="timed passes, each on new connections (default: %(default)s)"
@@ -247,12 +251,13 @@ def main(argv: list[str] | None = None) -> int:
     report: dict[str, Any] = {"clients": args.clients, "workers": args.workers, "requests_planned": args.requests}
     report["passes_planned"] = args.passes
     report["bbox_fields"] = args.bbox_fields or "full"
+    report["gzip"] = args.gzip
     report["code"] = code_version()
     started = time.perf_counter()
     with server(args.db, args.log, args.startup_timeout, args.workers) as (base, process):
         report["server_start_s"] = round(time.perf_counter() - started, 2)
         print(f"server up on {base} (pid {process.pid}) after {report['server_start_s']} s", file=sys.stderr)
-        drive(base, queries[: args.warmup], args.clients, min(args.max_seconds, 120))
+        drive(base, queries[: args.warmup], args.clients, min(args.max_seconds, 120), args.gzip)
         tree = process_tree(process.pid)
         server_cpu = cpu_seconds(tree)
         samples, errors, wall, client_cpu, passes = [], [], 0.0, 0.0, []
@@ -263,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
             if left <= 0:
                 break
             pass_samples, pass_errors, pass_wall, pass_cpu = drive(
-                base, queries[start : start + args.requests], args.clients, left
+                base, queries[start : start + args.requests], args.clients, left, args.gzip
             )
             samples += pass_samples
             errors += pass_errors

@@ -103,7 +103,11 @@ def create_app(platform: Platform) -> FastAPI:
     app.state.platform = platform
     searches = Turns()
     app.add_middleware(SecurityHeaders, tile_url=os.environ.get("FABCITY_TILE_URL", ""))
-    app.add_middleware(GZipMiddleware, minimum_size=1024)  # map viewports and boundaries shrink ~6×
+    # Map viewports shrink ~6×. Starlette compresses at level 9 unless told: 3.8 ms for a summary
+    # viewport of 500 nodes (148 KB -> 25 KB), more than finding them. Level 1 takes 0.8 ms for
+    # 31 KB; with browsers' Accept-Encoding, 32 clients, 100k nodes, 2 workers: 660 -> 950 req/s,
+    # p99 81 -> 50 ms (level 4: 890 req/s, 52 ms, 28 KB).
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=1)
     error_page = pages.install(app, platform)
 
     async def _service_error(request: Request, error: Exception) -> Response:
