@@ -9,6 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fabcity.web.api import NodeSearchParams
+
 
 def test_health_and_openapi(client):
     assert client.get("/healthz").json()["status"] == "ok"
@@ -23,6 +25,12 @@ def test_health_and_openapi(client):
         "/api/v1/about/data",
     ):
         assert path in spec["paths"]
+    # the search reads its parameters through one model (web.query); the spec still lists each one
+    search = {p["name"]: p for p in spec["paths"]["/api/v1/nodes"]["get"]["parameters"]}
+    assert set(search) == set(NodeSearchParams.model_fields)
+    assert all(p["in"] == "query" and not p["required"] for p in search.values())
+    assert search["limit"]["schema"]["maximum"] == 1000 and search["gu"]["schema"]["type"] == "array"
+    assert "레이저" in search["q"]["description"]
     assert client.get("/docs").status_code == 200
 
 
@@ -170,3 +178,12 @@ def test_district_outlines_are_the_boundaries_without_their_statistics(client):
                                                    "parent": "11440"}).json()  # fmt: skip
     assert mapo["features"] and all(f["properties"]["parent_code"] == "11440" for f in mapo["features"])
     assert client.get("/api/v1/districts", params={"fields": "shapes"}).status_code == 422
+
+
+def test_list_parameters_repeat_or_take_commas(client):
+    """gu=a&gu=b and gu=a,b ask for the same nodes: those of either gu (은평구 11380, 용산구 11170)."""
+    repeated = client.get("/api/v1/nodes", params=[("gu", "은평구"), ("gu", "11170"), ("sort", "name")]).json()
+    commas = client.get("/api/v1/nodes", params={"gu": "은평구,11170", "sort": "name"}).json()
+    assert repeated == commas
+    assert sorted({r["location"]["gu_code"] for r in repeated["results"]}) == ["11170", "11380"]
+    assert repeated["count"] == 6

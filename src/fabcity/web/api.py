@@ -39,10 +39,10 @@ from fabcity.web import pages
 from fabcity.web.api_write import SERVICE_ERRORS, error_answer
 from fabcity.web.api_write import router as write_router
 from fabcity.web.downloads import csv_download
+from fabcity.web.query import openapi_parameters, read_query
 from fabcity.web.security import SecurityHeaders
 from fabcity.web.turns import Turns
 
-ListParam = Annotated[list[str], Query()]
 Period = Annotated[str | None, Query(description="census year, e.g. 2018 (default: the latest)", max_length=10)]
 # Request threads per worker process, for the endpoints declared with `def` (the search takes
 # turns on the event loop instead: web.turns). SQLite work is all CPU in this process, so one
@@ -82,6 +82,28 @@ class MatchRequest(BaseModel):
     text: str | None = Field(None, max_length=2000, examples=["아크릴 간판 200개, 레이저 커팅, 은평구 근처, 3월까지"])
     need: Need | None = None
     limit: int = Field(20, ge=1, le=100)
+
+
+class NodeSearchParams(BaseModel):
+    """The query parameters of GET /api/v1/nodes (read by web.query, not by FastAPI's signature)."""
+
+    q: str | None = Field(None, description="Free text (레이저 finds 레이저커터)", max_length=200)
+    near: str | None = Field(None, description="lat,lon", examples=["37.5665,126.9780"])
+    radius_m: float | None = Field(None, description="metres around `near` (default 50 km)")
+    bbox: str | None = Field(None, description="south,west,north,east")
+    gu: list[str] = Field([], description="gu: code, Korean or English name; repeat or separate by commas")
+    dong: list[str] = Field([], description="administrative dong: code or name")
+    type: list[str] = Field([], description="node type, e.g. fab_lab")
+    process: list[str] = Field([], description="process id or alias, e.g. laser_cutting or 레이저커팅")
+    material: list[str] = Field([], description="material id or alias")
+    access: list[str] = Field([], description="access type (Open Know-Where)")
+    status: list[str] = Field(["active"], description="node status")
+    sort: Literal["distance", "relevance", "name"] | None = None
+    limit: int = Field(20, ge=1, le=1000)
+    cursor: str | None = Field(None, max_length=2000)
+    format: Literal["json", "geojson"] = "json"
+    open_now: bool = Field(False, description="only nodes whose opening hours say open now (KST)")
+    fields: Literal["full", "summary"] = Field("full", description="summary: what a map marker needs, much lighter")
 
 
 def create_app(platform: Platform) -> FastAPI:
@@ -128,47 +150,34 @@ def create_app(platform: Platform) -> FastAPI:
             conn.execute(select(1))
         return {"status": "ok", "version": __version__}
 
-    @app.get("/api/v1/nodes", tags=["directory"], summary="Search production nodes")
-    async def list_nodes(
-        q: Annotated[str | None, Query(description="Free text (레이저 finds 레이저커터)", max_length=200)] = None,
-        near: Annotated[str | None, Query(description="lat,lon", examples=["37.5665,126.9780"])] = None,
-        radius_m: Annotated[float | None, Query(description="metres around `near` (default 50 km)")] = None,
-        bbox: Annotated[str | None, Query(description="south,west,north,east")] = None,
-        gu: ListParam = [],  # noqa: B006 - FastAPI reads list defaults per request
-        dong: ListParam = [],  # noqa: B006
-        type: ListParam = [],  # noqa: B006, A002
-        process: ListParam = [],  # noqa: B006
-        material: ListParam = [],  # noqa: B006
-        access: ListParam = [],  # noqa: B006
-        status: ListParam = ["active"],  # noqa: B006
-        sort: Literal["distance", "relevance", "name"] | None = None,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 20,
-        cursor: Annotated[str | None, Query(max_length=2000)] = None,
-        format: Literal["json", "geojson"] = "json",  # noqa: A002
-        open_now: Annotated[bool, Query(description="only nodes whose opening hours say open now (KST)")] = False,
-        fields: Annotated[
-            Literal["full", "summary"], Query(description="summary: what a map marker needs, much lighter")
-        ] = "full",
-    ) -> Any:
+    @app.get(
+        "/api/v1/nodes",
+        tags=["directory"],
+        summary="Search production nodes",
+        openapi_extra={"parameters": openapi_parameters(NodeSearchParams)},
+        responses={422: {"description": "A parameter is invalid: `detail[].loc` names it"}},
+    )
+    async def list_nodes(request: Request) -> Response:
+        params = read_query(NodeSearchParams, request.query_params)
         query = SearchQuery(
-            q=q,
-            near=parse_point(near, "near") if near else None,
-            radius_m=radius_m,
-            bbox=parse_bbox(bbox) if bbox else None,
-            gu=_split(gu),
-            dong=_split(dong),
-            types=_split(type),
-            processes=_split(process),
-            materials=_split(material),
-            access=_split(access),
-            status=_split(status),
-            sort=sort,
-            limit=limit,
-            cursor=cursor,
-            fields=fields,
-            open_now=open_now,
+            q=params.q,
+            near=parse_point(params.near, "near") if params.near else None,
+            radius_m=params.radius_m,
+            bbox=parse_bbox(params.bbox) if params.bbox else None,
+            gu=_split(params.gu),
+            dong=_split(params.dong),
+            types=_split(params.type),
+            processes=_split(params.process),
+            materials=_split(params.material),
+            access=_split(params.access),
+            status=_split(params.status),
+            sort=params.sort,
+            limit=params.limit,
+            cursor=params.cursor,
+            fields=params.fields,
+            open_now=params.open_now,
         )
-        return await searches.run(_nodes_answer, query, format)
+        return await searches.run(_nodes_answer, query, params.format)
 
     def _nodes_answer(query: SearchQuery, format: str) -> Response:  # noqa: A002
         page = search(platform, query)
