@@ -11,8 +11,8 @@
 # bench/results/{load,search,http}-<backend>[-variant]-N.json; the summary table comes last.
 #
 # Environment: SRC_REV (HEAD), QUERIES (engine queries per type, 300), REQUESTS (HTTP requests per pass,
-# 3000), CLIENTS (32), HTTP_VARIANTS ("w1 w2": w<k> = `fabcity serve --workers k`; add "w1s" for
-# viewports with fields=summary), SEARCH_MAX_S / HTTP_MAX_S (time budget per run, 1800 / 900 s),
+# 3000), CLIENTS (32), HTTP_VARIANTS ("w1 w2 w2s w2sg": w<k> = `fabcity serve --workers k`, s: viewports
+# with fields=summary, g: Accept-Encoding gzip as a browser sends), SEARCH_MAX_S / HTTP_MAX_S (time budget per run, 1800 / 900 s),
 # REUSE=1 (keep an already loaded database, skip the load), KEEP=1 (keep the PostgreSQL
 # database), PG_SERVER (postgresql://postgres@127.0.0.1:5432).
 set -euo pipefail
@@ -25,7 +25,7 @@ OUT=bench/results
 QUERIES=${QUERIES:-300}
 REQUESTS=${REQUESTS:-3000}
 CLIENTS=${CLIENTS:-32}
-HTTP_VARIANTS=${HTTP_VARIANTS:-w1 w2}
+HTTP_VARIANTS=${HTTP_VARIANTS:-w1 w2 w2s w2sg}
 SEARCH_MAX_S=${SEARCH_MAX_S:-1800}
 HTTP_MAX_S=${HTTP_MAX_S:-900}
 REUSE=${REUSE:-0}
@@ -51,8 +51,9 @@ search() {  # search <db> <backend>
 http() {  # http <db> <backend>: one run per HTTP variant
     local variant workers fields
     for variant in $HTTP_VARIANTS; do
-        workers=${variant#w}; workers=${workers%s}; fields=()
-        [[ $variant == *s ]] && fields=(--bbox-fields summary)
+        workers=${variant//[!0-9]/}; fields=()
+        [[ $variant == w*s* ]] && fields+=(--bbox-fields summary)
+        [[ $variant == w*g* ]] && fields+=(--gzip)
         echo; echo "== $2: HTTP, $workers worker(s) ${fields[*]:-}"
         $PY bench/http_bench.py --db "$1" --clients "$CLIENTS" --requests "$REQUESTS" --max-seconds "$HTTP_MAX_S" \
             --workers "$workers" "${fields[@]}" --log "$OUT/http-server-$2-$variant-$N.log" \

@@ -101,7 +101,8 @@ def http_table(results: Path, n: int) -> list[str]:
         per_kind = " / ".join(f"{f['by_kind'][k]['p99_ms']:,.0f}" for k in KINDS[:4])
         by_pass = " / ".join(f"{figures['p99_ms']:,.0f}" for figures in f.get("passes", [])) or "–"
         backends = f"{f['pg_backends']} × ≤{f['pg_backend_peak_rss_mib_max']:,.0f} MiB" if f.get("pg_backends") else "–"
-        label = f"{name} ({f.get('workers', 1)} worker(s), bbox {f.get('bbox_fields', 'full')}, {_commit(f)})"
+        gzip = ", gzip" if f.get("gzip") else ""
+        label = f"{name} ({f.get('workers', 1)} worker(s), bbox {f.get('bbox_fields', 'full')}{gzip}, {_commit(f)})"
         lines.append(
             f"| {label} | {overall['p50_ms']:,.0f} / **{overall['p99_ms']:,.0f}**{miss} | {by_pass} | {per_kind}"
             f" | {f['requests_per_s']:,.1f} ({f['requests']} req, {f['errors']} err) |"
