@@ -42,7 +42,13 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Server processes.")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="서버 프로세스 수, 코어마다 하나. Server processes: one per core serves best.",
+)
 @DB_OPTION
 def serve(host: str, port: int, workers: int, db: str | None) -> None:
     """웹 서버를 실행합니다. Run the web server (API at /api/v1, docs at /docs).
