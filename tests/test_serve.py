@@ -130,6 +130,16 @@ def _served_by(workers: Iterable[int], port: int, connections: list[http.client.
     return {pid: len(_socket_inodes(pid) & server_side) for pid in workers}
 
 
+def _spread(port: int, workers: list[int], count: int) -> list[int]:
+    """How `count` connections, all open at once, spread over the workers (sorted counts)."""
+    connections = [_kept_alive(port) for _ in range(count)]
+    try:
+        return sorted(_served_by(workers, port, connections).values())
+    finally:
+        for connection in connections:
+            connection.close()
+
+
 def _all_answering(server: subprocess.Popen, port: int, workers: int = 2) -> list[int]:
     """The workers, once there are `workers` of them and each has answered on a new connection
     (until a worker has started, the parent hands connections to the others)."""
@@ -171,12 +181,7 @@ def test_connections_are_handed_to_the_workers_in_turn(two_workers) -> None:
     """32 kept-alive connections, as browsers or a load balancer hold them: 16 on each worker."""
     server, port = two_workers
     workers = _workers(server.pid)
-    connections = [_kept_alive(port) for _ in range(32)]
-    try:
-        assert sorted(_served_by(workers, port, connections).values()) == [16, 16]
-    finally:
-        for connection in connections:
-            connection.close()
+    assert _spread(port, workers, 32) == [16, 16]
 
     server.send_signal(signal.SIGINT)
     assert server.wait(timeout=60) == 0
@@ -192,12 +197,7 @@ def test_a_worker_that_dies_is_replaced(two_workers) -> None:
     _until(lambda: not Path(f"/proc/{victim}").exists(), "the parent notices the dead worker")
     workers = _all_answering(server, port)
     assert survivor in workers and victim not in workers
-    connections = [_kept_alive(port) for _ in range(8)]
-    try:
-        assert sorted(_served_by(workers, port, connections).values()) == [4, 4]
-    finally:
-        for connection in connections:
-            connection.close()
+    assert _spread(port, workers, 8) == [4, 4]
 
 
 def test_a_worker_that_cannot_start_stops_the_server(tmp_path) -> None:

@@ -39,6 +39,7 @@ def serve(host: str, port: int, workers: int) -> None:
         uvicorn.run(APP, factory=True, host=host, port=port, workers=workers, log_level=_LOG_LEVEL)
         return
     listener = socket.create_server((host, port), family=_family(host), backlog=_BACKLOG)
+    listener.setblocking(False)
     running = [_Worker() for _ in range(workers)]
     stopping = False
 
@@ -54,7 +55,10 @@ def serve(host: str, port: int, workers: int) -> None:
         # accept only when a worker can take the connection; until then it waits in the backlog
         watched = [worker.process.sentinel for worker in running] + ([listener] if ready else [])
         if listener in wait(watched, timeout=0.5):  # or a worker has ended, or it is time to look again
-            connection, _ = listener.accept()
+            try:
+                connection, _ = listener.accept()
+            except (BlockingIOError, ConnectionAbortedError):  # the client gave up before it was accepted
+                continue
             turn = _hand_over(connection, ready, turn)
         for index, worker in enumerate(running):
             if worker.process.is_alive():
