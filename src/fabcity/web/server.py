@@ -38,7 +38,8 @@ def serve(host: str, port: int, workers: int) -> None:
     if workers == 1 or not hasattr(socket, "send_fds"):
         uvicorn.run(APP, factory=True, host=host, port=port, workers=workers, log_level=_LOG_LEVEL)
         return
-    listener = socket.create_server((host, port), family=_family(host), backlog=_BACKLOG)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.create_server((host, port), family=family, backlog=_BACKLOG)
     listener.setblocking(False)
     running = [_Worker() for _ in range(workers)]
     stopping = False
@@ -87,10 +88,6 @@ def serve(host: str, port: int, workers: int) -> None:
         sys.exit(exit_code)
 
 
-def _family(host: str) -> socket.AddressFamily:
-    return socket.AF_INET6 if ":" in host else socket.AF_INET
-
-
 def _hand_over(connection: socket.socket, ready: list[_Worker], turn: int) -> int:
     """Pass the connection to the next worker in turn (or the one after, if that one is gone)."""
     try:
@@ -127,9 +124,7 @@ class _Server(uvicorn.Server):
         self.channel, self.ready = channel, ready
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets=[])  # the app, and no listener of its own
-        if not self.started:
-            return
+        await super().startup(sockets=[])  # the app, and no listener of its own (a failure exits)
         loop = asyncio.get_running_loop()
         self.channel.setblocking(False)
         loop.add_reader(self.channel, self._take_connection, loop)
