@@ -23,7 +23,8 @@ from sqlalchemy import Engine, func, select, text
 from fabcity.directory.models import validate_node
 from fabcity.directory.synthetic import SOURCE, generate
 from fabcity.directory.writer import Prepared, prepare, save_nodes
-from fabcity.platform import Platform, open_platform
+from fabcity.platform import Platform
+from fabcity.startup import open_platform
 from fabcity.storage.schema import node
 from querymix import code_version
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from fabcity.matching.allocate import Demand, allocate, allocate_greedy, node_capacities
 from fabcity.matching.need import Need
 from fabcity.matching.rank import rank
-from fabcity.platform import open_platform, settle
+from fabcity.startup import open_platform, settle
 from querymix import COMMON_PROCESSES, code_version, query_points, summary
 
 MATERIALS = {

@@ -26,7 +26,7 @@ import tempfile
 from pathlib import Path
 
 from fabcity.matching.evaluate import METRICS, Judged, judge, load, summary
-from fabcity.platform import open_platform
+from fabcity.startup import open_platform
 
 DEFAULT_SET = Path(__file__).resolve().parents[1] / "tests" / "data" / "match_eval.json"
 HEADERS = {"precision_at_5": "P@5", "precision_at_5_capped": "P@5 capped", "r_precision": "R-prec",

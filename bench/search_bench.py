@@ -22,7 +22,8 @@ from typing import Any
 from sqlalchemy import Engine, event
 
 from fabcity.directory.search import search
-from fabcity.platform import Platform, open_platform, settle
+from fabcity.platform import Platform
+from fabcity.startup import open_platform, settle
 from querymix import EXTRA_KINDS, KINDS, Query, code_version, make_queries, summary
 
 

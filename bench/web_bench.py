@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select
 
-from fabcity.platform import open_platform
+from fabcity.startup import open_platform
 from fabcity.storage.schema import node
 from http_bench import server
 from querymix import make_queries, summary

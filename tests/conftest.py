@@ -23,7 +23,8 @@ from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from fabcity.accounts import service as accounts
-from fabcity.platform import Platform, open_platform
+from fabcity.platform import Platform
+from fabcity.startup import open_platform
 from fabcity.web.api import create_app
 
 CHROMIUM = os.environ.get("FABCITY_CHROMIUM", "/usr/bin/chromium")

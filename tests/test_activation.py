@@ -11,7 +11,7 @@ from fabcity.accounts import service as accounts
 from fabcity.clock import seoul_month
 from fabcity.directory import editing
 from fabcity.measure.activation import activation, activation_trend
-from fabcity.platform import open_platform
+from fabcity.startup import open_platform
 from fabcity.storage.schema import node
 from test_search import _node, add_nodes
 

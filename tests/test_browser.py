@@ -22,7 +22,7 @@ from playwright.sync_api import expect
 
 from fabcity.accounts import service as accounts
 from fabcity.directory import editing
-from fabcity.platform import open_platform
+from fabcity.startup import open_platform
 from fabcity.web.api import create_app
 
 PASSWORD = "correct horse battery"

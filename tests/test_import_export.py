@@ -25,7 +25,8 @@ from fabcity.directory import importer
 from fabcity.directory.exporter import all_records, export
 from fabcity.directory.formats.common import ImportRejected
 from fabcity.directory.importer import guess_format, import_file
-from fabcity.platform import Platform, open_platform
+from fabcity.platform import Platform
+from fabcity.startup import open_platform
 from fabcity.storage.schema import node, node_external_id
 
 # MOIS codes of the gu the tests place nodes in (see the embedded districts.geojson).
@@ -873,7 +874,7 @@ import os, signal, sys
 from pathlib import Path
 from sqlalchemy import func, select
 from fabcity.directory import importer
-from fabcity.platform import open_platform
+from fabcity.startup import open_platform
 from fabcity.storage.schema import node
 
 real_save_nodes = importer.save_nodes

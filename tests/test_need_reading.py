@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from fabcity.matching.need import Need
 from fabcity.matching.parse import NEARBY_M, read_need
-from fabcity.platform import open_platform
+from fabcity.startup import open_platform
 
 TODAY = date(2026, 11, 24)
 

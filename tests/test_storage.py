@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 
 from fabcity.directory.search import SearchQuery, search
 from fabcity.directory.writer import DERIVED_VERSION, refresh_derived
-from fabcity.platform import open_platform
+from fabcity.startup import open_platform
 from fabcity.storage import textindex
 from fabcity.storage.schema import meta, metadata, node, node_record
 

@@ -22,7 +22,7 @@ from fabcity.matching.rank import rank
 from fabcity.measure.census_import import KINDS, import_stats
 from fabcity.measure.districts import KSIC_SECTIONS, CensusTable
 from fabcity.measure.iotables import BOK_SOURCE, BOK_TERMS, DEFAULT_UNIT, import_io_table, list_tables
-from fabcity.platform import open_platform
+from fabcity.startup import open_platform
 
 DB_OPTION = click.option(
     "--db",

@@ -8,15 +8,14 @@ from __future__ import annotations
 import csv
 import json
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Engine, insert, select
 
+from fabcity.directory.importer import import_file
 from fabcity.geo.cells import cell_of
+from fabcity.platform import Platform
 from fabcity.storage.schema import cluster_zone, data_source, district, district_stat, meta, station
-
-if TYPE_CHECKING:
-    from fabcity.platform import Platform
 
 DATASET_VERSION = "seoul-2026.11"
 
@@ -54,8 +53,6 @@ def load_embedded(platform: Platform, nodes: bool = True) -> None:
     Each part lands whole in its own transaction and is recorded in `meta`, so an interrupted
     first run resumes where it stopped.
     """
-    from fabcity.directory.importer import import_file
-
     if not _loaded(platform.engine, "geography"):
         _load_geography(platform.engine)
     if not nodes or _loaded(platform.engine, "nodes"):

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, text, tuple_, update
 
@@ -24,12 +24,10 @@ from fabcity.directory.taxonomy import taxonomy
 from fabcity.geo.cells import area_tokens, cell_of, ground_cell
 from fabcity.geo.districts import DistrictIndex
 from fabcity.geo.stations import StationIndex
+from fabcity.platform import Platform
 from fabcity.storage import stamps, textindex
 from fabcity.storage.schema import equipment, meta, node, node_external_id, node_record, node_term
 from fabcity.text import gram_tokens, normalize
-
-if TYPE_CHECKING:
-    from fabcity.platform import Platform
 
 _SLUG_NOISE = re.compile(r"[^0-9a-z\uac00-\ud7a3]+")
 
@@ -371,7 +369,7 @@ _REFRESH_BATCH = 2000
 def refresh_derived(platform: Platform) -> int:
     """Re-render every record and rebuild the text index if they were written in an older format.
 
-    Runs at start-up (open_platform), in one transaction; returns how many nodes were refreshed.
+    Runs at start-up (fabcity.startup.open_platform), in one transaction; returns how many nodes were refreshed.
     """
     with platform.engine.begin() as conn:
         stored = conn.execute(select(meta.c.value).where(meta.c.key == "derived")).scalar()

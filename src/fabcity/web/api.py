@@ -423,7 +423,7 @@ def _gzipped(body: bytes) -> bytes:
 
 def app_from_environment() -> FastAPI:
     """Factory for `uvicorn --factory` workers: each opens the database named by FABCITY_DB."""
-    from fabcity.platform import open_platform, settle
+    from fabcity.startup import open_platform, settle
 
     platform = open_platform(os.environ.get("FABCITY_DB"))
     app = create_app(platform)
