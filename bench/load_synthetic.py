@@ -21,11 +21,11 @@ from typing import Any
 from sqlalchemy import Engine, func, select, text
 
 from fabcity.directory.models import validate_node
-from fabcity.directory.synthetic import SOURCE, generate
 from fabcity.directory.writer import Prepared, prepare, save_nodes
 from fabcity.platform import Platform
 from fabcity.startup import open_platform
 from fabcity.storage.schema import node
+from fabcity.synthetic.nodes import SOURCE, generate
 from querymix import code_version
 
 

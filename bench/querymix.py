@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 
 from fabcity.directory.search import SearchQuery
-from fabcity.directory.synthetic import dongs, sample_points
 from fabcity.geo.cells import METRES_PER_DEGREE_LAT, BBox, metres_per_degree_lon
+from fabcity.synthetic.nodes import dongs, sample_points
 
 KINDS = ("near_process", "gu_type", "text_near", "bbox")
 EXTRA_KINDS = ("bbox_summary", "text_near_3km", "bbox_limit20", "text_only")

@@ -1,4 +1,4 @@
-"""Synthetic production nodes for benchmarks: plausible, deterministic, and never loaded by default.
+"""Synthetic production nodes for benchmarks and tests: plausible, deterministic, never loaded by the platform.
 
 `generate(n, seed)` spreads n nodes over Seoul's administrative dongs in proportion to the 2018
 business census (dongs without a 2018 figure get none), places each uniformly inside its dong's
@@ -8,8 +8,8 @@ printing around 을지로동 and 문래동, sewing in 광희동 and 창신동, j
 from compound words ("레이저커팅", "목공방") so that bigram search meets realistic text.
 
 Every record is marked `provenance.source = "synthetic"` (licence CC0-1.0) and carries an explicit
-slug ("synthetic-0000123") and a uuid5 id derived from it. Only the benchmark scripts import this
-module; the platform itself never does.
+slug ("synthetic-0000123") and a uuid5 id derived from it. It is for benchmarks and tests; the
+platform itself never imports it.
 """
 
 from __future__ import annotations
