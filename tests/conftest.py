@@ -25,7 +25,7 @@ from fastapi.testclient import TestClient
 from fabcity.accounts import service as accounts
 from fabcity.platform import Platform
 from fabcity.startup import open_platform
-from fabcity.web.api import create_app
+from fabcity.web.app import create_app
 
 CHROMIUM = os.environ.get("FABCITY_CHROMIUM", "/usr/bin/chromium")
 POSTGRES_ADMIN = os.environ.get("FABCITY_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fabcity.web.api import NodeSearchParams
+from fabcity.directory.api import NodeSearchParams
 
 
 def test_health_and_openapi(client):

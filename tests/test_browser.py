@@ -23,7 +23,7 @@ from playwright.sync_api import expect
 from fabcity.accounts import service as accounts
 from fabcity.directory import editing
 from fabcity.startup import open_platform
-from fabcity.web.api import create_app
+from fabcity.web.app import create_app
 
 PASSWORD = "correct horse battery"
 XSS = "<img src=x onerror=alert(1)>"

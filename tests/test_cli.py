@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from fabcity.cli import main
+from fabcity.cli.main import main
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from fabcity.cli import main
+from fabcity.cli.main import main
 from fabcity.directory import importer
 from fabcity.directory.exporter import all_records, export
 from fabcity.directory.formats.common import ImportRejected

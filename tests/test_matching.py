@@ -8,10 +8,10 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
-from fabcity.cli import main
+from fabcity.cli.main import main
 from fabcity.matching.need import Need
 from fabcity.matching.rank import DETAILS, rank
-from fabcity.web.api import create_app
+from fabcity.web.app import create_app
 from test_search import _node, add_nodes
 
 YEONSINNAE = (37.6189, 126.9210)

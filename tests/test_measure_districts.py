@@ -10,7 +10,7 @@ from importlib import resources
 import pytest
 from click.testing import CliRunner
 
-from fabcity.cli import main
+from fabcity.cli.main import main
 from fabcity.measure.districts import KSIC_SECTIONS, CensusTable
 
 JUNG_GU, MULLAE_DONG = "11140", "1156060500"

@@ -13,15 +13,16 @@ from fastapi.testclient import TestClient
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from fabcity.cli import main
+from fabcity.cli.main import main
 from fabcity.directory.formats.common import ImportRejected
+from fabcity.errors import ParameterError
 from fabcity.measure import io
 from fabcity.measure.activation import activation
 from fabcity.measure.census_import import import_stats
-from fabcity.measure.districts import KSIC_SECTIONS, METHOD, CensusTable, PeriodError
+from fabcity.measure.districts import KSIC_SECTIONS, METHOD, CensusTable
 from fabcity.measure.iotables import import_io_table, list_tables
 from fabcity.storage.schema import data_source, district_stat, io_table
-from fabcity.web.api import create_app
+from fabcity.web.app import create_app
 from test_search import _node, add_nodes
 
 EUNPYEONG, MULLAE_DONG = "11380", "1156060500"
@@ -120,7 +121,7 @@ def test_a_newer_census_changes_a_gus_quotient_and_the_method(empty_platform, tm
     assert "since 2021" in after.method["note"]
     assert _slq(CensusTable(empty_platform, "2018"), EUNPYEONG) == pytest.approx(_slq(before, EUNPYEONG))
     assert next(f for f in after.figures(MULLAE_DONG) if f.section == "C").workers is not None
-    with pytest.raises(PeriodError, match="2018, 2021"):
+    with pytest.raises(ParameterError, match="2018, 2021"):
         CensusTable(empty_platform, "2019")
 
     with empty_platform.engine.connect() as conn:

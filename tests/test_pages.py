@@ -41,7 +41,7 @@ def test_pages_are_korean_by_default_and_english_on_request(client):
 
 
 def test_every_page_string_has_a_korean_translation():
-    method_map = [("src/fabcity/web/**.py", "python"), ("src/fabcity/web/templates/**.html", "jinja2")]
+    method_map = [("src/fabcity/**/templates/**.html", "jinja2"), ("src/fabcity/**.py", "python")]
     keywords = {"_": None, "gettext": None, "say": (2,), "mark": None}
     found = {message for _, _, message, _, _ in extract_from_dir(str(ROOT), method_map, keywords=keywords)}
     korean = i18n.translations("ko")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from fabcity.directory.models import validate_node
-from fabcity.directory.search import QueryError, SearchQuery, parse_bbox, search
+from fabcity.directory.search import SearchQuery, parse_bbox, search
 from fabcity.directory.writer import prepare, save_nodes
+from fabcity.errors import ParameterError
 from fabcity.geo.cells import distance_m
 
 # Around Yeonsinnae station (Eunpyeong-gu) and Euljiro (Jung-gu).
@@ -264,14 +265,14 @@ def test_limit(city):
     ],
 )
 def test_bad_parameters_are_named(city, query, param):
-    with pytest.raises(QueryError) as raised:
+    with pytest.raises(ParameterError) as raised:
         search(city, query)
-    assert raised.value.param == param
+    assert raised.value.field == param
 
 
 def test_cursor_from_another_sort_is_refused(city):
     cursor = search(city, SearchQuery(limit=1)).next_cursor
-    with pytest.raises(QueryError, match="another sort"):
+    with pytest.raises(ParameterError, match="another sort"):
         search(city, SearchQuery(near=YEONSINNAE, limit=1, cursor=cursor))
 
 
@@ -352,7 +353,7 @@ def test_open_now_keeps_only_nodes_whose_hours_say_open_and_pages_stay_exact(emp
 
 
 def test_opening_hours_must_be_openstreetmap_syntax():
-    from fabcity.directory.models import RecordInvalid
+    from fabcity.errors import RecordInvalid
 
     with pytest.raises(RecordInvalid) as caught:
         validate_node({**_node("x", None, None), "opening_hours": "whenever we feel like it"})

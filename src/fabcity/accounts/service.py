@@ -18,6 +18,7 @@ from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from fabcity import audit
+from fabcity.errors import FieldError, Forbidden, NotAuthenticated, NotFound, TooManyAttempts
 from fabcity.platform import Platform
 from fabcity.storage.schema import api_token, login_attempt, user_account, web_session
 
@@ -29,31 +30,6 @@ MAX_FAILURES_PER_CLIENT = 20
 MIN_PASSWORD_LENGTH = 10
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _hasher = PasswordHasher()
-
-
-class AccountError(ValueError):
-    """Bad account input; `field` names the form or JSON field."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-
-
-class NotAuthenticated(Exception):
-    """The action needs a signed-in user (HTTP 401)."""
-
-
-class Forbidden(Exception):
-    """The signed-in user may not do this (HTTP 403)."""
-
-
-class NotFound(LookupError):
-    """The thing named does not exist (HTTP 404)."""
-
-
-class TooManyAttempts(Exception):
-    """Too many failed log-ins lately (HTTP 429)."""
 
 
 @dataclass(frozen=True)
@@ -101,16 +77,16 @@ def create_user(platform: Platform, email: str, password: str, display_name: str
     """A new account; the first admin is made with `fabcity user create --role admin`."""
     email = _normal_email(email)
     if not _EMAIL.match(email):
-        raise AccountError("email", "not an e-mail address")
+        raise FieldError("email", "not an e-mail address")
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError("password", f"use at least {MIN_PASSWORD_LENGTH} characters")
+        raise FieldError("password", f"use at least {MIN_PASSWORD_LENGTH} characters")
     if not display_name.strip():
-        raise AccountError("display_name", "a name is needed")
+        raise FieldError("display_name", "a name is needed")
     if role not in ROLES:
-        raise AccountError("role", f"unknown role {role!r}; use one of {', '.join(ROLES)}")
+        raise FieldError("role", f"unknown role {role!r}; use one of {', '.join(ROLES)}")
     with platform.engine.begin() as conn:
         if find_user(conn, email):
-            raise AccountError("email", "an account with this e-mail address exists")
+            raise FieldError("email", "an account with this e-mail address exists")
         values = {
             "email": email,
             "password_hash": _hasher.hash(password),
@@ -135,7 +111,7 @@ def authenticate(platform: Platform, email: str, password: str, client: str) -> 
         by_email = conn.execute(failures.where(login_attempt.c.email == email)).scalar_one()
         by_client = conn.execute(failures.where(login_attempt.c.client == client)).scalar_one()
         if by_email >= MAX_FAILURES_PER_EMAIL or by_client >= MAX_FAILURES_PER_CLIENT:
-            raise TooManyAttempts()
+            raise TooManyAttempts(retry_after_s=int(LOGIN_WINDOW.total_seconds()))
         row = conn.execute(select(user_account).where(user_account.c.email == email)).first()
         succeeded = row is not None and _password_matches(row.password_hash, password)
         conn.execute(insert(login_attempt).values(email=email, client=client, at=_now(), succeeded=int(succeeded)))
@@ -186,7 +162,7 @@ def end_session(platform: Platform, secret: str) -> None:
 def create_token(platform: Platform, user: User, name: str) -> str:
     """A new API token for scripts; it acts with its owner's permissions. Shown once."""
     if not name.strip():
-        raise AccountError("name", "name the token (e.g. the script that uses it)")
+        raise FieldError("name", "name the token (e.g. the script that uses it)")
     token = "fct_" + secrets.token_urlsafe(32)
     with platform.engine.begin() as conn:
         token_id = conn.execute(
@@ -215,7 +191,7 @@ def set_role(platform: Platform, actor: User | None, user_id: int, role: str) ->
     if actor.role != "admin":
         raise Forbidden()
     if role not in ROLES:
-        raise AccountError("role", f"unknown role {role!r}; use one of {', '.join(ROLES)}")
+        raise FieldError("role", f"unknown role {role!r}; use one of {', '.join(ROLES)}")
     with platform.engine.begin() as conn:
         target = get_user(conn, user_id)
         if target is None:
@@ -223,7 +199,7 @@ def set_role(platform: Platform, actor: User | None, user_id: int, role: str) ->
         if target.role == "admin" and role != "admin":
             admins = conn.execute(select(func.count()).where(user_account.c.role == "admin")).scalar_one()
             if admins <= 1:
-                raise AccountError("role", "this is the last admin; make another admin first")
+                raise FieldError("role", "this is the last admin; make another admin first")
         if target.role != role:
             conn.execute(update(user_account).where(user_account.c.id == user_id).values(role=role))
             audit.record(conn, actor.id, "user.role", "user", str(user_id), {"role": [target.role, role]})

@@ -15,10 +15,11 @@ from typing import Any
 from sqlalchemy import Connection, insert, or_, select, update
 
 from fabcity import audit
-from fabcity.accounts.service import Forbidden, NotAuthenticated, NotFound, User, get_user
-from fabcity.directory.models import Problem, RecordInvalid, validate_node
+from fabcity.accounts.service import User, get_user
+from fabcity.directory.models import validate_node
 from fabcity.directory.read import importable, public_nodes
 from fabcity.directory.writer import prepare, save_nodes
+from fabcity.errors import FieldError, Forbidden, NotAuthenticated, NotFound, RecordInvalid
 from fabcity.platform import Platform
 from fabcity.storage.schema import node, node_claim, node_host, user_account
 
@@ -90,7 +91,7 @@ def _refuse_self_verification(user: User, before: dict[str, Any], after: dict[st
     old, new = before.get("provenance") or {}, after.get("provenance") or {}
     for field in _VERIFICATION_FIELDS:
         if old.get(field) != new.get(field):
-            raise RecordInvalid([Problem(f"provenance.{field}", "only a curator verifies a node")])
+            raise RecordInvalid([FieldError(f"provenance.{field}", "only a curator verifies a node")])
 
 
 def _save(conn: Connection, platform: Platform, record: dict[str, Any]) -> int:

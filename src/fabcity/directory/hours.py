@@ -11,6 +11,8 @@ import re
 
 from opening_hours import OpeningHours, ParserError
 
+from fabcity.clock import seoul_wall_time
+
 _WORDS = (
     ("연중무휴", "24/7"), ("24시간", "24/7"), ("매일", "Mo-Su"), ("평일", "Mo-Fr"), ("주말", "Sa,Su"),
     ("공휴일", "PH"), ("휴무", "off"), ("휴관", "off"),
@@ -32,3 +34,14 @@ def to_osm(value: str) -> str:
         reason = str(error).splitlines()[0] if str(error) else "cannot be read"
         raise ValueError(f"not OpenStreetMap opening_hours syntax ({reason}): {value!r}") from None
     return text
+
+
+def open_now(hours: str | None) -> bool | None:
+    """Whether a place is open at this moment in Seoul; None when its hours do not say."""
+    if not hours:
+        return None
+    parsed = OpeningHours(hours)
+    moment = seoul_wall_time()
+    if parsed.is_unknown(moment):
+        return None
+    return parsed.is_open(moment)

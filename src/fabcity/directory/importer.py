@@ -13,8 +13,9 @@ from pathlib import Path
 from fabcity.directory.formats import csvfile, fablabs, geojson, okw
 from fabcity.directory.formats.common import FileProblem, ImportRejected, Located, parse_json, read_text
 from fabcity.directory.formats.flat import record_from_columns
-from fabcity.directory.models import Problem, RecordInvalid, validate_node
+from fabcity.directory.models import validate_node
 from fabcity.directory.writer import Prepared, prepare, save_nodes
+from fabcity.errors import FieldError, RecordInvalid
 from fabcity.platform import Platform
 from fabcity.storage.db import analyze
 
@@ -60,7 +61,7 @@ def _read(path: Path, file_format: str, source: str | None, license_: str | None
         for where, row in csvfile.read(path):
             try:
                 located.append(Located(where, record_from_columns(row, source or f"import of {path.name}", license_)))
-            except Problem as problem:
+            except FieldError as problem:
                 problems.append(FileProblem(where, problem.field, problem.message))
         if problems:
             raise ImportRejected(path, problems)
@@ -83,7 +84,7 @@ def validate_file(platform: Platform, path: Path, located: list[Located]) -> lis
         except RecordInvalid as invalid:
             problems += [FileProblem(entry.where, p.field, p.message) for p in invalid.problems]
             continue
-        except Problem as problem:
+        except FieldError as problem:
             problems.append(FileProblem(entry.where, problem.field, problem.message))
             continue
         identities = [("id", item.id)] if item.id else []

@@ -16,17 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from fabcity.directory import vocabulary
 from fabcity.directory.hours import to_osm
 from fabcity.directory.taxonomy import taxonomy
+from fabcity.errors import FieldError, RecordInvalid
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
-
-
-class Problem(ValueError):
-    """One thing wrong with one field of one record."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 class Localized(BaseModel):
@@ -136,21 +128,21 @@ class Location(BaseModel):
     @model_validator(mode="after")
     def _coherent(self) -> Location:
         if (self.lat is None) != (self.lon is None):
-            raise Problem("lat" if self.lat is None else "lon", "latitude and longitude come together")
+            raise FieldError("lat" if self.lat is None else "lon", "latitude and longitude come together")
         if self.lat is not None and self.lon is not None:
             swapped = abs(self.lon) <= 90 and abs(self.lat) <= 180 and (abs(self.lat) > 90 or _looks_swapped(self))
             if swapped:
-                raise Problem("lat", f"latitude {self.lat} and longitude {self.lon} look swapped")
+                raise FieldError("lat", f"latitude {self.lat} and longitude {self.lon} look swapped")
             if not -90 <= self.lat <= 90:
-                raise Problem("lat", f"latitude {self.lat} is outside -90..90")
+                raise FieldError("lat", f"latitude {self.lat} is outside -90..90")
             if not -180 <= self.lon <= 180:
-                raise Problem("lon", f"longitude {self.lon} is outside -180..180")
+                raise FieldError("lon", f"longitude {self.lon} is outside -180..180")
         if self.precision is not None and self.precision not in vocabulary.PRECISIONS:
-            raise Problem(
+            raise FieldError(
                 "precision", f"unknown precision {self.precision!r}; use one of {list(vocabulary.PRECISIONS)}"
             )
         if self.precision in vocabulary.POINT_PRECISIONS and self.lat is None:
-            raise Problem("precision", f"precision {self.precision!r} needs lat and lon")
+            raise FieldError("precision", f"precision {self.precision!r} needs lat and lon")
         return self
 
 
@@ -257,18 +249,18 @@ def _one_of(value: str, allowed: dict, label: str) -> str:
     raise ValueError(f"unknown {label} {value!r}; use one of {', '.join(allowed)}")
 
 
-def problems_of(error: ValidationError) -> list[Problem]:
+def problems_of(error: ValidationError) -> list[FieldError]:
     """Pydantic's errors as (dotted field, plain message) pairs."""
     problems = []
     for item in error.errors():
         field = ".".join(str(part) for part in item["loc"])
         context_error = (item.get("ctx") or {}).get("error")
-        if isinstance(context_error, Problem):
+        if isinstance(context_error, FieldError):
             field = ".".join(p for p in (field, context_error.field) if p)
             message = context_error.message
         else:
             message = item["msg"].removeprefix("Value error, ")
-        problems.append(Problem(field or "record", message))
+        problems.append(FieldError(field or "record", message))
     return problems
 
 
@@ -278,9 +270,3 @@ def validate_node(data: dict[str, Any]) -> NodeIn:
         return NodeIn.model_validate(data)
     except ValidationError as error:
         raise RecordInvalid(problems_of(error)) from None
-
-
-class RecordInvalid(Exception):
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("; ".join(str(p) for p in problems))
-        self.problems = problems

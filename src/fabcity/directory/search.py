@@ -39,6 +39,7 @@ from fabcity.clock import seoul_wall_time
 from fabcity.directory import vocabulary
 from fabcity.directory.read import record_texts
 from fabcity.directory.taxonomy import taxonomy
+from fabcity.errors import ParameterError
 from fabcity.geo.cells import (
     METRES_PER_DEGREE_LAT,
     BBox,
@@ -56,15 +57,6 @@ from fabcity.text import gram_tokens, query_terms
 Sort = Literal["distance", "relevance", "name"]
 MAX_LIMIT = 1000
 DEFAULT_RADIUS_M = 50_000.0
-
-
-class QueryError(ValueError):
-    """A search parameter that cannot be used; `param` names it for the 422 answer."""
-
-    def __init__(self, param: str, message: str) -> None:
-        super().__init__(f"{param}: {message}")
-        self.param = param
-        self.message = message
 
 
 @dataclass
@@ -104,9 +96,9 @@ def parse_point(value: str, param: str) -> tuple[float, float]:
     try:
         lat, lon = (float(part) for part in value.split(","))
     except ValueError:
-        raise QueryError(param, f"expected 'lat,lon', got {value!r}") from None
+        raise ParameterError(param, f"expected 'lat,lon', got {value!r}") from None
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise QueryError(param, f"{value!r} is not a point (lat -90..90, lon -180..180)")
+        raise ParameterError(param, f"{value!r} is not a point (lat -90..90, lon -180..180)")
     return lat, lon
 
 
@@ -115,9 +107,9 @@ def parse_bbox(value: str) -> BBox:
     try:
         south, west, north, east = (float(part) for part in value.split(","))
     except ValueError:
-        raise QueryError("bbox", f"expected 'south,west,north,east', got {value!r}") from None
+        raise ParameterError("bbox", f"expected 'south,west,north,east', got {value!r}") from None
     if not (-90 <= south <= north <= 90 and -180 <= west <= east <= 180):
-        raise QueryError("bbox", f"{value!r} is not a box: need south ≤ north and west ≤ east, in range")
+        raise ParameterError("bbox", f"{value!r} is not a box: need south ≤ north and west ≤ east, in range")
     return BBox(south, west, north, east)
 
 
@@ -126,7 +118,7 @@ def _codes(platform: Platform, values: list[str], level: str) -> list[str]:
     for value in values:
         found = platform.districts.resolve(value, level=level)
         if not found:
-            raise QueryError(level, f"unknown {level} {value!r} (a code, or a Korean or English name)")
+            raise ParameterError(level, f"unknown {level} {value!r} (a code, or a Korean or English name)")
         codes += [d.code for d in found]
     return codes
 
@@ -136,7 +128,7 @@ def _terms(kind: str, values: list[str], param: str) -> list[str]:
     for value in values:
         term_id = taxonomy().resolve(kind, value)
         if term_id is None:
-            raise QueryError(param, f"unknown {param} {value!r} (see /api/v1/taxonomy)")
+            raise ParameterError(param, f"unknown {param} {value!r} (see /api/v1/taxonomy)")
         ids.append(term_id)
     return ids
 
@@ -144,7 +136,7 @@ def _terms(kind: str, values: list[str], param: str) -> list[str]:
 def _one_of(values: list[str], allowed: dict, param: str) -> list[str]:
     for value in values:
         if value not in allowed:
-            raise QueryError(param, f"unknown value {value!r}; use one of {', '.join(allowed)}")
+            raise ParameterError(param, f"unknown value {value!r}; use one of {', '.join(allowed)}")
     return values
 
 
@@ -156,13 +148,13 @@ def _decode_cursor(cursor: str, sort: str) -> list[Any]:
     try:
         decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except ValueError:
-        raise QueryError("cursor", "not a cursor this server issued") from None
+        raise ParameterError("cursor", "not a cursor this server issued") from None
     if not isinstance(decoded, list) or not decoded or decoded[0] != sort:
-        raise QueryError("cursor", "the cursor belongs to another sort order; start again without it")
+        raise ParameterError("cursor", "the cursor belongs to another sort order; start again without it")
     key = decoded[1:]
     kinds = _CURSOR_KINDS[sort]
     if len(key) != len(kinds) or not all(_is_kind(value, kind) for value, kind in zip(key, kinds, strict=True)):
-        raise QueryError("cursor", "not a cursor this server issued")
+        raise ParameterError("cursor", "not a cursor this server issued")
     return key
 
 
@@ -183,13 +175,13 @@ def _is_kind(value: Any, kind: type) -> bool:
 def search(platform: Platform, query: SearchQuery) -> SearchPage:
     """One page of nodes matching every filter, in the requested (or most natural) order."""
     if not 1 <= query.limit <= MAX_LIMIT:
-        raise QueryError("limit", f"must be between 1 and {MAX_LIMIT}")
+        raise ParameterError("limit", f"must be between 1 and {MAX_LIMIT}")
     if query.radius_m is not None and not 0 < query.radius_m <= 1_000_000:
-        raise QueryError("radius_m", "must be more than 0 and at most 1,000,000 metres")
+        raise ParameterError("radius_m", "must be more than 0 and at most 1,000,000 metres")
     if query.radius_m is not None and query.near is None:
-        raise QueryError("radius_m", "needs near=lat,lon")
+        raise ParameterError("radius_m", "needs near=lat,lon")
     if query.fields not in ("full", "summary"):
-        raise QueryError("fields", "use full or summary")
+        raise ParameterError("fields", "use full or summary")
     _one_of(query.types, vocabulary.NODE_TYPES, "type")
     _one_of(query.access, vocabulary.ACCESS_TYPES, "access")
     _one_of(query.status, vocabulary.STATUSES, "status")
@@ -197,9 +189,9 @@ def search(platform: Platform, query: SearchQuery) -> SearchPage:
     centre = query.near or (query.bbox.centre() if query.bbox else None)
     sort = query.sort or ("distance" if centre else "relevance" if terms else "name")
     if sort == "distance" and centre is None:
-        raise QueryError("sort", "sorting by distance needs near=lat,lon or a bbox")
+        raise ParameterError("sort", "sorting by distance needs near=lat,lon or a bbox")
     if sort == "relevance" and not terms:
-        raise QueryError("sort", "sorting by relevance needs q")
+        raise ParameterError("sort", "sorting by relevance needs q")
 
     filters = {"status": query.status}  # node column: the values it may take
     if query.gu:

@@ -18,9 +18,10 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select, text, tuple_, update
 
 from fabcity.directory import vocabulary
-from fabcity.directory.models import EquipmentIn, NodeIn, Problem
+from fabcity.directory.models import EquipmentIn, NodeIn
 from fabcity.directory.read import render_records, summary_of, to_json
 from fabcity.directory.taxonomy import taxonomy
+from fabcity.errors import FieldError
 from fabcity.geo.cells import area_tokens, cell_of, ground_cell
 from fabcity.geo.districts import DistrictIndex
 from fabcity.geo.stations import StationIndex
@@ -55,7 +56,7 @@ class Prepared:
 def prepare(item: NodeIn, districts: DistrictIndex) -> Prepared:
     """Resolve the gu and dong of a node and the precision that honestly describes its location.
 
-    Raises Problem when the record names a district that does not exist.
+    Raises FieldError when the record names a district that does not exist.
     """
     location = item.location
     gu = dong = None
@@ -68,7 +69,7 @@ def prepare(item: NodeIn, districts: DistrictIndex) -> Prepared:
         if location.gu_code:
             found = districts.resolve(location.gu_code, level="gu")
             if not found:
-                raise Problem("location.gu_code", f"unknown gu {location.gu_code!r}")
+                raise FieldError("location.gu_code", f"unknown gu {location.gu_code!r}")
             gu = found[0]
         if location.dong_code:
             found = [
@@ -76,7 +77,7 @@ def prepare(item: NodeIn, districts: DistrictIndex) -> Prepared:
             ]
             if len(found) != 1:
                 what = "unknown" if not found else "ambiguous (name the gu too)"
-                raise Problem("location.dong_code", f"{what} dong {location.dong_code!r}")
+                raise FieldError("location.dong_code", f"{what} dong {location.dong_code!r}")
             dong = found[0]
             gu = districts.by_code[dong.parent_code]
         if gu is None:

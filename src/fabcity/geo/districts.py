@@ -13,8 +13,11 @@ import shapely
 from shapely.geometry import shape
 from shapely.strtree import STRtree
 
+from fabcity.errors import ParameterError
 from fabcity.geo.cells import METRES_PER_DEGREE_LAT, distance_m, metres_per_degree_lon
 
+# The Fab City Seoul plan's prototype zones (seed 002): marked on district pages, beside Seoul on the dashboard.
+PROTOTYPE_ZONES = {"11380": "Eunpyeong-gu", "11320": "Dobong-gu"}
 _NAME_NOISE = re.compile(r"[\s·.\-‧ㆍ]")
 
 
@@ -149,6 +152,13 @@ class DistrictIndex:
         found = self.by_code.get(value)
         candidates = [found] if found else self._by_name.get(name_key(value), [])
         return [d for d in candidates if level is None or d.level == level]
+
+    def one(self, value: str) -> District:
+        """The one gu or dong a code or name means; a name that means none or several is an error of `place`."""
+        found = self.resolve(value)
+        if len(found) != 1:
+            raise ParameterError("place", f"{value!r} names {'no' if not found else 'more than one'} gu or dong")
+        return found[0]
 
     def gu_in_text(self, text: str) -> District | None:
         """The gu an address names, if it names exactly one (e.g. 'Songpa-gu', '은평구')."""

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 
 from fabcity.clock import KST, seoul_month
 from fabcity.directory import vocabulary
+from fabcity.errors import ParameterError
 from fabcity.measure.districts import CensusTable, census_table, period_label
 from fabcity.platform import Platform
 from fabcity.storage import stamps
@@ -32,13 +33,13 @@ SUPPRESS_BELOW = 5
 RECENT = timedelta(days=90)
 
 
-def month_end(month: str) -> datetime:
-    """The last instant of a 'YYYY-MM' month in Seoul, as UTC."""
+def month_end(month: str, parameter: str = "month") -> datetime:
+    """The last instant of a 'YYYY-MM' month in Seoul, as UTC; a bad month is an error of `parameter`."""
     try:
         year, number = (int(part) for part in month.split("-"))
         last = calendar.monthrange(year, number)[1]
     except (ValueError, calendar.IllegalMonthError):
-        raise ValueError(f"month: expected YYYY-MM, got {month!r}") from None
+        raise ParameterError(parameter, f"expected YYYY-MM, got {month!r}") from None
     return datetime(year, number, last, 23, 59, 59, tzinfo=KST).astimezone(UTC)
 
 
@@ -196,8 +197,8 @@ def activation_trend(platform: Platform, until: str | None = None, months: int =
     """Active nodes in Seoul and every gu at the end of each of the `months` months up to `until`."""
     until = until or seoul_month()
     if not 1 <= months <= 120:
-        raise ValueError(f"months: expected 1 to 120, got {months}")
-    month_end(until)
+        raise ParameterError("months", f"expected 1 to 120, got {months}")
+    month_end(until, "until")
     return _activation_trend(platform, until, months, stamps.stamp(platform.engine, stamps.NODES))
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, or_, select
 
+from fabcity.errors import ParameterError
 from fabcity.measure.fci import FabCityIndex, fab_city_index
 from fabcity.platform import Platform
 from fabcity.storage import stamps
@@ -73,10 +74,6 @@ def describe(workers: str | None, residents: str | None, sources: list[str]) -> 
 METHOD = describe("2018", "2025Q1", ["seoul-business-census-2018", "seoul-population-2025q1"])
 
 
-class PeriodError(ValueError):
-    """A period asked for that the database does not hold; the message lists those it does."""
-
-
 def _period_order(period: str) -> tuple[int, int, str]:
     year, _, quarter = period.partition("Q")
     return (int(year) if year.isdigit() else 0, int(quarter) if quarter.isdigit() else 4, period)
@@ -109,7 +106,8 @@ class CensusTable:
         with platform.engine.connect() as conn:
             years = periods(conn, "workers")
             if period is not None and period not in years:
-                raise PeriodError(f"no business census for {period!r}; loaded: {', '.join(years) or 'none'}")
+                loaded = ", ".join(years) or "none"
+                raise ParameterError("period", f"no business census for {period!r}; loaded: {loaded}")
             self.workers_period = period or (years[-1] if years else None)
             self.residents_period = next(reversed(periods(conn, "population")), None)
             stat = district_stat.c

@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, inspect
 
+from fabcity.settings import Settings
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def default_database_path() -> Path:
-    """The embedded database lives in the user's data directory unless FABCITY_DB says otherwise."""
-    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return base / "fabcity" / "fabcity.sqlite3"
-
-
 def database_url(db: str | None = None) -> str:
-    """Accept a URL (sqlite:///…, postgresql://…) or a plain file path."""
-    value = db or os.environ.get("FABCITY_DB") or str(default_database_path())
+    """Accept a URL (sqlite:///…, postgresql://…) or a plain file path; None is the configured database."""
+    value = db or Settings.from_environment().database
     if "://" in value:
         if value.startswith("postgresql://") or value.startswith("postgres://"):
             return "postgresql+psycopg://" + value.split("://", 1)[1]

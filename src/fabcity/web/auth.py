@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from fastapi import Request, Response
 
-from fabcity.accounts.service import SESSION_LIFETIME, Forbidden, User, session_user, token_user
+from fabcity.accounts.service import SESSION_LIFETIME, User, session_user, token_user
+from fabcity.errors import Forbidden, NotAuthenticated
 from fabcity.platform import Platform
 
 SESSION_COOKIE = "fabcity_session"
@@ -47,6 +48,21 @@ def visitor(request: Request) -> Visitor:
                 found = Visitor(session[0], csrf=session[1], via="session")
     request.state.visitor = found
     return found
+
+
+def acting_user(request: Request) -> User | None:
+    """The signed-in user of a write, after the CSRF check; None for an anonymous one (the service decides)."""
+    who = visitor(request)
+    check_csrf(request, who)
+    return who.user
+
+
+def signed_in(request: Request) -> User:
+    """The signed-in user of a read that needs one."""
+    user = visitor(request).user
+    if user is None:
+        raise NotAuthenticated()
+    return user
 
 
 def check_csrf(request: Request, who: Visitor, submitted: str | None = None) -> None:

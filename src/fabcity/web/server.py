@@ -27,7 +27,7 @@ from types import FrameType
 import uvicorn
 from uvicorn.config import STARTUP_FAILURE
 
-APP = "fabcity.web.api:app_from_environment"
+APP = "fabcity.web.app:app_from_environment"
 _LOG_LEVEL = "warning"
 _BACKLOG = 2048  # uvicorn's default
 _spawn = multiprocessing.get_context("spawn")  # a fresh interpreter: no engine or thread inherited

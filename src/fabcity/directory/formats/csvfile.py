@@ -10,7 +10,7 @@ from typing import Any
 
 from fabcity.directory.formats.common import FileProblem, ImportRejected, read_text
 from fabcity.directory.formats.flat import COLUMNS, canonical_column
-from fabcity.directory.models import Problem
+from fabcity.errors import FieldError
 
 
 def read(path: Path) -> list[tuple[str, dict[str, str]]]:
@@ -23,7 +23,7 @@ def read(path: Path) -> list[tuple[str, dict[str, str]]]:
     for column in header:
         try:
             canonical_column(column)
-        except Problem as problem:
+        except FieldError as problem:
             problems.append(FileProblem("line 1", problem.field, problem.message))
     if problems:
         raise ImportRejected(path, problems)

@@ -17,7 +17,7 @@ import json
 import re
 from typing import Any
 
-from fabcity.directory.models import Problem
+from fabcity.errors import FieldError
 
 ALIASES = {
     "이름": "name",
@@ -105,7 +105,7 @@ def canonical_column(name: str) -> str:
     key = name.strip().lstrip("\ufeff")
     key = ALIASES.get(key, ALIASES.get(key.casefold(), key.casefold()))
     if key not in KNOWN:
-        raise Problem(name, "unknown column; see the list of columns in the README")
+        raise FieldError(name, "unknown column; see the list of columns in the README")
     return key
 
 
@@ -127,7 +127,7 @@ def _number(value: Any) -> Any:
 def record_from_columns(
     row: dict[str, Any], default_source: str | None = None, default_license: str | None = None
 ) -> dict[str, Any]:
-    """A NodeIn-shaped record from flat columns; raises Problem for a column or cell it cannot read."""
+    """A NodeIn-shaped record from flat columns; raises FieldError for a column or cell it cannot read."""
     values = {}
     for column, value in row.items():
         if value is None or (isinstance(value, str) and not value.strip()):
@@ -189,4 +189,4 @@ def _json_list(field: str, value: Any) -> Any:
     try:
         return json.loads(value)
     except json.JSONDecodeError as error:
-        raise Problem(field, f"expected a JSON list: {error.msg}") from None
+        raise FieldError(field, f"expected a JSON list: {error.msg}") from None

@@ -8,8 +8,8 @@ from typing import Any
 
 from fabcity.directory.formats.common import FileProblem, ImportRejected, Located, parse_json, read_text
 from fabcity.directory.formats.flat import record_from_columns
-from fabcity.directory.models import Problem
 from fabcity.directory.read import importable
+from fabcity.errors import FieldError
 
 
 def read(path: Path) -> list[Located]:
@@ -34,7 +34,7 @@ def read(path: Path) -> list[Located]:
         try:
             full = isinstance(properties.get("name"), dict)
             record = importable(properties) if full else record_from_columns(properties)
-        except Problem as problem:
+        except FieldError as problem:
             problems.append(FileProblem(where, problem.field, problem.message))
             continue
         geometry = feature.get("geometry")

@@ -1,0 +1,138 @@
+"""The pages of accounts: sign in, sign up, sign out, the account page (API tokens) and the
+council page (roles, claims to host a node)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from fabcity.accounts import service as accounts
+from fabcity.directory import editing
+from fabcity.errors import FieldError, Forbidden, NotAuthenticated, TooManyAttempts
+from fabcity.web.auth import SESSION_COOKIE, client_address, set_session_cookie, signed_in, visitor
+from fabcity.web.deps import PlatformDep, form_of, render, say
+
+router = APIRouter(include_in_schema=False)
+
+
+# --- signing in and out -------------------------------------------------------------------
+
+
+def _login_form(request: Request, errors: list[tuple[str, str]], email: str = "", status: int = 200):
+    fields = [
+        {"name": "email", "label": say(request, "E-mail"), "kind": "email", "value": email, "required": True,
+         "autocomplete": "username"},
+        {"name": "password", "label": say(request, "Password"), "kind": "password", "required": True,
+         "autocomplete": "current-password"},
+    ]  # fmt: skip
+    return render(
+        request, "form_page.html", status, heading=say(request, "Sign in"), action="/login", fields=fields,
+        submit=say(request, "Sign in"), errors=errors,
+    )  # fmt: skip
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request) -> HTMLResponse:
+    return _login_form(request, [])
+
+
+@router.post("/login")
+async def login(request: Request, platform: PlatformDep) -> Response:
+    form = await form_of(request)
+    try:
+        user = accounts.authenticate(platform, form.get("email", ""), form.get("password", ""), client_address(request))
+    except TooManyAttempts:
+        return _login_form(request, [("", say(request, "Too many failed attempts; try again in 15 minutes."))],
+                          form.get("email", ""), 429)  # fmt: skip
+    if user is None:
+        return _login_form(request, [("", say(request, "Wrong e-mail or password."))], form.get("email", ""), 401)
+    secret, _csrf = accounts.start_session(platform, user)
+    response = RedirectResponse("/", status_code=303)
+    set_session_cookie(request, response, secret)
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request, platform: PlatformDep) -> Response:
+    await form_of(request)
+    if secret := request.cookies.get(SESSION_COOKIE):
+        accounts.end_session(platform, secret)
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+def _signup_form(request: Request, errors: list[tuple[str, str]], values: dict[str, str], status: int = 200):
+    fields = [
+        {"name": "display_name", "label": say(request, "Name"), "value": values.get("display_name"),
+         "required": True},
+        {"name": "email", "label": say(request, "E-mail"), "kind": "email", "value": values.get("email"),
+         "required": True, "autocomplete": "username"},
+        {"name": "password", "label": say(request, "Password"), "kind": "password", "required": True,
+         "autocomplete": "new-password", "help": say(request, "At least 10 characters.")},
+    ]  # fmt: skip
+    return render(
+        request, "form_page.html", status, heading=say(request, "Sign up"), action="/signup", fields=fields,
+        submit=say(request, "Sign up"), errors=errors,
+    )  # fmt: skip
+
+
+@router.get("/signup", response_class=HTMLResponse)
+def signup_page(request: Request) -> HTMLResponse:
+    return _signup_form(request, [], {})
+
+
+@router.post("/signup")
+async def signup(request: Request, platform: PlatformDep) -> Response:
+    form = await form_of(request)
+    try:
+        user = accounts.create_user(
+            platform, form.get("email", ""), form.get("password", ""), form.get("display_name", "")
+        )
+    except FieldError as error:
+        return _signup_form(request, [(error.field, error.message)], form, 422)
+    secret, _csrf = accounts.start_session(platform, user)
+    response = RedirectResponse("/", status_code=303)
+    set_session_cookie(request, response, secret)
+    return response
+
+
+# --- account and council -----------------------------------------------------------------
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account_page(request: Request) -> HTMLResponse:
+    signed_in(request)
+    return render(request, "accounts/account.html", token=None)
+
+
+@router.post("/account/tokens", response_class=HTMLResponse)
+async def new_token(request: Request, platform: PlatformDep) -> HTMLResponse:
+    form = await form_of(request)
+    token = accounts.create_token(platform, signed_in(request), form.get("name", ""))
+    return render(request, "accounts/account.html", token=token)
+
+
+@router.get("/admin", response_class=HTMLResponse)
+def admin_page(request: Request, platform: PlatformDep) -> HTMLResponse:
+    user = visitor(request).user
+    if not editing.may_verify(user):
+        raise NotAuthenticated() if user is None else Forbidden()
+    with platform.engine.connect() as conn:
+        users = accounts.list_users(conn) if user.role == "admin" else []
+        claims = editing.pending_claims(conn)
+    return render(request, "accounts/admin.html", users=users, claims=claims, roles=accounts.ROLES)
+
+
+@router.post("/admin/users/{user_id}/role")
+async def admin_role(request: Request, user_id: int, platform: PlatformDep) -> Response:
+    form = await form_of(request)
+    accounts.set_role(platform, visitor(request).user, user_id, form.get("role", ""))
+    return RedirectResponse("/admin", status_code=303)
+
+
+@router.post("/admin/claims/{claim_id}/{decision}")
+async def admin_claim(request: Request, claim_id: int, decision: str, platform: PlatformDep) -> Response:
+    await form_of(request)
+    editing.decide_claim(platform, visitor(request).user, claim_id, approve=decision == "approve")
+    return RedirectResponse("/admin", status_code=303)

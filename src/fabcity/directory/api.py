@@ -1,0 +1,174 @@
+"""The directory's JSON endpoints: search, one node, the taxonomy, and the writes hosts and curators make.
+
+Thin: each endpoint reads its parameters and calls the same services as the CLI. Authorization
+lives in the services (directory.editing); service errors rise to web/errors.py.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+
+from fabcity import audit
+from fabcity.directory import editing, vocabulary
+from fabcity.directory.formats import geojson
+from fabcity.directory.read import record_texts, to_json
+from fabcity.directory.search import SearchQuery, parse_bbox, parse_point, search
+from fabcity.directory.taxonomy import KINDS, taxonomy
+from fabcity.errors import Forbidden, NotAuthenticated
+from fabcity.platform import Platform
+from fabcity.web.auth import acting_user, visitor
+from fabcity.web.deps import PlatformDep
+from fabcity.web.query import openapi_parameters, read_query
+from fabcity.web.turns import Turns
+
+router = APIRouter(prefix="/api/v1")
+searches = Turns()
+NodeBody = Annotated[dict[str, Any], Body(description="A node record (the shape GET returns, without derived fields)")]
+
+
+class NodeSearchParams(BaseModel):
+    """The query parameters of GET /api/v1/nodes (read by web.query, not by FastAPI's signature)."""
+
+    q: str | None = Field(None, description="Free text (레이저 finds 레이저커터)", max_length=200)
+    near: str | None = Field(None, description="lat,lon", examples=["37.5665,126.9780"])
+    radius_m: float | None = Field(None, description="metres around `near` (default 50 km)")
+    bbox: str | None = Field(None, description="south,west,north,east")
+    gu: list[str] = Field([], description="gu: code, Korean or English name; repeat or separate by commas")
+    dong: list[str] = Field([], description="administrative dong: code or name")
+    type: list[str] = Field([], description="node type, e.g. fab_lab")
+    process: list[str] = Field([], description="process id or alias, e.g. laser_cutting or 레이저커팅")
+    material: list[str] = Field([], description="material id or alias")
+    access: list[str] = Field([], description="access type (Open Know-Where)")
+    status: list[str] = Field(["active"], description="node status")
+    sort: Literal["distance", "relevance", "name"] | None = None
+    limit: int = Field(20, ge=1, le=1000)
+    cursor: str | None = Field(None, max_length=2000)
+    format: Literal["json", "geojson"] = "json"
+    open_now: bool = Field(False, description="only nodes whose opening hours say open now (KST)")
+    fields: Literal["full", "summary"] = Field("full", description="summary: what a map marker needs, much lighter")
+
+
+class ClaimRequest(BaseModel):
+    message: str = ""
+
+
+def _split(values: list[str]) -> list[str]:
+    """Repeated parameters and comma-separated lists mean the same: ?type=a&type=b or ?type=a,b."""
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+@router.get(
+    "/nodes",
+    tags=["directory"],
+    summary="Search production nodes",
+    openapi_extra={"parameters": openapi_parameters(NodeSearchParams)},
+    responses={422: {"description": "A parameter is invalid: `detail[].loc` names it"}},
+)
+async def list_nodes(request: Request) -> Response:
+    # The map's viewports outnumber every other request: no dependency is resolved here, the
+    # platform is read from the app directly (web/app.py also makes this the first route tried).
+    params = read_query(NodeSearchParams, request.query_params)
+    query = SearchQuery(
+        q=params.q,
+        near=parse_point(params.near, "near") if params.near else None,
+        radius_m=params.radius_m,
+        bbox=parse_bbox(params.bbox) if params.bbox else None,
+        gu=_split(params.gu),
+        dong=_split(params.dong),
+        types=_split(params.type),
+        processes=_split(params.process),
+        materials=_split(params.material),
+        access=_split(params.access),
+        status=_split(params.status),
+        sort=params.sort,
+        limit=params.limit,
+        cursor=params.cursor,
+        fields=params.fields,
+        open_now=params.open_now,
+    )
+    return await searches.run(_nodes_answer, request.app.state.platform, query, params.format)
+
+
+def _nodes_answer(platform: Platform, query: SearchQuery, format: str) -> Response:  # noqa: A002
+    page = search(platform, query)
+    if format == "geojson":
+        collection = geojson.feature_collection(page.results)
+        collection["next_cursor"] = page.next_cursor
+        return JSONResponse(collection, media_type="application/geo+json")
+    # The records are stored JSON: join them as they are instead of decoding and re-encoding.
+    tail = to_json({"count": len(page.records), "sort": page.sort, "next_cursor": page.next_cursor})
+    body = b"".join((b'{"results":[', b",".join(page.records), b"],", tail[1:].encode()))
+    return Response(body, media_type="application/json")
+
+
+@router.get("/nodes/{node_id}", tags=["directory"], summary="One node by id or slug")
+def get_node(node_id: str, platform: PlatformDep) -> Response:
+    with platform.engine.connect() as conn:
+        return Response(record_texts(conn, [editing.node_pk_of(conn, node_id)])[0], media_type="application/json")
+
+
+@router.get("/taxonomy", tags=["directory"], summary="Processes, materials, machines, vocabularies")
+def get_taxonomy() -> dict[str, Any]:
+    vocabulary_lists = {
+        "node_types": vocabulary.public_list(vocabulary.NODE_TYPES),
+        "statuses": vocabulary.public_list(vocabulary.STATUSES),
+        "access_types": vocabulary.public_list(vocabulary.ACCESS_TYPES),
+        "run_sizes": vocabulary.public_list(vocabulary.RUN_SIZES),
+        "precisions": vocabulary.public_list(vocabulary.PRECISIONS),
+        "batch_sizes": list(vocabulary.BATCH_SIZES),
+    }
+    terms = {kind: [t.public() for t in taxonomy().terms[kind].values()] for kind in KINDS}
+    return {**terms, **vocabulary_lists}
+
+
+@router.post("/nodes", tags=["directory"], status_code=201, summary="Create a node (host, curator, admin)")
+def create_node(request: Request, record: NodeBody, platform: PlatformDep) -> dict[str, Any]:
+    return editing.create_node(platform, acting_user(request), record)
+
+
+@router.patch("/nodes/{node_id}", tags=["directory"], summary="Edit a node: a JSON merge patch (RFC 7396)")
+def update_node(request: Request, node_id: str, patch: NodeBody, platform: PlatformDep) -> dict[str, Any]:
+    return editing.update_node(platform, acting_user(request), node_id, patch)
+
+
+@router.delete("/nodes/{node_id}", tags=["directory"], summary="Close a node (it is kept, marked closed)")
+def close_node(request: Request, node_id: str, platform: PlatformDep) -> dict[str, Any]:
+    return editing.close_node(platform, acting_user(request), node_id)
+
+
+@router.post("/nodes/{node_id}/verify", tags=["directory"], summary="Verify a node (curator, admin)")
+def verify_node(request: Request, node_id: str, platform: PlatformDep) -> dict[str, Any]:
+    return editing.verify_node(platform, acting_user(request), node_id)
+
+
+@router.get("/nodes/{node_id}/history", tags=["directory"], summary="The node's audit trail (curator, admin)")
+def node_history(request: Request, node_id: str, platform: PlatformDep) -> dict[str, Any]:
+    user = visitor(request).user
+    with platform.engine.connect() as conn:
+        record_id = editing.node_id_of(conn, node_id)
+        if not editing.may_verify(user):
+            raise NotAuthenticated() if user is None else Forbidden()
+        return {"results": [_jsonable(entry) for entry in audit.history(conn, "node", record_id)]}
+
+
+@router.post("/nodes/{node_id}/claims", tags=["accounts"], status_code=201, summary="Ask to host a node")
+def claim_node(request: Request, node_id: str, claim: ClaimRequest, platform: PlatformDep) -> dict[str, Any]:
+    return editing.claim_node(platform, acting_user(request), node_id, claim.message)
+
+
+@router.post("/claims/{claim_id}/approve", tags=["accounts"], summary="Approve a claim (curator, admin)")
+def approve_claim(request: Request, claim_id: int, platform: PlatformDep) -> dict[str, Any]:
+    return editing.decide_claim(platform, acting_user(request), claim_id, approve=True)
+
+
+@router.post("/claims/{claim_id}/reject", tags=["accounts"], summary="Reject a claim (curator, admin)")
+def reject_claim(request: Request, claim_id: int, platform: PlatformDep) -> dict[str, Any]:
+    return editing.decide_claim(platform, acting_user(request), claim_id, approve=False)
+
+
+def _jsonable(entry: dict[str, Any]) -> dict[str, Any]:
+    return {**entry, "at": entry["at"].isoformat().replace("+00:00", "Z")}

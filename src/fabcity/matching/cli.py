@@ -1,0 +1,53 @@
+"""`fabcity match`: who can make a need, and why."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from fabcity.cli.options import db_option
+from fabcity.matching.parse import read_need
+from fabcity.matching.rank import rank
+from fabcity.startup import open_platform
+
+
+@click.command(name="match")
+@click.argument("text")
+@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the reading and the ranking as JSON.")
+@db_option
+def match_command(text: str, limit: int, as_json: bool, db: str | None) -> None:
+    """필요한 제작을 적으면 만들 수 있는 곳을 찾습니다. Find the nodes that can make a need.
+
+    \b
+    예: fabcity match "아크릴 간판 200개, 레이저 커팅, 은평구 근처, 3월까지"
+        fabcity match "50 PCBs and sewing near Changsin-dong" --json
+    """
+    platform = open_platform(db)
+    reading = read_need(text, platform.districts, platform.stations)
+    ranking = rank(platform, reading.need, limit)
+    if as_json:
+        click.echo(json.dumps({**reading.public(), **ranking.public()}, ensure_ascii=False, indent=1))
+        return
+    console = Console()
+    for item in reading.understood:
+        console.print(f"[green]✓[/] {item.text} → {item.field}: {item.value}")
+    for word in reading.unread:
+        console.print(f"[yellow]?[/] {word} — 이해하지 못함 / not understood")
+    table = Table()
+    for heading in ("이름 / name", "점수 score", "거리 m", "확인 checks"):
+        table.add_column(heading)
+    for found in ranking.matches:
+        node = found.node
+        checks = ", ".join(f"{c.requirement} {c.status}" for c in found.checks)
+        distance = "" if found.distance_m is None else f"{found.distance_m:,.0f}"
+        table.add_row(node["name"]["ko"] or node["name"]["en"], f"{found.score:.2f}", distance, checks)
+    console.print(table)
+    for first, second in ranking.combinations:
+        console.print(f"함께 / together: {first.node['slug']} + {second.node['slug']}")
+
+
+commands = (match_command,)
