@@ -2,6 +2,12 @@
 
 Usage: python scripts/build_dataset.py [--shared ../shared]
 
+The shared source data is not part of the repository: it is the project's folder of original
+downloads, `shared/data/<source>/` beside the checkout by default (--shared names another place),
+each source with a README giving its origin and licence. This script reads seoul-derived,
+seoul-maps, seoul-stats, okw-fablabs-io-2024 and oecd-regional-wellbeing-2016. Only this build
+reads it; the tests use the embedded dataset and the copies under tests/data.
+
 Reproducible: the same inputs give byte-identical outputs. Every output row names its source
 (see sources.json); nothing is invented: a node known only by its district keeps that precision.
 """
@@ -354,7 +360,9 @@ def write_json(path: Path, value) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    parser.add_argument(
+        "--shared", type=Path, default=ROOT.parent / "shared", help="the shared source data's folder (holds data/)"
+    )
     shared = parser.parse_args().shared / "data"
     OUT.mkdir(parents=True, exist_ok=True)
     districts = build_districts(shared)

@@ -147,15 +147,6 @@ def empty_platform(backends: Backends, backend: str) -> Iterator[Platform]:
 
 
 @pytest.fixture(scope="session")
-def shared_data() -> Path:
-    """The project's shared source data (beside the repository)."""
-    path = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-    if not path.is_dir():
-        pytest.fail(f"shared data not found at {path}")
-    return path
-
-
-@pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     if shutil.which(CHROMIUM) is None:
         reason = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"

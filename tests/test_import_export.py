@@ -1,8 +1,8 @@
 """Importing and exporting node files (OKW, fablabs.io, CSV, GeoJSON) on SQLite and PostgreSQL.
 
 Every test runs on both backends through the conftest fixtures. Files are small and written into
-tmp_path, except the real IoPA list of Korean fab labs from the shared data. "Nothing written" is
-always checked by counting rows with SQL.
+tmp_path, except the real IoPA list of Korean fab labs (tests/data, see its README). "Nothing written"
+is always checked by counting rows with SQL.
 """
 
 from __future__ import annotations
@@ -34,6 +34,9 @@ JONGNO = "11110"
 EUNPYEONG = "11380"
 SONGPA = "11710"
 
+# The IoPA list of Korea's fab labs, as published: 46 records, 7 of them in Seoul.
+IOPA_FILE = Path(__file__).with_name("data") / "okw-fablabs-io-2024" / "kr_entries.json"
+
 # The Seoul labs of the IoPA list, as its README names them; every other record lies outside Seoul.
 IOPA_SEOUL_LABS = {
     "Fab Lab Seoul",
@@ -48,10 +51,6 @@ IOPA_SEOUL_LABS = {
 
 # --------------------------------------------------------------------------------------------
 # helpers
-
-
-def iopa_file(shared_data: Path) -> Path:
-    return shared_data / "okw-fablabs-io-2024" / "kr_entries.json"
 
 
 def count_rows(platform: Platform, table=node, *where) -> int:
@@ -247,15 +246,15 @@ def dong_node_feature() -> dict:
 # 1. OKW: the IoPA list of Korean fab labs
 
 
-def test_okw_iopa_file_creates_every_record(empty_platform, shared_data):
-    report = import_file(empty_platform, iopa_file(shared_data))
+def test_okw_iopa_file_creates_every_record(empty_platform):
+    report = import_file(empty_platform, IOPA_FILE)
 
     assert (report.file_format, report.created, report.updated) == ("okw", 46, 0)
     assert count_rows(empty_platform) == 46
 
 
-def test_okw_record_without_coordinates_is_placed_in_the_gu_its_address_names(empty_platform, shared_data):
-    import_file(empty_platform, iopa_file(shared_data))
+def test_okw_record_without_coordinates_is_placed_in_the_gu_its_address_names(empty_platform):
+    import_file(empty_platform, IOPA_FILE)
 
     songpa = record_named(empty_platform, "Fablab Songpa")
     location = songpa["location"]
@@ -269,10 +268,10 @@ def test_okw_record_without_coordinates_is_placed_in_the_gu_its_address_names(em
     assert songpa["provenance"]["license"] == "CC-BY-SA-4.0"
 
 
-def test_okw_records_without_coordinates_are_gu_or_unknown(empty_platform, shared_data):
-    source = json.loads(iopa_file(shared_data).read_text(encoding="utf-8"))
+def test_okw_records_without_coordinates_are_gu_or_unknown(empty_platform):
+    source = json.loads(IOPA_FILE.read_text(encoding="utf-8"))
     without_point = {r["facility"]["name"].strip() for r in source if r["geocoding"] is None}
-    import_file(empty_platform, iopa_file(shared_data))
+    import_file(empty_platform, IOPA_FILE)
 
     stored = [r for r in records(empty_platform) if r["name"]["en"] in without_point]
     assert len(stored) == len(without_point) > 1
@@ -286,14 +285,14 @@ def test_okw_records_without_coordinates_are_gu_or_unknown(empty_platform, share
             assert (location["precision"], location["gu_code"], location["dong_code"]) == ("unknown", None, None)
 
 
-def test_okw_points_keep_their_coordinates_and_only_seoul_points_get_a_gu(empty_platform, shared_data):
-    source = json.loads(iopa_file(shared_data).read_text(encoding="utf-8"))
+def test_okw_points_keep_their_coordinates_and_only_seoul_points_get_a_gu(empty_platform):
+    source = json.loads(IOPA_FILE.read_text(encoding="utf-8"))
     points = {
         r["facility"]["name"].strip(): (r["geocoding"]["latitude"], r["geocoding"]["longitude"])
         for r in source
         if r["geocoding"] is not None
     }
-    import_file(empty_platform, iopa_file(shared_data))
+    import_file(empty_platform, IOPA_FILE)
 
     stored = {r["name"]["en"]: r["location"] for r in records(empty_platform) if r["name"]["en"] in points}
     assert stored.keys() == points.keys()
@@ -308,11 +307,11 @@ def test_okw_points_keep_their_coordinates_and_only_seoul_points_get_a_gu(empty_
     assert stored["Seoul Innovation Fab Lab"]["gu_code"] == EUNPYEONG  # Tongil-ro 684, Eunpyeong-gu
 
 
-def test_okw_reimport_updates_every_node_and_duplicates_none(empty_platform, shared_data):
-    import_file(empty_platform, iopa_file(shared_data))
+def test_okw_reimport_updates_every_node_and_duplicates_none(empty_platform):
+    import_file(empty_platform, IOPA_FILE)
     first = {r["id"]: comparable(r) for r in records(empty_platform)}
 
-    report = import_file(empty_platform, iopa_file(shared_data))
+    report = import_file(empty_platform, IOPA_FILE)
 
     assert (report.created, report.updated) == (0, 46)
     assert count_rows(empty_platform) == 46
@@ -952,8 +951,8 @@ def test_guess_format_by_extension_and_shape(tmp_path, name, content, expected):
     assert guess_format(path) == expected
 
 
-def test_guess_format_of_the_real_files(tmp_path, shared_data):
-    assert guess_format(iopa_file(shared_data)) == "okw"
+def test_guess_format_of_the_real_files(tmp_path):
+    assert guess_format(IOPA_FILE) == "okw"
     assert guess_format(write_json(tmp_path / "labs.json", fablabs_labs())) == "fablabs"
 
 

@@ -16,6 +16,7 @@ from fabcity.measure.fci import fab_city_index
 
 Z = [[150, 500], [200, 100]]
 F = [350, 1700]
+HAMBURG_TABLE = Path(__file__).with_name("data") / "fabcity-boeing2024-hamburg" / "boeing2024.json"
 
 
 def test_miller_and_blair_two_sector_example():
@@ -113,8 +114,9 @@ def _index(*rows):
     return fab_city_index(names, production, demand, weights)
 
 
-def _hamburg(shared_data: Path) -> tuple[list[tuple], float]:
-    table = json.loads((shared_data / "fabcity-boeing2024-hamburg" / "boeing2024.json").read_text(encoding="utf-8"))
+def _hamburg() -> tuple[list[tuple], float]:
+    """Boeing's (2024) Hamburg 2019 sector table and the index he published from it."""
+    table = json.loads(HAMBURG_TABLE.read_text(encoding="utf-8"))
     sectors = [
         (s["sector"], s["ratio"], 1.0, s["weight_cpi"] if s["weight_cpi"] is not None else s["weight_estimate"])
         for s in table["sectors"]
@@ -122,8 +124,8 @@ def _hamburg(shared_data: Path) -> tuple[list[tuple], float]:
     return sectors, table["published_index"]
 
 
-def test_boeing_hamburg_2019(shared_data):
-    sectors, published = _hamburg(shared_data)
+def test_boeing_hamburg_2019():
+    sectors, published = _hamburg()
     index = _index(*sectors)
     assert index.kind == "capacity" and round(index.value, 4) == 37.3005 and round(index.value) == published
     assert index.coverage == 1.0 and index.gap_to_pledge == pytest.approx(50 - 37.3005, abs=1e-4)

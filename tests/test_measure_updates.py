@@ -27,6 +27,8 @@ from test_search import _node, add_nodes
 
 EUNPYEONG, MULLAE_DONG = "11380", "1156060500"
 Z, F = [[150, 500], [200, 100]], [350, 1700]  # Miller & Blair (2009), ch. 2
+# Seoul's published census (2018) and population (2025 Q1) files; tests/data/README.md says how each was cut
+SEOUL_STATS = Path(__file__).with_name("data") / "seoul-stats"
 
 
 # --- a census file in the Seoul layout, written from the embedded 2018 figures -----------------
@@ -142,16 +144,15 @@ def test_the_dashboard_shows_the_index_of_every_census_it_holds(empty_platform, 
     assert rows == expected and expected[0][1] != expected[1][1]  # Eunpyeong's 2021 census moves its index
 
 
-def test_population_update_and_the_published_files_reimport_unchanged(empty_platform, tmp_path, shared_data):
+def test_population_update_and_the_published_files_reimport_unchanged(empty_platform, tmp_path):
     original = _snapshot(empty_platform)
-    stats = shared_data / "seoul-stats"
-    census = import_stats(empty_platform, stats / "seoul_businesses_by_industry_dong_2018.tsv")
+    census = import_stats(empty_platform, SEOUL_STATS / "seoul_businesses_by_industry_dong_2018.tsv")
     assert census.left_out == ["강남구 일원2동", "강동구 상일동"]  # renamed or split since 2018
-    population = import_stats(empty_platform, stats / "seoul_registered_population_2025q1_by_dong_age.csv")
+    population = import_stats(empty_platform, SEOUL_STATS / "seoul_registered_population_2025q1_by_dong_age.csv")
     assert (population.kind, population.period, population.districts) == ("population", "2025Q1", 451)
     assert _snapshot(empty_platform) == original  # the build's matching, so the same figures
 
-    lines = (stats / "seoul_registered_population_2025q1_by_dong_age.csv").read_text(encoding="utf-8-sig")
+    lines = (SEOUL_STATS / "seoul_registered_population_2025q1_by_dong_age.csv").read_text(encoding="utf-8-sig")
     newer = tmp_path / "등록인구_2025_2분기.csv"
     newer.write_text("\ufeff" + lines.replace("2025. 1/4", "2025. 2/4").replace('"464466"', '"500000"'), "utf-8")
     report = import_stats(empty_platform, newer)

@@ -201,11 +201,18 @@ def test_a_worker_that_dies_is_replaced(two_workers) -> None:
 
 
 def test_a_worker_that_cannot_start_stops_the_server(tmp_path) -> None:
-    """Restarting it would fail the same way, forever: the server exits with uvicorn's start-up failure code."""
-    environment = {**os.environ, "FABCITY_DB": str(tmp_path / "no such folder" / "fabcity.sqlite3")}
+    """Restarting it would fail the same way, forever: the server exits with uvicorn's start-up failure code.
+
+    The database's folder is a regular file, so no worker can ever create or open it (a missing
+    folder would not do: opening the database creates it, and the workers would start).
+    """
+    not_a_folder = tmp_path / "a-file"
+    not_a_folder.write_text("a file where the database's folder should be\n", encoding="utf-8")
+    environment = {**os.environ, "FABCITY_DB": str(not_a_folder / "fabcity.sqlite3")}
     program = f"from fabcity.web.server import serve; serve('127.0.0.1', {_free_port()}, 2)"
     result = subprocess.run(
         [sys.executable, "-c", program], env=environment, capture_output=True, text=True, timeout=START_S
     )
     assert result.returncode == 3, result.stderr
     assert "a worker could not start; stopping" in result.stderr
+    assert not_a_folder.is_file()  # still a file: nothing was created in its place
