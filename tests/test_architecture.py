@@ -75,3 +75,22 @@ def test_only_settings_reads_a_fabcity_variable():
 def test_the_readme_names_every_setting():
     readme = (PACKAGE.parents[1] / "README.md").read_text(encoding="utf-8")
     assert [v.name for v in settings.VARIABLES if v.name not in readme] == []
+
+
+def test_the_readme_lists_every_endpoint(client):
+    """Datasette's habit: an endpoint without a line in the README fails here, not in a newcomer's hands."""
+    readme = re.sub(r"\{[^}]*\}", "{}", (PACKAGE.parents[1] / "README.md").read_text(encoding="utf-8"))
+    paths = client.get("/openapi.json").json()["paths"]
+    missing = [
+        f"{method.upper()} {path}"
+        for path, operations in paths.items()
+        for method in operations
+        if f"{method.upper()} {re.sub(r'{[^}]*}', '{}', path)}" not in readme
+    ]
+    assert missing == []
+
+
+def test_the_node_search_is_the_first_route_tried(client):
+    """The map's viewports outnumber every other request; Starlette tries routes in order."""
+    first = client.app.routes[0]
+    assert [route.path for route in first.original_router.routes][0] == "/api/v1/nodes"
