@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -116,6 +117,69 @@ def _next_month_end(today: date, month: int, day: int | None = None) -> date:
     return candidate
 
 
+def _size_mm(match: re.Match[str], today: date) -> list[float]:
+    scale = _UNIT_MM[match.group(4)]
+    return [_number(side) * scale for side in match.groups()[:3] if side]
+
+
+def _paper_mm(match: re.Match[str], today: date) -> list[float]:
+    return [float(side) for side in _PAPER_MM[match.group(1)]]
+
+
+def _iso_date(match: re.Match[str], today: date) -> date:
+    return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+
+
+def _korean_day(match: re.Match[str], today: date) -> date:
+    return _next_month_end(today, int(match.group(1)), int(match.group(2)))
+
+
+def _korean_month(match: re.Match[str], today: date) -> date:
+    return _next_month_end(today, int(match.group(1)))
+
+
+def _english_month(match: re.Match[str], today: date) -> date:
+    day = int(match.group(2)) if match.group(2) else None
+    return _next_month_end(today, _MONTHS.index(match.group(1)) + 1, day)
+
+
+def _won(match: re.Match[str], today: date) -> int:
+    amount = _number(match.group(1) or match.group(2))
+    unit = (match.group(3) or "").replace(" ", "")
+    return int(amount * 10_000) if unit in ("만원", "만") else int(amount)
+
+
+def _count(match: re.Match[str], today: date) -> int:
+    return int(_number(match.group(1)))
+
+
+def _metres(match: re.Match[str], today: date) -> float:
+    return _number(match.group(1)) * (1 if match.group(2) in ("m", "미터") else 1000)
+
+
+def _days_from_today(match: re.Match[str], today: date) -> date:
+    days = int(_number(match.group(1))) * (7 if match.group(2).startswith(("주", "week")) else 1)
+    return today + timedelta(days=days)
+
+
+# Each pattern, the field of the need it reads and how its value is worked out (every reader is
+# given today, which only the relative dates use, so that all have one signature). The order
+# matters: what a pattern matched is blanked before the next one looks, so a size (1.5*2m) is
+# read before a distance (2m) and a date with its day (11월 30일) before a number of days (30일).
+_READERS: tuple[tuple[re.Pattern[str], str, Callable[[re.Match[str], date], Any]], ...] = (
+    (_SIZE, "part_size_mm", _size_mm),
+    (_PAPER, "part_size_mm", _paper_mm),
+    (_ISO_DATE, "needed_by", _iso_date),
+    (_KOREAN_DAY, "needed_by", _korean_day),
+    (_KOREAN_MONTH, "needed_by", _korean_month),
+    (_ENGLISH_MONTH, "needed_by", _english_month),
+    (_MONEY, "budget_krw", _won),
+    (_QUANTITY, "quantity", _count),
+    (_DISTANCE, "max_distance_m", _metres),
+    (_WITHIN_TIME, "needed_by", _days_from_today),
+)
+
+
 class _Text:
     """The normalised text with the parts already read blanked out, so nothing is read twice."""
 
@@ -140,51 +204,11 @@ def read_need(text: str, districts: DistrictIndex, stations: StationIndex, today
     def note(words: str, name: str, value: Any) -> None:
         understood.append(Understood(words.strip(), name, value))
 
-    for match in rest.take(_SIZE):
-        scale = _UNIT_MM[match.group(4)]
-        sides = [_number(side) * scale for side in match.groups()[:3] if side]
-        fields.setdefault("part_size_mm", sides)
-        note(match.group(0), "part_size_mm", sides)
-    for match in rest.take(_PAPER):
-        sides = [float(side) for side in _PAPER_MM[match.group(1)]]
-        fields.setdefault("part_size_mm", sides)
-        note(match.group(0), "part_size_mm", sides)
-    for match in rest.take(_ISO_DATE):
-        when = date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
-        fields.setdefault("needed_by", when)
-        note(match.group(0), "needed_by", when)
-    for match in rest.take(_KOREAN_DAY):
-        when = _next_month_end(today, int(match.group(1)), int(match.group(2)))
-        fields.setdefault("needed_by", when)
-        note(match.group(0), "needed_by", when)
-    for match in rest.take(_KOREAN_MONTH):
-        when = _next_month_end(today, int(match.group(1)))
-        fields.setdefault("needed_by", when)
-        note(match.group(0), "needed_by", when)
-    for match in rest.take(_ENGLISH_MONTH):
-        day = int(match.group(2)) if match.group(2) else None
-        when = _next_month_end(today, _MONTHS.index(match.group(1)) + 1, day)
-        fields.setdefault("needed_by", when)
-        note(match.group(0), "needed_by", when)
-    for match in rest.take(_MONEY):
-        amount = _number(match.group(1) or match.group(2))
-        unit = (match.group(3) or "").replace(" ", "")
-        won = int(amount * 10_000) if unit in ("만원", "만") else int(amount)
-        fields.setdefault("budget_krw", won)
-        note(match.group(0), "budget_krw", won)
-    for match in rest.take(_QUANTITY):
-        count = int(_number(match.group(1)))
-        fields.setdefault("quantity", count)
-        note(match.group(0), "quantity", count)
-    for match in rest.take(_DISTANCE):
-        metres = _number(match.group(1)) * (1 if match.group(2) in ("m", "미터") else 1000)
-        fields.setdefault("max_distance_m", metres)
-        note(match.group(0), "max_distance_m", metres)
-    for match in rest.take(_WITHIN_TIME):
-        days = int(_number(match.group(1))) * (7 if match.group(2).startswith(("주", "week")) else 1)
-        when = today + timedelta(days=days)
-        fields.setdefault("needed_by", when)
-        note(match.group(0), "needed_by", when)
+    for pattern, name, value_of in _READERS:
+        for match in rest.take(pattern):
+            value = value_of(match, today)
+            fields.setdefault(name, value)  # the first one given counts; each is shown as understood
+            note(match.group(0), name, value)
     near = rest.take(_NEAR)
     for match in rest.take(_BARE_NUMBER)[:1]:  # "200 acrylic signs": a number left over counts the units
         if "quantity" not in fields:
