@@ -307,66 +307,89 @@ def _numbered_dongs(districts: DistrictIndex, name: str) -> list:
     return [d for d in districts.dongs() if pattern.match(d.name_ko)]
 
 
-def _read_terms(words: list[str], used: set[int], fields: dict[str, Any], note) -> None:  # noqa: ANN001
+_Note = Callable[[str, str, Any], None]  # (the words, the field of the need, the value read)
+
+
+def _read_terms(words: list[str], used: set[int], fields: dict[str, Any], note: _Note) -> None:
     """Processes and materials: English phrases of up to three words, Korean compounds by their longest parts.
 
     A word naming both a process and a material ("ceramic", "glass", "피혁") is the material when
     another word says how it is worked ("3D scanning of a ceramic vase"), the process otherwise.
     """
-    terms = taxonomy()
-    either: list[tuple[str, str, str]] = []  # (words, process, material) of the words naming both
+    terms = _Terms(fields, note)
+    terms.read_phrases(words, used)
+    terms.read_words(words, used)
+    terms.settle_either()
 
-    def resolve(text: str) -> tuple[str, str] | None:
+
+class _Terms:
+    """The processes and materials found so far, and the words naming both, settled once all are read."""
+
+    def __init__(self, fields: dict[str, Any], note: _Note) -> None:
+        self.taxonomy = taxonomy()
+        self.fields = fields
+        self.note = note
+        self.either: list[tuple[str, str, str]] = []  # (words, process, material) of the words naming both
+
+    def resolve(self, text: str) -> tuple[str, str] | None:
         for form in (text, *_english_forms(text)):
             for kind in ("processes", "materials", "equipment_types"):
-                if term_id := terms.resolve(kind, form):
+                if term_id := self.taxonomy.resolve(kind, form):
                     return kind, term_id
         return None
 
-    def add(found: tuple[str, str], text: str) -> None:
+    def add(self, found: tuple[str, str], text: str) -> None:
         kind, term_id = found
         if kind == "equipment_types":  # a machine named: the processes it performs
-            for process in terms.get(kind, term_id).processes[:1]:
-                if process not in fields["processes"]:
-                    fields["processes"].append(process)
-                    note(text, "processes", process)
+            for process in self.taxonomy.get(kind, term_id).processes[:1]:
+                if process not in self.fields["processes"]:
+                    self.fields["processes"].append(process)
+                    self.note(text, "processes", process)
             return
-        if kind == "processes" and (material := terms.resolve("materials", _strip_particle(text))):
-            either.append((text, term_id, material))
+        if kind == "processes" and (material := self.taxonomy.resolve("materials", _strip_particle(text))):
+            self.either.append((text, term_id, material))
         else:
-            put(kind, term_id, text)
+            self.put(kind, term_id, text)
 
-    def put(kind: str, term_id: str, text: str) -> None:
-        if term_id not in fields[kind]:
-            fields[kind].append(term_id)
-            note(text, kind, term_id)
+    def put(self, kind: str, term_id: str, text: str) -> None:
+        if term_id not in self.fields[kind]:
+            self.fields[kind].append(term_id)
+            self.note(text, kind, term_id)
 
-    for size in (3, 2):  # "laser cutting", "3d printing", "stainless steel"
-        for start in range(len(words) - size + 1):
-            span = range(start, start + size)
-            if any(i in used for i in span):
+    def read_phrases(self, words: list[str], used: set[int]) -> None:
+        """Terms of three words, then two ("laser cutting", "3d printing", "stainless steel")."""
+        for size in (3, 2):
+            for start in range(len(words) - size + 1):
+                span = range(start, start + size)
+                if any(i in used for i in span):
+                    continue
+                phrase = " ".join(words[i] for i in span)
+                if found := self.resolve(phrase):
+                    self.add(found, phrase)
+                    used.update(span)
+
+    def read_words(self, words: list[str], used: set[int]) -> None:
+        """Terms of one word, and those inside a Korean compound, which is read when they make up most of it."""
+        for index, word in enumerate(words):
+            if index in used:
                 continue
-            phrase = " ".join(words[i] for i in span)
-            if found := resolve(phrase):
-                add(found, phrase)
-                used.update(span)
-    for index, word in enumerate(words):
-        if index in used:
-            continue
-        if found := resolve(_strip_particle(word)):
-            add(found, word)
-            used.add(index)
-            continue
-        if not _HANGUL.search(word):
-            continue  # English words stand apart: "plates" holds no PLA
-        pieces = _compound_parts(word, resolve)
-        for piece, found in pieces:
-            add(found, piece)
-        if pieces and sum(len(piece) for piece, _ in pieces) >= len(_strip_particle(word)) - 2:
-            used.add(index)
-    worked = bool(fields["processes"])
-    for text, process, material in either:
-        put(*(("materials", material) if worked else ("processes", process)), text)
+            if found := self.resolve(_strip_particle(word)):
+                self.add(found, word)
+                used.add(index)
+                continue
+            if not _HANGUL.search(word):
+                continue  # English words stand apart: "plates" holds no PLA
+            pieces = _compound_parts(word, self.resolve)
+            for piece, found in pieces:
+                self.add(found, piece)
+            if pieces and sum(len(piece) for piece, _ in pieces) >= len(_strip_particle(word)) - 2:
+                used.add(index)
+
+    def settle_either(self) -> None:
+        """A word naming both is the material when some process was named, the process otherwise."""
+        worked = bool(self.fields["processes"])
+        for text, process, material in self.either:
+            self.put(*(("materials", material) if worked else ("processes", process)), text)
 
 
 _LAST_ENGLISH_WORD = re.compile(r"[a-z]{4,}$")
