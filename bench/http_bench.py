@@ -31,6 +31,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -228,7 +229,7 @@ def interleaved(count: int, seed: int, bbox_fields: str | None = None) -> list[Q
     return [mixes[i % len(KINDS)][i // len(KINDS)] for i in range(count)]
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", required=True, help="SQLite path or postgresql:// URL")
     parser.add_argument("--clients", type=int, default=32)
@@ -245,64 +246,114 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--startup-timeout", type=float, default=600)
     parser.add_argument("--log", type=Path, default=Path("bench/results/http-server.log"))
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
-    queries = interleaved(args.requests * args.passes + args.warmup, args.seed, args.bbox_fields)
-    report: dict[str, Any] = {"clients": args.clients, "workers": args.workers, "requests_planned": args.requests}
-    report["passes_planned"] = args.passes
-    report["bbox_fields"] = args.bbox_fields or "full"
-    report["gzip"] = args.gzip
-    report["code"] = code_version()
+
+def planned(args: argparse.Namespace) -> dict[str, Any]:
+    """The run's settings and the code measured, recorded before the server starts."""
+    return {
+        "clients": args.clients,
+        "workers": args.workers,
+        "requests_planned": args.requests,
+        "passes_planned": args.passes,
+        "bbox_fields": args.bbox_fields or "full",
+        "gzip": args.gzip,
+        "code": code_version(),
+    }
+
+
+@dataclass
+class Passes:
+    """The timed passes: every sample and error pooled, their wall and client CPU time summed, and each pass's
+    own summary (so a pass whose connections landed unevenly on the workers shows)."""
+
+    samples: list[tuple[str, float]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    wall_s: float = 0.0
+    client_cpu_s: float = 0.0
+    summaries: list[dict[str, Any]] = field(default_factory=list)
+
+
+def timed_passes(base: str, queries: list[Query], args: argparse.Namespace) -> Passes:
+    """`--requests` queries at a time until they run out or `--max-seconds` have passed."""
+    passes = Passes()
+    deadline = time.monotonic() + args.max_seconds
+    for start in range(0, len(queries), args.requests):
+        # new connections each pass: how the kernel spreads them over the workers varies by pass
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        samples, errors, wall, client_cpu = drive(
+            base, queries[start : start + args.requests], args.clients, left, args.gzip
+        )
+        passes.samples += samples
+        passes.errors += errors
+        passes.wall_s += wall
+        passes.client_cpu_s += client_cpu
+        passes.summaries.append({**summary([ms for _, ms in samples]), "requests_per_s": round(len(samples) / wall, 1)})
+    return passes
+
+
+@dataclass(frozen=True)
+class ServerRun:
+    """What was measured with the server up; its processes' and PostgreSQL backends' memory is read
+    before it stops, as it is gone after."""
+
+    start_s: float
+    passes: Passes
+    server_cpu_s: float
+    server_processes: list[dict[str, int]]  # VmHWM and VmRSS of each process of the server
+    pg_backends: list[dict[str, int]]  # the same of each PostgreSQL backend of the database (none on SQLite)
+
+
+def run_server(args: argparse.Namespace, queries: list[Query]) -> ServerRun:
+    """Start the server, warm it up untimed, then run the timed passes on the rest of the queries."""
     started = time.perf_counter()
     with server(args.db, args.log, args.startup_timeout, args.workers) as (base, process):
-        report["server_start_s"] = round(time.perf_counter() - started, 2)
-        print(f"server up on {base} (pid {process.pid}) after {report['server_start_s']} s", file=sys.stderr)
+        start_s = round(time.perf_counter() - started, 2)
+        print(f"server up on {base} (pid {process.pid}) after {start_s} s", file=sys.stderr)
         drive(base, queries[: args.warmup], args.clients, min(args.max_seconds, 120), args.gzip)
         tree = process_tree(process.pid)
-        server_cpu = cpu_seconds(tree)
-        samples, errors, wall, client_cpu, passes = [], [], 0.0, 0.0, []
-        deadline = time.monotonic() + args.max_seconds
-        for start in range(args.warmup, len(queries), args.requests):
-            # new connections each pass: how the kernel spreads them over the workers varies by pass
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
-            pass_samples, pass_errors, pass_wall, pass_cpu = drive(
-                base, queries[start : start + args.requests], args.clients, left, args.gzip
-            )
-            samples += pass_samples
-            errors += pass_errors
-            wall += pass_wall
-            client_cpu += pass_cpu
-            passes.append(
-                {**summary([ms for _, ms in pass_samples]), "requests_per_s": round(len(pass_samples) / pass_wall, 1)}
-            )
-        server_cpu = cpu_seconds(tree) - server_cpu
+        cpu_before = cpu_seconds(tree)
+        passes = timed_passes(base, queries[args.warmup :], args)
+        server_cpu = cpu_seconds(tree) - cpu_before
         statuses = [proc_status(pid) for pid in tree]
-        report["client_cpu_s"] = round(client_cpu, 2)
-        report["server_cpu_s"] = round(server_cpu, 2)
-        report["server_cpu_ms_per_request"] = round(1000 * server_cpu / max(len(samples), 1), 2)
-        backends = postgres_backends(args.db)
-        backend_status = [proc_status(pid) for pid in backends]
-    report["requests"] = len(samples) + len(errors)
-    report["wall_s"] = round(wall, 2)
-    report["requests_per_s"] = round(len(samples) / wall, 1)
-    report["errors"] = len(errors)
-    report["error_examples"] = errors[:5]
-    report["server_processes"] = len(tree)
-    report["server_peak_rss_mib"] = round(sum(s.get("VmHWM", 0) for s in statuses) / 1024, 1)
-    report["server_peak_rss_mib_largest"] = round(max(s.get("VmHWM", 0) for s in statuses) / 1024, 1)
-    report["server_rss_end_mib"] = round(sum(s.get("VmRSS", 0) for s in statuses) / 1024, 1)
+        backends = [proc_status(pid) for pid in postgres_backends(args.db)]
+    return ServerRun(start_s, passes, server_cpu, statuses, backends)
+
+
+def measured(run: ServerRun) -> dict[str, Any]:
+    """The report's measured figures: latency, throughput, errors, CPU time and peak memory."""
+    passes, statuses, backends = run.passes, run.server_processes, run.pg_backends
+    report: dict[str, Any] = {
+        "server_start_s": run.start_s,
+        "client_cpu_s": round(passes.client_cpu_s, 2),
+        "server_cpu_s": round(run.server_cpu_s, 2),
+        "server_cpu_ms_per_request": round(1000 * run.server_cpu_s / max(len(passes.samples), 1), 2),
+        "requests": len(passes.samples) + len(passes.errors),
+        "wall_s": round(passes.wall_s, 2),
+        "requests_per_s": round(len(passes.samples) / passes.wall_s, 1),
+        "errors": len(passes.errors),
+        "error_examples": passes.errors[:5],
+        "server_processes": len(statuses),
+        "server_peak_rss_mib": round(sum(s.get("VmHWM", 0) for s in statuses) / 1024, 1),
+        "server_peak_rss_mib_largest": round(max(s.get("VmHWM", 0) for s in statuses) / 1024, 1),
+        "server_rss_end_mib": round(sum(s.get("VmRSS", 0) for s in statuses) / 1024, 1),
+    }
     if backends:
         report["pg_backends"] = len(backends)
-        report["pg_backends_peak_rss_mib_sum"] = round(sum(s.get("VmHWM", 0) for s in backend_status) / 1024, 1)
-        report["pg_backend_peak_rss_mib_max"] = round(max(s.get("VmHWM", 0) for s in backend_status) / 1024, 1)
-    report["all"] = summary([ms for _, ms in samples])
-    report["passes"] = passes
-    report["by_kind"] = {kind: summary([ms for k, ms in samples if k == kind]) for kind in KINDS}
+        report["pg_backends_peak_rss_mib_sum"] = round(sum(s.get("VmHWM", 0) for s in backends) / 1024, 1)
+        report["pg_backend_peak_rss_mib_max"] = round(max(s.get("VmHWM", 0) for s in backends) / 1024, 1)
+    report["all"] = summary([ms for _, ms in passes.samples])
+    report["passes"] = passes.summaries
+    report["by_kind"] = {kind: summary([ms for k, ms in passes.samples if k == kind]) for kind in KINDS}
+    return report
 
+
+def print_report(report: dict[str, Any], args: argparse.Namespace) -> None:
+    """The report as a table on stdout (the figures as they are go to --json)."""
     overall = report["all"]
-    print(f"HTTP GET /api/v1/nodes, {args.clients} clients, {len(samples)} requests, {report['errors']} errors")
+    print(f"HTTP GET /api/v1/nodes, {args.clients} clients, {overall['n']} requests, {report['errors']} errors")
     print(f"{'query':<15} {'p50':>8} {'p99':>8} {'mean':>8} {'max':>8}")
     for kind, figures in [("all", overall), *report["by_kind"].items()]:
         print(
@@ -310,13 +361,13 @@ def main(argv: list[str] | None = None) -> int:
             f" {figures['max_ms']:8.1f}"
         )
     print(f"throughput        {report['requests_per_s']:,.1f} requests/s over {report['wall_s']} s")
-    by_pass_p99 = ", ".join(f"{figures['p99_ms']:.1f}" for figures in passes)
-    by_pass_rate = ", ".join(f"{figures['requests_per_s']:,.0f}" for figures in passes)
+    by_pass_p99 = ", ".join(f"{figures['p99_ms']:.1f}" for figures in report["passes"])
+    by_pass_rate = ", ".join(f"{figures['requests_per_s']:,.0f}" for figures in report["passes"])
     print(f"by pass           p99 {by_pass_p99} ms; requests/s {by_pass_rate}")
     print(
         f"server peak RSS   {report['server_peak_rss_mib']:,.1f} MiB (VmHWM; at end {report['server_rss_end_mib']} MiB)"
     )
-    if backends:
+    if "pg_backends" in report:
         print(
             f"postgres backends {report['pg_backends']}, peak RSS sum {report['pg_backends_peak_rss_mib_sum']} MiB"
             f" (largest {report['pg_backend_peak_rss_mib_max']} MiB; includes touched shared buffers)"
@@ -326,6 +377,14 @@ def main(argv: list[str] | None = None) -> int:
         f" ({args.workers} worker process(es); each one's Python holds the GIL)"
     )
     print(f"client CPU        {report['client_cpu_s']} s (shares the {os.cpu_count()} cores with the server)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_arguments(argv)
+    queries = interleaved(args.requests * args.passes + args.warmup, args.seed, args.bbox_fields)
+    report = planned(args)
+    report.update(measured(run_server(args, queries)))
+    print_report(report, args)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False))

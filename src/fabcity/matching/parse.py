@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -116,6 +117,69 @@ def _next_month_end(today: date, month: int, day: int | None = None) -> date:
     return candidate
 
 
+def _size_mm(match: re.Match[str], today: date) -> list[float]:
+    scale = _UNIT_MM[match.group(4)]
+    return [_number(side) * scale for side in match.groups()[:3] if side]
+
+
+def _paper_mm(match: re.Match[str], today: date) -> list[float]:
+    return [float(side) for side in _PAPER_MM[match.group(1)]]
+
+
+def _iso_date(match: re.Match[str], today: date) -> date:
+    return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+
+
+def _korean_day(match: re.Match[str], today: date) -> date:
+    return _next_month_end(today, int(match.group(1)), int(match.group(2)))
+
+
+def _korean_month(match: re.Match[str], today: date) -> date:
+    return _next_month_end(today, int(match.group(1)))
+
+
+def _english_month(match: re.Match[str], today: date) -> date:
+    day = int(match.group(2)) if match.group(2) else None
+    return _next_month_end(today, _MONTHS.index(match.group(1)) + 1, day)
+
+
+def _won(match: re.Match[str], today: date) -> int:
+    amount = _number(match.group(1) or match.group(2))
+    unit = (match.group(3) or "").replace(" ", "")
+    return int(amount * 10_000) if unit in ("만원", "만") else int(amount)
+
+
+def _count(match: re.Match[str], today: date) -> int:
+    return int(_number(match.group(1)))
+
+
+def _metres(match: re.Match[str], today: date) -> float:
+    return _number(match.group(1)) * (1 if match.group(2) in ("m", "미터") else 1000)
+
+
+def _days_from_today(match: re.Match[str], today: date) -> date:
+    days = int(_number(match.group(1))) * (7 if match.group(2).startswith(("주", "week")) else 1)
+    return today + timedelta(days=days)
+
+
+# Each pattern, the field of the need it reads and how its value is worked out (every reader is
+# given today, which only the relative dates use, so that all have one signature). The order
+# matters: what a pattern matched is blanked before the next one looks, so a size (1.5*2m) is
+# read before a distance (2m) and a date with its day (11월 30일) before a number of days (30일).
+_READERS: tuple[tuple[re.Pattern[str], str, Callable[[re.Match[str], date], Any]], ...] = (
+    (_SIZE, "part_size_mm", _size_mm),
+    (_PAPER, "part_size_mm", _paper_mm),
+    (_ISO_DATE, "needed_by", _iso_date),
+    (_KOREAN_DAY, "needed_by", _korean_day),
+    (_KOREAN_MONTH, "needed_by", _korean_month),
+    (_ENGLISH_MONTH, "needed_by", _english_month),
+    (_MONEY, "budget_krw", _won),
+    (_QUANTITY, "quantity", _count),
+    (_DISTANCE, "max_distance_m", _metres),
+    (_WITHIN_TIME, "needed_by", _days_from_today),
+)
+
+
 class _Text:
     """The normalised text with the parts already read blanked out, so nothing is read twice."""
 
@@ -140,51 +204,11 @@ def read_need(text: str, districts: DistrictIndex, stations: StationIndex, today
     def note(words: str, name: str, value: Any) -> None:
         understood.append(Understood(words.strip(), name, value))
 
-    for match in rest.take(_SIZE):
-        scale = _UNIT_MM[match.group(4)]
-        sides = [_number(side) * scale for side in match.groups()[:3] if side]
-        fields.setdefault("part_size_mm", sides)
-        note(match.group(0), "part_size_mm", sides)
-    for match in rest.take(_PAPER):
-        sides = [float(side) for side in _PAPER_MM[match.group(1)]]
-        fields.setdefault("part_size_mm", sides)
-        note(match.group(0), "part_size_mm", sides)
-    for match in rest.take(_ISO_DATE):
-        when = date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
-        fields.setdefault("needed_by", when)
-        note(match.group(0), "needed_by", when)
-    for match in rest.take(_KOREAN_DAY):
-        when = _next_month_end(today, int(match.group(1)), int(match.group(2)))
-        fields.setdefault("needed_by", when)
-        note(match.group(0), "needed_by", when)
-    for match in rest.take(_KOREAN_MONTH):
-        when = _next_month_end(today, int(match.group(1)))
-        fields.setdefault("needed_by", when)
-        note(match.group(0), "needed_by", when)
-    for match in rest.take(_ENGLISH_MONTH):
-        day = int(match.group(2)) if match.group(2) else None
-        when = _next_month_end(today, _MONTHS.index(match.group(1)) + 1, day)
-        fields.setdefault("needed_by", when)
-        note(match.group(0), "needed_by", when)
-    for match in rest.take(_MONEY):
-        amount = _number(match.group(1) or match.group(2))
-        unit = (match.group(3) or "").replace(" ", "")
-        won = int(amount * 10_000) if unit in ("만원", "만") else int(amount)
-        fields.setdefault("budget_krw", won)
-        note(match.group(0), "budget_krw", won)
-    for match in rest.take(_QUANTITY):
-        count = int(_number(match.group(1)))
-        fields.setdefault("quantity", count)
-        note(match.group(0), "quantity", count)
-    for match in rest.take(_DISTANCE):
-        metres = _number(match.group(1)) * (1 if match.group(2) in ("m", "미터") else 1000)
-        fields.setdefault("max_distance_m", metres)
-        note(match.group(0), "max_distance_m", metres)
-    for match in rest.take(_WITHIN_TIME):
-        days = int(_number(match.group(1))) * (7 if match.group(2).startswith(("주", "week")) else 1)
-        when = today + timedelta(days=days)
-        fields.setdefault("needed_by", when)
-        note(match.group(0), "needed_by", when)
+    for pattern, name, value_of in _READERS:
+        for match in rest.take(pattern):
+            value = value_of(match, today)
+            fields.setdefault(name, value)  # the first one given counts; each is shown as understood
+            note(match.group(0), name, value)
     near = rest.take(_NEAR)
     for match in rest.take(_BARE_NUMBER)[:1]:  # "200 acrylic signs": a number left over counts the units
         if "quantity" not in fields:
@@ -283,66 +307,89 @@ def _numbered_dongs(districts: DistrictIndex, name: str) -> list:
     return [d for d in districts.dongs() if pattern.match(d.name_ko)]
 
 
-def _read_terms(words: list[str], used: set[int], fields: dict[str, Any], note) -> None:  # noqa: ANN001
+_Note = Callable[[str, str, Any], None]  # (the words, the field of the need, the value read)
+
+
+def _read_terms(words: list[str], used: set[int], fields: dict[str, Any], note: _Note) -> None:
     """Processes and materials: English phrases of up to three words, Korean compounds by their longest parts.
 
     A word naming both a process and a material ("ceramic", "glass", "피혁") is the material when
     another word says how it is worked ("3D scanning of a ceramic vase"), the process otherwise.
     """
-    terms = taxonomy()
-    either: list[tuple[str, str, str]] = []  # (words, process, material) of the words naming both
+    terms = _Terms(fields, note)
+    terms.read_phrases(words, used)
+    terms.read_words(words, used)
+    terms.settle_either()
 
-    def resolve(text: str) -> tuple[str, str] | None:
+
+class _Terms:
+    """The processes and materials found so far, and the words naming both, settled once all are read."""
+
+    def __init__(self, fields: dict[str, Any], note: _Note) -> None:
+        self.taxonomy = taxonomy()
+        self.fields = fields
+        self.note = note
+        self.either: list[tuple[str, str, str]] = []  # (words, process, material) of the words naming both
+
+    def resolve(self, text: str) -> tuple[str, str] | None:
         for form in (text, *_english_forms(text)):
             for kind in ("processes", "materials", "equipment_types"):
-                if term_id := terms.resolve(kind, form):
+                if term_id := self.taxonomy.resolve(kind, form):
                     return kind, term_id
         return None
 
-    def add(found: tuple[str, str], text: str) -> None:
+    def add(self, found: tuple[str, str], text: str) -> None:
         kind, term_id = found
         if kind == "equipment_types":  # a machine named: the processes it performs
-            for process in terms.get(kind, term_id).processes[:1]:
-                if process not in fields["processes"]:
-                    fields["processes"].append(process)
-                    note(text, "processes", process)
+            for process in self.taxonomy.get(kind, term_id).processes[:1]:
+                if process not in self.fields["processes"]:
+                    self.fields["processes"].append(process)
+                    self.note(text, "processes", process)
             return
-        if kind == "processes" and (material := terms.resolve("materials", _strip_particle(text))):
-            either.append((text, term_id, material))
+        if kind == "processes" and (material := self.taxonomy.resolve("materials", _strip_particle(text))):
+            self.either.append((text, term_id, material))
         else:
-            put(kind, term_id, text)
+            self.put(kind, term_id, text)
 
-    def put(kind: str, term_id: str, text: str) -> None:
-        if term_id not in fields[kind]:
-            fields[kind].append(term_id)
-            note(text, kind, term_id)
+    def put(self, kind: str, term_id: str, text: str) -> None:
+        if term_id not in self.fields[kind]:
+            self.fields[kind].append(term_id)
+            self.note(text, kind, term_id)
 
-    for size in (3, 2):  # "laser cutting", "3d printing", "stainless steel"
-        for start in range(len(words) - size + 1):
-            span = range(start, start + size)
-            if any(i in used for i in span):
+    def read_phrases(self, words: list[str], used: set[int]) -> None:
+        """Terms of three words, then two ("laser cutting", "3d printing", "stainless steel")."""
+        for size in (3, 2):
+            for start in range(len(words) - size + 1):
+                span = range(start, start + size)
+                if any(i in used for i in span):
+                    continue
+                phrase = " ".join(words[i] for i in span)
+                if found := self.resolve(phrase):
+                    self.add(found, phrase)
+                    used.update(span)
+
+    def read_words(self, words: list[str], used: set[int]) -> None:
+        """Terms of one word, and those inside a Korean compound, which is read when they make up most of it."""
+        for index, word in enumerate(words):
+            if index in used:
                 continue
-            phrase = " ".join(words[i] for i in span)
-            if found := resolve(phrase):
-                add(found, phrase)
-                used.update(span)
-    for index, word in enumerate(words):
-        if index in used:
-            continue
-        if found := resolve(_strip_particle(word)):
-            add(found, word)
-            used.add(index)
-            continue
-        if not _HANGUL.search(word):
-            continue  # English words stand apart: "plates" holds no PLA
-        pieces = _compound_parts(word, resolve)
-        for piece, found in pieces:
-            add(found, piece)
-        if pieces and sum(len(piece) for piece, _ in pieces) >= len(_strip_particle(word)) - 2:
-            used.add(index)
-    worked = bool(fields["processes"])
-    for text, process, material in either:
-        put(*(("materials", material) if worked else ("processes", process)), text)
+            if found := self.resolve(_strip_particle(word)):
+                self.add(found, word)
+                used.add(index)
+                continue
+            if not _HANGUL.search(word):
+                continue  # English words stand apart: "plates" holds no PLA
+            pieces = _compound_parts(word, self.resolve)
+            for piece, found in pieces:
+                self.add(found, piece)
+            if pieces and sum(len(piece) for piece, _ in pieces) >= len(_strip_particle(word)) - 2:
+                used.add(index)
+
+    def settle_either(self) -> None:
+        """A word naming both is the material when some process was named, the process otherwise."""
+        worked = bool(self.fields["processes"])
+        for text, process, material in self.either:
+            self.put(*(("materials", material) if worked else ("processes", process)), text)
 
 
 _LAST_ENGLISH_WORD = re.compile(r"[a-z]{4,}$")

@@ -15,7 +15,7 @@ rounding of a published table, and A = Z·diag(x)⁻¹ must be invertible (every
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -170,11 +170,34 @@ class ParsedTable:
 
 
 def read_io_table(path: Path, sheet: str | None = None, mapping: Path | None = None) -> ParsedTable:
-    """The whole table checked, or rejected with every problem named by row and column."""
+    """The whole table checked, or rejected with every problem named by row and column.
+
+    Checked in stages, each only once the one before found nothing (a sum over cells that are not
+    numbers, or over rows in the wrong order, would name false problems): the shape of the block,
+    every cell, each sector's balance, and last whether the table can be inverted.
+    """
     table = read_table(path, sheet)
     columns = _header(table)
-    sectors, n = columns.sectors, len(columns.sectors)
-    rows = table.rows[1 : 1 + n]
+    rows = table.rows[1 : 1 + len(columns.sectors)]
+    problems = _shape_problems(table, columns.sectors, rows)
+    if problems:
+        table.reject(problems)
+    parsed, problems = _read_block(table, columns, rows, with_ksic=mapping is None)
+    if not problems:
+        problems = _balance_problems(table, columns, rows, parsed)
+    if not problems:
+        problems = _singular_problems(table, parsed)
+    if problems:
+        table.reject(problems)
+    if mapping is None:
+        return parsed
+    return replace(parsed, ksic=_mapping_file(mapping, parsed.sectors))
+
+
+def _shape_problems(table: Table, sectors: list[str], rows: list[Row]) -> list[FileProblem]:
+    """What keeps the block from being square: a row for each sector column, in the same order, and
+    below it no row of figures that is not a known total (value added, total input)."""
+    n = len(sectors)
     problems: list[FileProblem] = []
     if len(rows) < n:
         problems.append(FileProblem("file", "", f"not square: {n} sector columns but {len(rows)} rows below them"))
@@ -193,8 +216,16 @@ def read_io_table(path: Path, sheet: str | None = None, mapping: Path | None = N
             problems.append(
                 FileProblem(row.where, table.column(0), f"{row.text(0)!r} is a row without a column: not square")
             )
-    if problems:
-        table.reject(problems)
+    return problems
+
+
+def _read_block(
+    table: Table, columns: _Columns, rows: list[Row], with_ksic: bool
+) -> tuple[ParsedTable, list[FileProblem]]:
+    """Every sector's figures (and KSIC sections, unless a mapping file gives them), with each cell
+    that is not a number, or is negative where it may not be, named."""
+    sectors, n = columns.sectors, len(columns.sectors)
+    problems: list[FileProblem] = []
     flows = np.zeros((n, n))
     final_demand, output, imports = np.zeros(n), np.zeros(n), np.zeros(n)
     ksic: list[list[str]] = []
@@ -215,33 +246,39 @@ def read_io_table(path: Path, sheet: str | None = None, mapping: Path | None = N
         output[i] = cell(row, columns.output, "total output")
         if columns.imports is not None:
             imports[i] = abs(cell(row, columns.imports, "imports", negative=True))
-        if columns.ksic is not None and mapping is None:
+        if columns.ksic is not None and with_ksic:
             ksic.append(_mapping_cell(table, row, columns.ksic, problems))
-    if not problems:
-        expected = flows.sum(axis=1) + final_demand - imports
-        slack = np.maximum(TOLERANCE * np.abs(output), (n + 2) / 2)
-        for i in np.flatnonzero(np.abs(output - expected) > slack):
-            problems.append(
-                FileProblem(
-                    rows[i].where, table.column(columns.output, "total output"),
-                    f"{output[i]:g} is not the row sum plus final demand{' minus imports' if columns.imports else ''} "
-                    f"({expected[i]:g})",
-                )
-            )  # fmt: skip
-    if not problems:
-        try:
-            io.leontief_inverse(io.technical_coefficients(flows, output))
-        except io.MeasureError as error:
-            sums = io.technical_coefficients(flows, output).sum(axis=0)
-            worst = int(np.argmax(sums >= 1))
-            problems.append(FileProblem("file", table.column(worst + 1, sectors[worst]), str(error)))
-    if problems:
-        table.reject(problems)
-    if mapping is not None:
-        ksic = _mapping_file(mapping, sectors)
-    return ParsedTable(
+    parsed = ParsedTable(
         sectors, ksic or None, flows, final_demand, output, imports if columns.imports is not None else None
     )
+    return parsed, problems
+
+
+def _balance_problems(table: Table, columns: _Columns, rows: list[Row], parsed: ParsedTable) -> list[FileProblem]:
+    """The sectors whose output is not their row sum plus final demand (minus imports), beyond the
+    rounding of a published table."""
+    imports = 0.0 if parsed.imports is None else parsed.imports
+    expected = parsed.flows.sum(axis=1) + parsed.final_demand - imports
+    slack = np.maximum(TOLERANCE * np.abs(parsed.output), (len(parsed.sectors) + 2) / 2)
+    return [
+        FileProblem(
+            rows[i].where, table.column(columns.output, "total output"),
+            f"{parsed.output[i]:g} is not the row sum plus final demand{' minus imports' if columns.imports else ''} "
+            f"({expected[i]:g})",
+        )
+        for i in np.flatnonzero(np.abs(parsed.output - expected) > slack)
+    ]  # fmt: skip
+
+
+def _singular_problems(table: Table, parsed: ParsedTable) -> list[FileProblem]:
+    """The first sector buying at least as much as it makes (its column of A sums to 1 or more): no inverse."""
+    try:
+        io.leontief_inverse(io.technical_coefficients(parsed.flows, parsed.output))
+    except io.MeasureError as error:
+        sums = io.technical_coefficients(parsed.flows, parsed.output).sum(axis=0)
+        worst = int(np.argmax(sums >= 1))
+        return [FileProblem("file", table.column(worst + 1, parsed.sectors[worst]), str(error))]
+    return []
 
 
 def import_io_table(
