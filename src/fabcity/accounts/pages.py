@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fabcity.accounts import service as accounts
 from fabcity.directory import editing
 from fabcity.errors import FieldError, Forbidden, NotAuthenticated, TooManyAttempts
+from fabcity.platform import Platform
 from fabcity.web.auth import SESSION_COOKIE, client_address, set_session_cookie, signed_in, visitor
 from fabcity.web.deps import PlatformDep, form_of, render, say
 
@@ -18,17 +19,14 @@ router = APIRouter(include_in_schema=False)
 # --- signing in and out -------------------------------------------------------------------
 
 
-def _login_form(request: Request, errors: list[tuple[str, str]], email: str = "", status: int = 200):
+def _login_form(request: Request, errors: list[tuple[str, str]], email: str = "", status: int = 200) -> HTMLResponse:
     fields = [
         {"name": "email", "label": say(request, "E-mail"), "kind": "email", "value": email, "required": True,
          "autocomplete": "username"},
         {"name": "password", "label": say(request, "Password"), "kind": "password", "required": True,
          "autocomplete": "current-password"},
     ]  # fmt: skip
-    return render(
-        request, "form_page.html", status, heading=say(request, "Sign in"), action="/login", fields=fields,
-        submit=say(request, "Sign in"), errors=errors,
-    )  # fmt: skip
+    return _account_form(request, say(request, "Sign in"), "/login", fields, errors, status)
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -46,10 +44,7 @@ async def login(request: Request, platform: PlatformDep) -> Response:
                           form.get("email", ""), 429)  # fmt: skip
     if user is None:
         return _login_form(request, [("", say(request, "Wrong e-mail or password."))], form.get("email", ""), 401)
-    secret, _csrf = accounts.start_session(platform, user)
-    response = RedirectResponse("/", status_code=303)
-    set_session_cookie(request, response, secret)
-    return response
+    return _signed_in(request, platform, user)
 
 
 @router.post("/logout")
@@ -62,7 +57,9 @@ async def logout(request: Request, platform: PlatformDep) -> Response:
     return response
 
 
-def _signup_form(request: Request, errors: list[tuple[str, str]], values: dict[str, str], status: int = 200):
+def _signup_form(
+    request: Request, errors: list[tuple[str, str]], values: dict[str, str], status: int = 200
+) -> HTMLResponse:
     fields = [
         {"name": "display_name", "label": say(request, "Name"), "value": values.get("display_name"),
          "required": True},
@@ -71,10 +68,7 @@ def _signup_form(request: Request, errors: list[tuple[str, str]], values: dict[s
         {"name": "password", "label": say(request, "Password"), "kind": "password", "required": True,
          "autocomplete": "new-password", "help": say(request, "At least 10 characters.")},
     ]  # fmt: skip
-    return render(
-        request, "form_page.html", status, heading=say(request, "Sign up"), action="/signup", fields=fields,
-        submit=say(request, "Sign up"), errors=errors,
-    )  # fmt: skip
+    return _account_form(request, say(request, "Sign up"), "/signup", fields, errors, status)
 
 
 @router.get("/signup", response_class=HTMLResponse)
@@ -91,6 +85,20 @@ async def signup(request: Request, platform: PlatformDep) -> Response:
         )
     except FieldError as error:
         return _signup_form(request, [(error.field, error.message)], form, 422)
+    return _signed_in(request, platform, user)
+
+
+def _account_form(
+    request: Request, title: str, action: str, fields: list[dict], errors: list[tuple[str, str]], status: int
+) -> HTMLResponse:
+    """The sign-in and sign-up forms: one page, the title also on the button."""
+    return render(
+        request, "form_page.html", status, heading=title, action=action, fields=fields, submit=title, errors=errors
+    )
+
+
+def _signed_in(request: Request, platform: Platform, user: accounts.User) -> Response:
+    """A new session for the person, and home."""
     secret, _csrf = accounts.start_session(platform, user)
     response = RedirectResponse("/", status_code=303)
     set_session_cookie(request, response, secret)
