@@ -1,4 +1,5 @@
-"""Accounts and roles through the HTTP API: the role × action table, sessions, CSRF, tokens, the audit trail."""
+"""Accounts and roles through the HTTP API: the role × action table, sessions, CSRF, tokens, the audit trail,
+and the bounds of the fields they are given."""
 
 from __future__ import annotations
 
@@ -200,3 +201,42 @@ def test_invalid_node_from_a_host_is_refused_with_the_field_named(client, people
     response = client.post("/api/v1/nodes", json=bad, headers={"Authorization": f"Bearer {tokens['curator']}"})
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"][:2] == ["body", "location"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/api/v1/session", {"email": "maker\u0000@example.kr", "password": PASSWORD}, "email"),
+        (
+            "/api/v1/users",
+            {"email": "maker@example.kr", "password": PASSWORD, "display_name": "메\u0000이커"},
+            "display_name",
+        ),
+        ("/api/v1/users", {"email": "ma\u0007ker@example.kr", "password": PASSWORD, "display_name": "메이커"}, "email"),
+        (
+            "/api/v1/users",
+            {"email": "maker@example.kr", "password": PASSWORD, "display_name": "메" * 101},
+            "display_name",
+        ),
+        (
+            "/api/v1/users",
+            {"email": "m" * 300 + "@example.kr", "password": PASSWORD, "display_name": "메이커"},
+            "email",
+        ),
+        ("/api/v1/session", {"email": "m" * 300 + "@example.kr", "password": PASSWORD}, "email"),
+    ],
+)
+def test_control_characters_and_overlong_fields_are_refused_by_name(client, path, body, field):
+    """A NUL used to reach PostgreSQL, which refuses it: a 500."""
+    response = client.post(path, json=body)
+    assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", field]
+    assert len(response.content) < 1000
+
+
+def test_a_token_name_with_a_control_character_is_refused(client, platform):
+    _user(platform, "maker", "member")
+    login = client.post("/api/v1/session", json={"email": "maker@example.kr", "password": PASSWORD})
+    csrf = {"X-CSRF-Token": login.json()["csrf_token"]}
+    for name in ("script\u0000", "s" * 101):
+        response = client.post("/api/v1/tokens", json={"name": name}, headers=csrf)
+        assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "name"]

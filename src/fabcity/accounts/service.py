@@ -10,12 +10,14 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from fabcity import audit
 from fabcity.errors import FieldError, Forbidden, NotAuthenticated, NotFound, TooManyAttempts
@@ -28,7 +30,10 @@ LOGIN_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_EMAIL = 5
 MAX_FAILURES_PER_CLIENT = 20
 MIN_PASSWORD_LENGTH = 10
+MAX_EMAIL_LENGTH = 254
+MAX_NAME_LENGTH = 100
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_CONTROL = ("Cc", "Cs")  # Unicode categories: C0 and C1 controls (NUL among them), lone surrogates
 _hasher = PasswordHasher()
 
 
@@ -59,13 +64,21 @@ def _normal_email(email: str) -> str:
     return email.strip().casefold()
 
 
+def _plain_text(field: str, value: str, max_length: int) -> str:
+    """`value` stripped, if it is short enough and holds no control character (PostgreSQL refuses a NUL)."""
+    if len(value) > max_length:
+        raise FieldError(field, f"use at most {max_length} characters")
+    if any(unicodedata.category(character) in _CONTROL for character in value):
+        raise FieldError(field, "remove the control characters")
+    return value.strip()
+
+
+def _checked_email(email: str) -> str:
+    return _plain_text("email", _normal_email(email), MAX_EMAIL_LENGTH)
+
+
 def get_user(conn: Connection, user_id: int) -> User | None:
     row = conn.execute(select(user_account).where(user_account.c.id == user_id)).first()
-    return _user(row) if row else None
-
-
-def find_user(conn: Connection, email: str) -> User | None:
-    row = conn.execute(select(user_account).where(user_account.c.email == _normal_email(email))).first()
     return _user(row) if row else None
 
 
@@ -75,28 +88,32 @@ def list_users(conn: Connection) -> list[User]:
 
 def create_user(platform: Platform, email: str, password: str, display_name: str, role: str = "member") -> User:
     """A new account; the first admin is made with `fabcity user create --role admin`."""
-    email = _normal_email(email)
+    email = _checked_email(email)
     if not _EMAIL.match(email):
         raise FieldError("email", "not an e-mail address")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise FieldError("password", f"use at least {MIN_PASSWORD_LENGTH} characters")
-    if not display_name.strip():
+    display_name = _plain_text("display_name", display_name, MAX_NAME_LENGTH)
+    if not display_name:
         raise FieldError("display_name", "a name is needed")
     if role not in ROLES:
         raise FieldError("role", f"unknown role {role!r}; use one of {', '.join(ROLES)}")
-    with platform.engine.begin() as conn:
-        if find_user(conn, email):
-            raise FieldError("email", "an account with this e-mail address exists")
-        values = {
-            "email": email,
-            "password_hash": _hasher.hash(password),
-            "display_name": display_name.strip(),
-            "role": role,
-            "created_at": _now(),
-        }
-        user_id = conn.execute(insert(user_account).values(**values).returning(user_account.c.id)).scalar_one()
-        audit.record(conn, user_id, "user.create", "user", str(user_id), {"email": [None, email], "role": [None, role]})
-    return User(user_id, email, values["display_name"], role)
+    values = {
+        "email": email,
+        "password_hash": _hasher.hash(password),
+        "display_name": display_name,
+        "role": role,
+        "created_at": _now(),
+    }
+    try:
+        with platform.engine.begin() as conn:
+            user_id = conn.execute(insert(user_account).values(**values).returning(user_account.c.id)).scalar_one()
+            audit.record(
+                conn, user_id, "user.create", "user", str(user_id), {"email": [None, email], "role": [None, role]}
+            )
+    except IntegrityError:  # the unique e-mail: another sign-up took it first, or earlier
+        raise FieldError("email", "an account with this e-mail address exists") from None
+    return User(user_id, email, display_name, role)
 
 
 def authenticate(platform: Platform, email: str, password: str, client: str) -> User | None:
@@ -104,7 +121,7 @@ def authenticate(platform: Platform, email: str, password: str, client: str) -> 
 
     Every attempt is recorded; the limit counts failures in the last 15 minutes.
     """
-    email = _normal_email(email)
+    email = _checked_email(email)
     since = _now() - LOGIN_WINDOW
     with platform.engine.begin() as conn:
         failures = select(func.count()).where(login_attempt.c.at >= since, login_attempt.c.succeeded == 0)
@@ -161,16 +178,17 @@ def end_session(platform: Platform, secret: str) -> None:
 
 def create_token(platform: Platform, user: User, name: str) -> str:
     """A new API token for scripts; it acts with its owner's permissions. Shown once."""
-    if not name.strip():
+    name = _plain_text("name", name, MAX_NAME_LENGTH)
+    if not name:
         raise FieldError("name", "name the token (e.g. the script that uses it)")
     token = "fct_" + secrets.token_urlsafe(32)
     with platform.engine.begin() as conn:
         token_id = conn.execute(
             insert(api_token)
-            .values(user_id=user.id, name=name.strip(), token_hash=_digest(token), created_at=_now())
+            .values(user_id=user.id, name=name, token_hash=_digest(token), created_at=_now())
             .returning(api_token.c.id)
         ).scalar_one()
-        audit.record(conn, user.id, "token.create", "token", str(token_id), {"name": [None, name.strip()]})
+        audit.record(conn, user.id, "token.create", "token", str(token_id), {"name": [None, name]})
     return token
 
 
