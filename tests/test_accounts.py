@@ -1,9 +1,12 @@
 """Accounts and roles through the HTTP API: the role × action table, sessions, CSRF, tokens, the audit trail,
-and the bounds of the fields they are given."""
+the bounds of the fields they are given, and how hard to guess a password must be."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from fabcity.accounts import service as accounts
@@ -240,3 +243,48 @@ def test_a_token_name_with_a_control_character_is_refused(client, platform):
     for name in ("script\u0000", "s" * 101):
         response = client.post("/api/v1/tokens", json={"name": name}, headers=csrf)
         assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "name"]
+
+
+class CountingHasher(PasswordHasher):
+    """The cheap test hasher, keeping every hash a password was checked against."""
+
+    def __init__(self) -> None:
+        super().__init__(time_cost=1, memory_cost=8, parallelism=1)
+        self.checked: list[str] = []
+
+    def verify(self, stored: str | bytes, password: str | bytes) -> bool:
+        self.checked.append(stored if isinstance(stored, str) else stored.decode())
+        return super().verify(stored, password)
+
+
+@pytest.mark.parametrize(
+    "password", ["aaaaaaaaaa", "1234567890", " " * 10, "password123!", "maker@example.kr", "Xq7!" * 256 + "z"]
+)
+def test_weak_or_huge_passwords_are_refused(client, password):
+    response = client.post(
+        "/api/v1/users", json={"email": "maker@example.kr", "password": password, "display_name": "메이커"}
+    )
+    assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "password"]
+    assert len(response.content) < 1000  # the password is never echoed back
+
+
+def test_a_huge_password_is_refused_before_hashing(client, platform, monkeypatch):
+    hasher = CountingHasher()
+    monkeypatch.setattr(accounts, "_hasher", hasher)
+    _user(platform, "maker", "member")
+    response = client.post("/api/v1/session", json={"email": "maker@example.kr", "password": "x" * 20_000})
+    assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "password"]
+    assert hasher.checked == [] and len(response.content) < 1000
+
+
+def _form_token(client, path: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', client.get(path).text).group(1)
+
+
+def test_the_sign_up_page_refuses_a_guessable_password_and_a_control_character(client):
+    form = {"display_name": "메이커", "email": "maker@example.kr", "password": "1234567890"}
+    weak = client.post("/signup", data={**form, "csrf": _form_token(client, "/signup")})
+    assert weak.status_code == 422 and "too easy to guess" in weak.text
+    nul = client.post("/signup", data={**form, "display_name": "메\x00이커", "password": PASSWORD,
+                                       "csrf": _form_token(client, "/signup")})  # fmt: skip
+    assert nul.status_code == 422 and "remove the control characters" in nul.text

@@ -66,7 +66,8 @@ def _signup_form(
         {"name": "email", "label": say(request, "E-mail"), "kind": "email", "value": values.get("email"),
          "required": True, "autocomplete": "username"},
         {"name": "password", "label": say(request, "Password"), "kind": "password", "required": True,
-         "autocomplete": "new-password", "help": say(request, "At least 10 characters.")},
+         "autocomplete": "new-password",
+         "help": say(request, "At least 10 characters and hard to guess: a few uncommon words are best.")},
     ]  # fmt: skip
     return _account_form(request, say(request, "Sign up"), "/signup", fields, errors, status)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import threading
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from zxcvbn import zxcvbn
 
 from fabcity import audit
 from fabcity.errors import FieldError, Forbidden, NotAuthenticated, NotFound, TooManyAttempts
@@ -30,11 +32,18 @@ LOGIN_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_EMAIL = 5
 MAX_FAILURES_PER_CLIENT = 20
 MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 1024
+"""Checked before hashing: a longer password would only cost hashing time."""
 MAX_EMAIL_LENGTH = 254
 MAX_NAME_LENGTH = 100
+STRENGTH_CHECKED_LENGTH = 72
+"""zxcvbn's own bound: the estimate grows costly with length, and 72 characters are enough to judge."""
+MIN_STRENGTH = 3
+"""zxcvbn's score 3: about 10^8 guesses or more; common passwords, repeats and sequences score 0–1."""
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _CONTROL = ("Cc", "Cs")  # Unicode categories: C0 and C1 controls (NUL among them), lone surrogates
 _hasher = PasswordHasher()
+_strength_lock = threading.Lock()  # zxcvbn keeps the user's words of a check in a module-level dictionary
 
 
 @dataclass(frozen=True)
@@ -77,6 +86,23 @@ def _checked_email(email: str) -> str:
     return _plain_text("email", _normal_email(email), MAX_EMAIL_LENGTH)
 
 
+def _check_password_length(password: str) -> None:
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise FieldError("password", f"use at most {MAX_PASSWORD_LENGTH} characters")
+
+
+def _check_new_password(password: str, own_words: list[str]) -> None:
+    """Long enough, and not a common password, a pattern or the person's own name or e-mail."""
+    _check_password_length(password)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise FieldError("password", f"use at least {MIN_PASSWORD_LENGTH} characters")
+    with _strength_lock:
+        estimate = zxcvbn(password[:STRENGTH_CHECKED_LENGTH], user_inputs=own_words)
+    if estimate["score"] < MIN_STRENGTH:
+        hint = estimate["feedback"]["warning"] or "it is a common pattern or close to your name or e-mail"
+        raise FieldError("password", f"too easy to guess: {hint.rstrip('.')}; a few uncommon words are better")
+
+
 def get_user(conn: Connection, user_id: int) -> User | None:
     row = conn.execute(select(user_account).where(user_account.c.id == user_id)).first()
     return _user(row) if row else None
@@ -91,11 +117,10 @@ def create_user(platform: Platform, email: str, password: str, display_name: str
     email = _checked_email(email)
     if not _EMAIL.match(email):
         raise FieldError("email", "not an e-mail address")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise FieldError("password", f"use at least {MIN_PASSWORD_LENGTH} characters")
     display_name = _plain_text("display_name", display_name, MAX_NAME_LENGTH)
     if not display_name:
         raise FieldError("display_name", "a name is needed")
+    _check_new_password(password, [email, email.split("@")[0], display_name])
     if role not in ROLES:
         raise FieldError("role", f"unknown role {role!r}; use one of {', '.join(ROLES)}")
     values = {
@@ -122,6 +147,7 @@ def authenticate(platform: Platform, email: str, password: str, client: str) -> 
     Every attempt is recorded; the limit counts failures in the last 15 minutes.
     """
     email = _checked_email(email)
+    _check_password_length(password)
     since = _now() - LOGIN_WINDOW
     with platform.engine.begin() as conn:
         failures = select(func.count()).where(login_attempt.c.at >= since, login_attempt.c.succeeded == 0)
