@@ -1,8 +1,10 @@
 """Users, passwords, sessions, API tokens and roles.
 
 Passwords are hashed with argon2id. Session cookies and API tokens are random secrets of which
-only a SHA-256 is stored, so a copy of the database lets nobody sign in. Failed log-ins are
-recorded and rate-limited per e-mail address and per client address.
+only a SHA-256 is stored, so a copy of the database lets nobody sign in. Signing in and signing
+up are limited per e-mail and client address (accounts.limits; docs/security.md), and an unknown
+e-mail costs the same password check as a known one, so the time of an answer does not tell
+whether an account exists.
 """
 
 from __future__ import annotations
@@ -14,23 +16,24 @@ import threading
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from zxcvbn import zxcvbn
 
 from fabcity import audit
-from fabcity.errors import FieldError, Forbidden, NotAuthenticated, NotFound, TooManyAttempts
+from fabcity.accounts import limits
+from fabcity.errors import FieldError, Forbidden, NotAuthenticated, NotFound
 from fabcity.platform import Platform
 from fabcity.storage.schema import api_token, login_attempt, user_account, web_session
 
 ROLES = ("member", "host", "curator", "admin")
 SESSION_LIFETIME = timedelta(days=14)
-LOGIN_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_EMAIL = 5
-MAX_FAILURES_PER_CLIENT = 20
+KNOWN_ADDRESS_FOR = timedelta(days=30)
+"""An e-mail signed in from an address within this time is tried from it under its pair's limit only."""
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024
 """Checked before hashing: a longer password would only cost hashing time."""
@@ -113,7 +116,25 @@ def list_users(conn: Connection) -> list[User]:
 
 
 def create_user(platform: Platform, email: str, password: str, display_name: str, role: str = "member") -> User:
-    """A new account; the first admin is made with `fabcity user create --role admin`."""
+    """A new account of any role (the first admin is made with `fabcity user create --role admin`)."""
+    email, display_name = _new_account(email, password, display_name, role)
+    return _insert_user(platform, email, _hasher.hash(password), display_name, role)
+
+
+def sign_up(platform: Platform, email: str, password: str, display_name: str, client: str) -> User:
+    """A member's own new account; each client address may make a few an hour (limits.SIGN_UP_ADDRESS).
+
+    Only a sign-up that passes the field checks counts, so a typo costs nothing; one for an e-mail
+    that has an account counts, so the answer "exists" cannot be asked of many e-mails.
+    """
+    email, display_name = _new_account(email, password, display_name, "member")
+    with platform.engine.begin() as conn:
+        limits.take_turn(conn, limits.SIGN_UP_ADDRESS, client, _now())
+    return _insert_user(platform, email, _hasher.hash(password), display_name, "member")
+
+
+def _new_account(email: str, password: str, display_name: str, role: str) -> tuple[str, str]:
+    """The e-mail and name of a new account as stored, once every field passes its checks."""
     email = _checked_email(email)
     if not _EMAIL.match(email):
         raise FieldError("email", "not an e-mail address")
@@ -123,9 +144,13 @@ def create_user(platform: Platform, email: str, password: str, display_name: str
     _check_new_password(password, [email, email.split("@")[0], display_name])
     if role not in ROLES:
         raise FieldError("role", f"unknown role {role!r}; use one of {', '.join(ROLES)}")
+    return email, display_name
+
+
+def _insert_user(platform: Platform, email: str, password_hash: str, display_name: str, role: str) -> User:
     values = {
         "email": email,
-        "password_hash": _hasher.hash(password),
+        "password_hash": password_hash,
         "display_name": display_name,
         "role": role,
         "created_at": _now(),
@@ -142,23 +167,51 @@ def create_user(platform: Platform, email: str, password: str, display_name: str
 
 
 def authenticate(platform: Platform, email: str, password: str, client: str) -> User | None:
-    """The user these credentials belong to, or None; raises TooManyAttempts when rate-limited.
+    """The user these credentials belong to, or None; raises TooManyAttempts while limited.
 
-    Every attempt is recorded; the limit counts failures in the last 15 minutes.
+    The try is counted (limits) before the password is checked. An e-mail that signed in from this
+    address lately is limited only as that pair, so someone else's failures elsewhere cannot lock
+    its owner out; other tries also count against the e-mail and the address. A success starts the
+    pair's count over and does not count against the others.
     """
     email = _checked_email(email)
     _check_password_length(password)
-    since = _now() - LOGIN_WINDOW
+    now = _now()
+    pair = f"{email} {client}"
     with platform.engine.begin() as conn:
-        failures = select(func.count()).where(login_attempt.c.at >= since, login_attempt.c.succeeded == 0)
-        by_email = conn.execute(failures.where(login_attempt.c.email == email)).scalar_one()
-        by_client = conn.execute(failures.where(login_attempt.c.client == client)).scalar_one()
-        if by_email >= MAX_FAILURES_PER_EMAIL or by_client >= MAX_FAILURES_PER_CLIENT:
-            raise TooManyAttempts(retry_after_s=int(LOGIN_WINDOW.total_seconds()))
+        counted = [(limits.SIGN_IN_PAIR, pair)]
+        if not _signed_in_lately(conn, email, client, now):
+            counted += [(limits.SIGN_IN_EMAIL, email), (limits.SIGN_IN_ADDRESS, client)]
+        for limit, subject in counted:
+            limits.take_turn(conn, limit, subject, now)
         row = conn.execute(select(user_account).where(user_account.c.email == email)).first()
-        succeeded = row is not None and _password_matches(row.password_hash, password)
-        conn.execute(insert(login_attempt).values(email=email, client=client, at=_now(), succeeded=int(succeeded)))
-        return _user(row) if succeeded else None
+    # an unknown e-mail is checked against a stand-in hash: the same work, so the same time
+    matches = _password_matches(row.password_hash if row else _stand_in_hash(_hasher), password)
+    succeeded = row is not None and matches
+    with platform.engine.begin() as conn:
+        conn.execute(insert(login_attempt).values(email=email, client=client, at=now, succeeded=int(succeeded)))
+        if succeeded:
+            limits.forget(conn, limits.SIGN_IN_PAIR, pair)
+            for limit, subject in counted[1:]:
+                limits.give_back(conn, limit, subject)
+            limits.prune(conn, now)
+    return _user(row) if succeeded else None
+
+
+def _signed_in_lately(conn: Connection, email: str, client: str, now: datetime) -> bool:
+    succeeded = select(login_attempt.c.id).where(
+        login_attempt.c.email == email,
+        login_attempt.c.client == client,
+        login_attempt.c.succeeded == 1,
+        login_attempt.c.at >= now - KNOWN_ADDRESS_FOR,
+    )
+    return conn.execute(select(exists(succeeded))).scalar_one()
+
+
+@cache
+def _stand_in_hash(hasher: PasswordHasher) -> str:
+    """A hash of a random secret, made with the hasher's parameters, to check unknown e-mails against."""
+    return hasher.hash(secrets.token_urlsafe(16))
 
 
 def _password_matches(stored: str, password: str) -> bool:
