@@ -1,12 +1,23 @@
-"""Accounts and roles through the HTTP API: the role × action table, sessions, CSRF, tokens, the audit trail."""
+"""Accounts and roles through the HTTP API: the role × action table, sessions, CSRF, tokens, the audit trail,
+and what keeps signing in and signing up from abuse: limits, password strength, bounded fields."""
 
 from __future__ import annotations
 
+import itertools
+import re
+from datetime import UTC, datetime, timedelta
+
 import pytest
+from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from fabcity.accounts import limits
 from fabcity.accounts import service as accounts
+from fabcity.errors import TooManyAttempts
+from fabcity.settings import Settings, networks
 from fabcity.storage.schema import api_token, user_account, web_session
+from fabcity.web.app import create_app
 
 PASSWORD = "correct horse battery"
 NODE = "fab-lab-seoul"
@@ -151,12 +162,204 @@ def test_a_session_cookie_write_needs_the_csrf_token(client, platform):
 
 def test_log_in_attempts_are_rate_limited(client, platform):
     _user(platform, "maker", "member")
-    for _ in range(accounts.MAX_FAILURES_PER_EMAIL):
+    for _ in range(limits.SIGN_IN_PAIR.free):
         assert (
             client.post("/api/v1/session", json={"email": "maker@example.kr", "password": "wrong"}).status_code == 401
         )
     response = client.post("/api/v1/session", json={"email": "maker@example.kr", "password": PASSWORD})
-    assert response.status_code == 429 and "Retry-After" in response.headers
+    assert response.status_code == 429 and 0 < int(response.headers["Retry-After"]) <= 60
+
+
+class Clock:
+    """The accounts service's clock, moved on by hand: the limits' windows pass without waiting."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+        monkeypatch.setattr(accounts, "_now", lambda: self.now)
+
+    def wait(self, **duration: float) -> None:
+        self.now += timedelta(**duration)
+
+
+def _sign_in(platform, email: str, password: str, client: str) -> str:
+    """What a try comes to: "in", "wrong" or "wait"."""
+    try:
+        return "in" if accounts.authenticate(platform, email, password, client) else "wrong"
+    except TooManyAttempts:
+        return "wait"
+
+
+def test_the_owner_signs_in_from_elsewhere_while_someone_else_guesses(platform):
+    _user(platform, "maker", "member")
+    guesses = [_sign_in(platform, "maker@example.kr", "guess", "198.51.100.66") for _ in range(7)]
+    assert guesses == ["wrong"] * limits.SIGN_IN_PAIR.free + ["wait", "wait"]
+    assert _sign_in(platform, "maker@example.kr", PASSWORD, "203.0.113.5") == "in"
+
+
+def test_guessing_from_many_addresses_cannot_lock_out_an_owner_who_signed_in_from_here(platform):
+    _user(platform, "maker", "member")
+    assert _sign_in(platform, "maker@example.kr", PASSWORD, "203.0.113.5") == "in"
+    guesses = [_sign_in(platform, "maker@example.kr", "guess", f"198.51.100.{n}") for n in range(25)]
+    free = limits.SIGN_IN_EMAIL.free
+    assert guesses == ["wrong"] * free + ["wait"] * (25 - free)  # the e-mail's limit, for addresses it never used
+    assert _sign_in(platform, "maker@example.kr", PASSWORD, "198.51.100.99") == "wait"
+    assert _sign_in(platform, "maker@example.kr", PASSWORD, "203.0.113.5") == "in"
+
+
+def test_a_success_starts_the_count_over(platform):
+    _user(platform, "maker", "member")
+    for _ in range(3):
+        tries = [_sign_in(platform, "maker@example.kr", "typo", "203.0.113.5") for _ in range(4)]
+        assert tries == ["wrong"] * 4
+        assert _sign_in(platform, "maker@example.kr", PASSWORD, "203.0.113.5") == "in"
+
+
+def test_each_guess_past_the_free_ones_waits_twice_as_long_up_to_an_hour(platform, monkeypatch):
+    clock = Clock(monkeypatch)
+    _user(platform, "maker", "member")
+    for _ in range(limits.SIGN_IN_PAIR.free):
+        assert _sign_in(platform, "maker@example.kr", "guess", "198.51.100.66") == "wrong"
+    for minutes in (1, 2, 4, 8, 16, 32, 60, 60):
+        clock.wait(minutes=minutes, seconds=-1)
+        assert _sign_in(platform, "maker@example.kr", PASSWORD, "198.51.100.66") == "wait"
+        clock.wait(seconds=1)
+        assert _sign_in(platform, "maker@example.kr", "guess", "198.51.100.66") == "wrong"
+
+
+def test_one_address_failing_does_not_lock_out_the_members_who_signed_in_from_it(platform, monkeypatch):
+    """A fab lab's members share its address: someone there failing 30 times keeps out only newcomers."""
+    clock = Clock(monkeypatch)
+    _user(platform, "maker", "member")
+    _user(platform, "newcomer", "member")
+    lab = "203.0.113.80"
+    assert _sign_in(platform, "maker@example.kr", PASSWORD, lab) == "in"
+    free = limits.SIGN_IN_ADDRESS.free
+    tries = [_sign_in(platform, f"nobody{n}@example.kr", "guess", lab) for n in range(free + 1)]
+    assert tries == ["wrong"] * free + ["wait"]
+    assert _sign_in(platform, "maker@example.kr", PASSWORD, lab) == "in"
+    assert _sign_in(platform, "newcomer@example.kr", PASSWORD, lab) == "wait"
+    clock.wait(minutes=15)
+    assert _sign_in(platform, "newcomer@example.kr", PASSWORD, lab) == "in"
+
+
+class CountingHasher(PasswordHasher):
+    """The cheap test hasher, keeping every hash a password was checked against."""
+
+    def __init__(self) -> None:
+        super().__init__(time_cost=1, memory_cost=8, parallelism=1)
+        self.checked: list[str] = []
+
+    def verify(self, stored: str | bytes, password: str | bytes) -> bool:
+        self.checked.append(stored if isinstance(stored, str) else stored.decode())
+        return super().verify(stored, password)
+
+
+def test_an_unknown_e_mail_costs_the_same_password_check_as_a_known_one(client, platform, monkeypatch):
+    """The time of the answer must not tell whether an account exists: both check one hash of equal cost."""
+    hasher = CountingHasher()
+    monkeypatch.setattr(accounts, "_hasher", hasher)
+    _user(platform, "maker", "member")
+    for email in ("maker@example.kr", "nobody@example.kr"):
+        assert client.post("/api/v1/session", json={"email": email, "password": "guess"}).status_code == 401
+    known, unknown = hasher.checked
+    assert known != unknown and known.rsplit("$", 2)[0] == unknown.rsplit("$", 2)[0]  # same algorithm and cost
+
+
+@pytest.mark.parametrize(
+    "password", ["aaaaaaaaaa", "1234567890", " " * 10, "password123!", "maker@example.kr", "Xq7!" * 256 + "z"]
+)
+def test_weak_or_huge_passwords_are_refused(client, password):
+    response = client.post(
+        "/api/v1/users", json={"email": "maker@example.kr", "password": password, "display_name": "메이커"}
+    )
+    assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "password"]
+    assert len(response.content) < 1000  # the password is never echoed back
+
+
+def test_a_huge_password_is_refused_before_hashing(client, platform, monkeypatch):
+    hasher = CountingHasher()
+    monkeypatch.setattr(accounts, "_hasher", hasher)
+    _user(platform, "maker", "member")
+    response = client.post("/api/v1/session", json={"email": "maker@example.kr", "password": "x" * 20_000})
+    assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "password"]
+    assert hasher.checked == [] and len(response.content) < 1000
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/api/v1/session", {"email": "maker\u0000@example.kr", "password": PASSWORD}, "email"),
+        (
+            "/api/v1/users",
+            {"email": "maker@example.kr", "password": PASSWORD, "display_name": "메\u0000이커"},
+            "display_name",
+        ),
+        ("/api/v1/users", {"email": "ma\u0007ker@example.kr", "password": PASSWORD, "display_name": "메이커"}, "email"),
+        (
+            "/api/v1/users",
+            {"email": "maker@example.kr", "password": PASSWORD, "display_name": "메" * 101},
+            "display_name",
+        ),
+        (
+            "/api/v1/users",
+            {"email": "m" * 300 + "@example.kr", "password": PASSWORD, "display_name": "메이커"},
+            "email",
+        ),
+        ("/api/v1/session", {"email": "m" * 300 + "@example.kr", "password": PASSWORD}, "email"),
+    ],
+)
+def test_control_characters_and_overlong_fields_are_refused_by_name(client, path, body, field):
+    """A NUL used to reach PostgreSQL, which refuses it: a 500."""
+    response = client.post(path, json=body)
+    assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", field]
+    assert len(response.content) < 1000
+
+
+def test_a_token_name_with_a_control_character_is_refused(client, platform):
+    _user(platform, "maker", "member")
+    login = client.post("/api/v1/session", json={"email": "maker@example.kr", "password": PASSWORD})
+    csrf = {"X-CSRF-Token": login.json()["csrf_token"]}
+    for name in ("script\u0000", "s" * 101):
+        response = client.post("/api/v1/tokens", json={"name": name}, headers=csrf)
+        assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "name"]
+
+
+def test_sign_ups_from_one_address_are_limited(client):
+    free = limits.SIGN_UP_ADDRESS.free
+    statuses = [
+        client.post(
+            "/api/v1/users", json={"email": f"maker{n}@example.kr", "password": PASSWORD, "display_name": "메이커"}
+        )
+        for n in range(free + 1)
+    ]
+    assert [s.status_code for s in statuses] == [201] * free + [429]
+    assert 0 < int(statuses[-1].headers["Retry-After"]) <= 3600
+
+
+def test_x_forwarded_for_is_believed_only_from_a_trusted_proxy(platform):
+    """Behind the proxy each client has its own limit; a client that is not the proxy cannot claim one."""
+    settings = Settings(database="", trusted_proxies=networks("10.0.0.0/8"))
+    app = create_app(platform, settings)
+    free = limits.SIGN_UP_ADDRESS.free
+    numbers = itertools.count()
+
+    def sign_ups(peer: str, forwarded: list[str]) -> list[int]:
+        with TestClient(app, client=(peer, 40000)) as client:
+            return [
+                client.post(
+                    "/api/v1/users",
+                    json={"email": f"maker{next(numbers)}@example.kr", "password": PASSWORD, "display_name": "메이커"},
+                    headers={"X-Forwarded-For": address},
+                ).status_code
+                for address in forwarded
+            ]
+
+    # the proxy forwards a client's own claim too; what the proxy itself saw is the right-most hop
+    via_proxy = sign_ups("10.0.0.5", [f"192.0.2.{n}, 198.51.100.7" for n in range(free + 1)])
+    assert via_proxy == [201] * free + [429]
+    assert sign_ups("10.0.0.5", ["198.51.100.8"]) == [201]
+    rotating = sign_ups("203.0.113.9", [f"192.0.2.{n}" for n in range(free + 1)])
+    assert rotating == [201] * free + [429]
 
 
 def test_secrets_are_stored_only_as_hashes(client, platform):
@@ -200,3 +403,26 @@ def test_invalid_node_from_a_host_is_refused_with_the_field_named(client, people
     response = client.post("/api/v1/nodes", json=bad, headers={"Authorization": f"Bearer {tokens['curator']}"})
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"][:2] == ["body", "location"]
+
+
+def _form_token(client, path: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', client.get(path).text).group(1)
+
+
+def test_the_sign_in_page_says_how_long_to_wait(client, platform):
+    _user(platform, "maker", "member")
+    form = {"email": "maker@example.kr", "password": "wrong", "csrf": _form_token(client, "/login")}
+    for _ in range(limits.SIGN_IN_PAIR.free):
+        assert client.post("/login", data=form).status_code == 401
+    waiting = client.post("/login", data={**form, "password": PASSWORD})
+    assert waiting.status_code == 429 and "1분 뒤에 다시 시도해 주세요" in waiting.text
+    assert 0 < int(waiting.headers["Retry-After"]) <= 60
+
+
+def test_the_sign_up_page_refuses_a_guessable_password_and_a_control_character(client):
+    form = {"display_name": "메이커", "email": "maker@example.kr", "password": "1234567890"}
+    weak = client.post("/signup", data={**form, "csrf": _form_token(client, "/signup")})
+    assert weak.status_code == 422 and "too easy to guess" in weak.text
+    nul = client.post("/signup", data={**form, "display_name": "메\x00이커", "password": PASSWORD,
+                                       "csrf": _form_token(client, "/signup")})  # fmt: skip
+    assert nul.status_code == 422 and "remove the control characters" in nul.text

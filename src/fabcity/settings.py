@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
 
@@ -26,7 +27,12 @@ DATABASE = Variable(
 TILE_URL = Variable(
     "FABCITY_TILE_URL", "map tile URL template, e.g. https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png; default: none"
 )
-VARIABLES = (DATABASE, TILE_URL)
+TRUSTED_PROXIES = Variable(
+    "FABCITY_TRUSTED_PROXIES",
+    "addresses or networks of the reverse proxies whose X-Forwarded-For is believed, comma-separated, "
+    "e.g. 10.0.0.5,192.168.1.0/24; default: none (the peer's address is the client's)",
+)
+VARIABLES = (DATABASE, TILE_URL, TRUSTED_PROXIES)
 
 
 def default_database_path() -> Path:
@@ -41,10 +47,25 @@ class Settings:
     """A SQLite path or a database URL, as given."""
     tile_url: str = ""
     """Map tiles from outside (OpenStreetMap); off when empty, so the map works offline."""
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
+    """Only a request from one of these may say, in X-Forwarded-For, whom it forwards: anyone else could
+    claim a new address on every try and escape the sign-in limits."""
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Settings:
         return cls(
             database=environ.get(DATABASE.name) or str(default_database_path()),
             tile_url=environ.get(TILE_URL.name, ""),
+            trusted_proxies=networks(environ.get(TRUSTED_PROXIES.name, "")),
         )
+
+
+def networks(value: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """Comma-separated addresses or networks (CIDR); a wrong one stops the start with its name."""
+    found = []
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        try:
+            found.append(ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError(f"{TRUSTED_PROXIES.name}: {item!r} is not an address or a network") from None
+    return tuple(found)

@@ -37,8 +37,8 @@ class TokenRequest(BaseModel):
 
 
 @router.post("/users", status_code=201, summary="Sign up (a member account)")
-def sign_up(body: SignUp, platform: PlatformDep) -> dict[str, Any]:
-    return accounts.create_user(platform, body.email, body.password, body.display_name).public()
+def sign_up(request: Request, body: SignUp, platform: PlatformDep) -> dict[str, Any]:
+    return accounts.sign_up(platform, body.email, body.password, body.display_name, client_address(request)).public()
 
 
 @router.get("/users", summary="All accounts (admin)")

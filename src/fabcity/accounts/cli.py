@@ -18,7 +18,7 @@ def user_group() -> None:
 @click.argument("email")
 @click.option("--name", "display_name", required=True, help="표시 이름 / display name")
 @click.option("--role", type=click.Choice(ROLES), default="member", show_default=True)
-@click.password_option(help="Asked for when not given (at least 10 characters).")
+@click.password_option(help="Asked for when not given (10 to 1,024 characters, hard to guess).")
 @db_option
 def user_create(email: str, display_name: str, role: str, password: str, db: str | None) -> None:
     """계정을 만듭니다. Create an account.

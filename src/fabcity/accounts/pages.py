@@ -3,6 +3,9 @@ council page (roles, claims to host a node)."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -37,14 +40,27 @@ def login_page(request: Request) -> HTMLResponse:
 @router.post("/login")
 async def login(request: Request, platform: PlatformDep) -> Response:
     form = await form_of(request)
+    email = form.get("email", "")
     try:
-        user = accounts.authenticate(platform, form.get("email", ""), form.get("password", ""), client_address(request))
-    except TooManyAttempts:
-        return _login_form(request, [("", say(request, "Too many failed attempts; try again in 15 minutes."))],
-                          form.get("email", ""), 429)  # fmt: skip
+        user = accounts.authenticate(platform, email, form.get("password", ""), client_address(request))
+    except FieldError as error:
+        return _login_form(request, [(error.field, error.message)], "", 422)
+    except TooManyAttempts as error:
+        return _told_to_wait(request, error, _login_form, email)
     if user is None:
-        return _login_form(request, [("", say(request, "Wrong e-mail or password."))], form.get("email", ""), 401)
+        return _login_form(request, [("", say(request, "Wrong e-mail or password."))], email, 401)
     return _signed_in(request, platform, user)
+
+
+def _told_to_wait(
+    request: Request, error: TooManyAttempts, form: Callable[..., HTMLResponse], values: str | dict[str, str]
+) -> HTMLResponse:
+    """The form again with how long to wait, in whole minutes, and the exact seconds in Retry-After."""
+    minutes = max(1, math.ceil(error.retry_after_s / 60))
+    wait = say(request, "Too many attempts; try again in %(minutes)s minutes.") % {"minutes": minutes}
+    response = form(request, [("", wait)], values, 429)
+    response.headers["Retry-After"] = str(error.retry_after_s)
+    return response
 
 
 @router.post("/logout")
@@ -66,7 +82,8 @@ def _signup_form(
         {"name": "email", "label": say(request, "E-mail"), "kind": "email", "value": values.get("email"),
          "required": True, "autocomplete": "username"},
         {"name": "password", "label": say(request, "Password"), "kind": "password", "required": True,
-         "autocomplete": "new-password", "help": say(request, "At least 10 characters.")},
+         "autocomplete": "new-password",
+         "help": say(request, "At least 10 characters and hard to guess: a few uncommon words are best.")},
     ]  # fmt: skip
     return _account_form(request, say(request, "Sign up"), "/signup", fields, errors, status)
 
@@ -80,12 +97,21 @@ def signup_page(request: Request) -> HTMLResponse:
 async def signup(request: Request, platform: PlatformDep) -> Response:
     form = await form_of(request)
     try:
-        user = accounts.create_user(
-            platform, form.get("email", ""), form.get("password", ""), form.get("display_name", "")
-        )
+        user = accounts.sign_up(
+            platform, form.get("email", ""), form.get("password", ""), form.get("display_name", ""),
+            client_address(request),
+        )  # fmt: skip
     except FieldError as error:
-        return _signup_form(request, [(error.field, error.message)], form, 422)
+        return _signup_form(request, [(error.field, error.message)], _shown_back(form), 422)
+    except TooManyAttempts as error:
+        return _told_to_wait(request, error, _signup_form, _shown_back(form))
     return _signed_in(request, platform, user)
+
+
+def _shown_back(form: dict[str, str]) -> dict[str, str]:
+    """The name and e-mail to fill the form in again, if they could have been kept (never a large input)."""
+    limit = accounts.MAX_EMAIL_LENGTH
+    return {name: form[name] for name in ("display_name", "email") if len(form.get(name, "")) <= limit}
 
 
 def _account_form(

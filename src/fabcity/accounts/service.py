@@ -1,8 +1,10 @@
 """Users, passwords, sessions, API tokens and roles.
 
 Passwords are hashed with argon2id. Session cookies and API tokens are random secrets of which
-only a SHA-256 is stored, so a copy of the database lets nobody sign in. Failed log-ins are
-recorded and rate-limited per e-mail address and per client address.
+only a SHA-256 is stored, so a copy of the database lets nobody sign in. Signing in and signing
+up are limited per e-mail and client address (accounts.limits; docs/security.md), and an unknown
+e-mail costs the same password check as a known one, so the time of an answer does not tell
+whether an account exists.
 """
 
 from __future__ import annotations
@@ -10,26 +12,41 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import threading
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, exists, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from zxcvbn import zxcvbn
 
 from fabcity import audit
-from fabcity.errors import FieldError, Forbidden, NotAuthenticated, NotFound, TooManyAttempts
+from fabcity.accounts import limits
+from fabcity.errors import FieldError, Forbidden, NotAuthenticated, NotFound
 from fabcity.platform import Platform
 from fabcity.storage.schema import api_token, login_attempt, user_account, web_session
 
 ROLES = ("member", "host", "curator", "admin")
 SESSION_LIFETIME = timedelta(days=14)
-LOGIN_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_EMAIL = 5
-MAX_FAILURES_PER_CLIENT = 20
+KNOWN_ADDRESS_FOR = timedelta(days=30)
+"""An e-mail signed in from an address within this time is tried from it under its pair's limit only."""
 MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 1024
+"""Checked before hashing: a longer password would only cost hashing time."""
+MAX_EMAIL_LENGTH = 254
+MAX_NAME_LENGTH = 100
+STRENGTH_CHECKED_LENGTH = 72
+"""zxcvbn's own bound: the estimate grows costly with length, and 72 characters are enough to judge."""
+MIN_STRENGTH = 3
+"""zxcvbn's score 3: about 10^8 guesses or more; common passwords, repeats and sequences score 0–1."""
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_CONTROL = ("Cc", "Cs")  # Unicode categories: C0 and C1 controls (NUL among them), lone surrogates
 _hasher = PasswordHasher()
+_strength_lock = threading.Lock()  # zxcvbn keeps the user's words of a check in a module-level dictionary
 
 
 @dataclass(frozen=True)
@@ -59,13 +76,38 @@ def _normal_email(email: str) -> str:
     return email.strip().casefold()
 
 
+def _plain_text(field: str, value: str, max_length: int) -> str:
+    """`value` stripped, if it is short enough and holds no control character (PostgreSQL refuses a NUL)."""
+    if len(value) > max_length:
+        raise FieldError(field, f"use at most {max_length} characters")
+    if any(unicodedata.category(character) in _CONTROL for character in value):
+        raise FieldError(field, "remove the control characters")
+    return value.strip()
+
+
+def _checked_email(email: str) -> str:
+    return _plain_text("email", _normal_email(email), MAX_EMAIL_LENGTH)
+
+
+def _check_password_length(password: str) -> None:
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise FieldError("password", f"use at most {MAX_PASSWORD_LENGTH} characters")
+
+
+def _check_new_password(password: str, own_words: list[str]) -> None:
+    """Long enough, and not a common password, a pattern or the person's own name or e-mail."""
+    _check_password_length(password)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise FieldError("password", f"use at least {MIN_PASSWORD_LENGTH} characters")
+    with _strength_lock:
+        estimate = zxcvbn(password[:STRENGTH_CHECKED_LENGTH], user_inputs=own_words)
+    if estimate["score"] < MIN_STRENGTH:
+        hint = estimate["feedback"]["warning"] or "it is a common pattern or close to your name or e-mail"
+        raise FieldError("password", f"too easy to guess: {hint.rstrip('.')}; a few uncommon words are better")
+
+
 def get_user(conn: Connection, user_id: int) -> User | None:
     row = conn.execute(select(user_account).where(user_account.c.id == user_id)).first()
-    return _user(row) if row else None
-
-
-def find_user(conn: Connection, email: str) -> User | None:
-    row = conn.execute(select(user_account).where(user_account.c.email == _normal_email(email))).first()
     return _user(row) if row else None
 
 
@@ -74,48 +116,102 @@ def list_users(conn: Connection) -> list[User]:
 
 
 def create_user(platform: Platform, email: str, password: str, display_name: str, role: str = "member") -> User:
-    """A new account; the first admin is made with `fabcity user create --role admin`."""
-    email = _normal_email(email)
+    """A new account of any role (the first admin is made with `fabcity user create --role admin`)."""
+    email, display_name = _new_account(email, password, display_name, role)
+    return _insert_user(platform, email, _hasher.hash(password), display_name, role)
+
+
+def sign_up(platform: Platform, email: str, password: str, display_name: str, client: str) -> User:
+    """A member's own new account; each client address may make a few an hour (limits.SIGN_UP_ADDRESS).
+
+    Only a sign-up that passes the field checks counts, so a typo costs nothing; one for an e-mail
+    that has an account counts, so the answer "exists" cannot be asked of many e-mails.
+    """
+    email, display_name = _new_account(email, password, display_name, "member")
+    with platform.engine.begin() as conn:
+        limits.take_turn(conn, limits.SIGN_UP_ADDRESS, client, _now())
+    return _insert_user(platform, email, _hasher.hash(password), display_name, "member")
+
+
+def _new_account(email: str, password: str, display_name: str, role: str) -> tuple[str, str]:
+    """The e-mail and name of a new account as stored, once every field passes its checks."""
+    email = _checked_email(email)
     if not _EMAIL.match(email):
         raise FieldError("email", "not an e-mail address")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise FieldError("password", f"use at least {MIN_PASSWORD_LENGTH} characters")
-    if not display_name.strip():
+    display_name = _plain_text("display_name", display_name, MAX_NAME_LENGTH)
+    if not display_name:
         raise FieldError("display_name", "a name is needed")
+    _check_new_password(password, [email, email.split("@")[0], display_name])
     if role not in ROLES:
         raise FieldError("role", f"unknown role {role!r}; use one of {', '.join(ROLES)}")
-    with platform.engine.begin() as conn:
-        if find_user(conn, email):
-            raise FieldError("email", "an account with this e-mail address exists")
-        values = {
-            "email": email,
-            "password_hash": _hasher.hash(password),
-            "display_name": display_name.strip(),
-            "role": role,
-            "created_at": _now(),
-        }
-        user_id = conn.execute(insert(user_account).values(**values).returning(user_account.c.id)).scalar_one()
-        audit.record(conn, user_id, "user.create", "user", str(user_id), {"email": [None, email], "role": [None, role]})
-    return User(user_id, email, values["display_name"], role)
+    return email, display_name
+
+
+def _insert_user(platform: Platform, email: str, password_hash: str, display_name: str, role: str) -> User:
+    values = {
+        "email": email,
+        "password_hash": password_hash,
+        "display_name": display_name,
+        "role": role,
+        "created_at": _now(),
+    }
+    try:
+        with platform.engine.begin() as conn:
+            user_id = conn.execute(insert(user_account).values(**values).returning(user_account.c.id)).scalar_one()
+            audit.record(
+                conn, user_id, "user.create", "user", str(user_id), {"email": [None, email], "role": [None, role]}
+            )
+    except IntegrityError:  # the unique e-mail: another sign-up took it first, or earlier
+        raise FieldError("email", "an account with this e-mail address exists") from None
+    return User(user_id, email, display_name, role)
 
 
 def authenticate(platform: Platform, email: str, password: str, client: str) -> User | None:
-    """The user these credentials belong to, or None; raises TooManyAttempts when rate-limited.
+    """The user these credentials belong to, or None; raises TooManyAttempts while limited.
 
-    Every attempt is recorded; the limit counts failures in the last 15 minutes.
+    The try is counted (limits) before the password is checked. An e-mail that signed in from this
+    address lately is limited only as that pair, so someone else's failures elsewhere cannot lock
+    its owner out; other tries also count against the e-mail and the address. A success starts the
+    pair's count over and does not count against the others.
     """
-    email = _normal_email(email)
-    since = _now() - LOGIN_WINDOW
+    email = _checked_email(email)
+    _check_password_length(password)
+    now = _now()
+    pair = f"{email} {client}"
     with platform.engine.begin() as conn:
-        failures = select(func.count()).where(login_attempt.c.at >= since, login_attempt.c.succeeded == 0)
-        by_email = conn.execute(failures.where(login_attempt.c.email == email)).scalar_one()
-        by_client = conn.execute(failures.where(login_attempt.c.client == client)).scalar_one()
-        if by_email >= MAX_FAILURES_PER_EMAIL or by_client >= MAX_FAILURES_PER_CLIENT:
-            raise TooManyAttempts(retry_after_s=int(LOGIN_WINDOW.total_seconds()))
+        counted = [(limits.SIGN_IN_PAIR, pair)]
+        if not _signed_in_lately(conn, email, client, now):
+            counted += [(limits.SIGN_IN_EMAIL, email), (limits.SIGN_IN_ADDRESS, client)]
+        for limit, subject in counted:
+            limits.take_turn(conn, limit, subject, now)
         row = conn.execute(select(user_account).where(user_account.c.email == email)).first()
-        succeeded = row is not None and _password_matches(row.password_hash, password)
-        conn.execute(insert(login_attempt).values(email=email, client=client, at=_now(), succeeded=int(succeeded)))
-        return _user(row) if succeeded else None
+    # an unknown e-mail is checked against a stand-in hash: the same work, so the same time
+    matches = _password_matches(row.password_hash if row else _stand_in_hash(_hasher), password)
+    succeeded = row is not None and matches
+    with platform.engine.begin() as conn:
+        conn.execute(insert(login_attempt).values(email=email, client=client, at=now, succeeded=int(succeeded)))
+        if succeeded:
+            limits.forget(conn, limits.SIGN_IN_PAIR, pair)
+            for limit, subject in counted[1:]:
+                limits.give_back(conn, limit, subject)
+            limits.prune(conn, now)
+    return _user(row) if succeeded else None
+
+
+def _signed_in_lately(conn: Connection, email: str, client: str, now: datetime) -> bool:
+    succeeded = select(login_attempt.c.id).where(
+        login_attempt.c.email == email,
+        login_attempt.c.client == client,
+        login_attempt.c.succeeded == 1,
+        login_attempt.c.at >= now - KNOWN_ADDRESS_FOR,
+    )
+    return conn.execute(select(exists(succeeded))).scalar_one()
+
+
+@cache
+def _stand_in_hash(hasher: PasswordHasher) -> str:
+    """A hash of a random secret, made with the hasher's parameters, to check unknown e-mails against."""
+    return hasher.hash(secrets.token_urlsafe(16))
 
 
 def _password_matches(stored: str, password: str) -> bool:
@@ -161,16 +257,17 @@ def end_session(platform: Platform, secret: str) -> None:
 
 def create_token(platform: Platform, user: User, name: str) -> str:
     """A new API token for scripts; it acts with its owner's permissions. Shown once."""
-    if not name.strip():
+    name = _plain_text("name", name, MAX_NAME_LENGTH)
+    if not name:
         raise FieldError("name", "name the token (e.g. the script that uses it)")
     token = "fct_" + secrets.token_urlsafe(32)
     with platform.engine.begin() as conn:
         token_id = conn.execute(
             insert(api_token)
-            .values(user_id=user.id, name=name.strip(), token_hash=_digest(token), created_at=_now())
+            .values(user_id=user.id, name=name, token_hash=_digest(token), created_at=_now())
             .returning(api_token.c.id)
         ).scalar_one()
-        audit.record(conn, user.id, "token.create", "token", str(token_id), {"name": [None, name.strip()]})
+        audit.record(conn, user.id, "token.create", "token", str(token_id), {"name": [None, name]})
     return token
 
 

@@ -280,6 +280,17 @@ login_attempt = Table(
     Index("ix_login_attempt_client_at", "client", "at"),
 )
 
+attempt_limit = Table(
+    "attempt_limit",
+    metadata,
+    Column("kind", String(10), primary_key=True, comment="pair | e-mail | address | sign-up (accounts.limits)"),
+    Column("subject", String(320), primary_key=True, comment="the e-mail, the address, or both"),
+    Column("tries", Integer, nullable=False, comment="tries counted since `since`"),
+    Column("since", DateTime(timezone=True), nullable=False, comment="when this count started"),
+    Column("wait_until", DateTime(timezone=True), comment="no try before this time"),
+    Index("ix_attempt_limit_since", "since"),
+)
+
 node_host = Table(
     "node_host",
     metadata,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from ipaddress import IPv4Network, IPv6Network, ip_address
 
 from fastapi import Request, Response
 
@@ -120,4 +121,35 @@ def _on_this_machine(request: Request) -> bool:
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The address the request came from, as the sign-in and sign-up limits count it.
+
+    The peer's address, unless the peer is a trusted proxy (FABCITY_TRUSTED_PROXIES): then the
+    X-Forwarded-For hops are read from the right, each written by the hop after it, up to the first
+    one no trusted proxy holds. A client can put anything at the left of that header, so a hop is
+    believed only when a trusted proxy wrote it; anyone else's header is ignored.
+    """
+    trusted = request.app.state.settings.trusted_proxies
+    address = request.client.host if request.client else "unknown"
+    hops = ",".join(request.headers.getlist("x-forwarded-for")).split(",")
+    while hops and _one_of(address, trusted):
+        nearer = _address(hops.pop())
+        if nearer is None:  # not an address: the proxy's own is the best known
+            break
+        address = nearer
+    return address
+
+
+def _address(value: str) -> str | None:
+    """An IP address written canonically (bounded in length: no zone), or None."""
+    try:
+        return str(ip_address(value.strip().split("%")[0]))
+    except ValueError:
+        return None
+
+
+def _one_of(address: str, networks: tuple[IPv4Network | IPv6Network, ...]) -> bool:
+    try:
+        parsed = ip_address(address)
+    except ValueError:  # "unknown", or the test client's name
+        return False
+    return any(parsed in network for network in networks)

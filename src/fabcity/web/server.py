@@ -30,13 +30,18 @@ from uvicorn.config import STARTUP_FAILURE
 APP = "fabcity.web.app:app_from_environment"
 _LOG_LEVEL = "warning"
 _BACKLOG = 2048  # uvicorn's default
+# uvicorn would believe X-Forwarded-For from any loopback client; the app reads it only from the
+# proxies FABCITY_TRUSTED_PROXIES names (web.auth.client_address)
+_PROXY_HEADERS = False
 _spawn = multiprocessing.get_context("spawn")  # a fresh interpreter: no engine or thread inherited
 
 
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the API and pages until interrupted (the database is named by FABCITY_DB)."""
     if workers == 1 or not hasattr(socket, "send_fds"):
-        uvicorn.run(APP, factory=True, host=host, port=port, workers=workers, log_level=_LOG_LEVEL)
+        uvicorn.run(
+            APP, factory=True, host=host, port=port, workers=workers, log_level=_LOG_LEVEL, proxy_headers=_PROXY_HEADERS
+        )
         return
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     listener = socket.create_server((host, port), family=family, backlog=_BACKLOG)
@@ -152,4 +157,5 @@ class _Server(uvicorn.Server):
 
 def _run_worker(channel: socket.socket, ready: Event) -> None:
     """uvicorn on the connections the parent hands over (SIGINT and SIGTERM stop it gracefully)."""
-    _Server(uvicorn.Config(APP, factory=True, log_level=_LOG_LEVEL), channel, ready).run()
+    config = uvicorn.Config(APP, factory=True, log_level=_LOG_LEVEL, proxy_headers=_PROXY_HEADERS)
+    _Server(config, channel, ready).run()
