@@ -1,20 +1,43 @@
-"""Importing a file of nodes: read, validate every record, then write all of them in one transaction.
+"""Importing a file of nodes: read, validate every record, then merge all of them in one transaction.
 
 Nothing is written until the whole file has passed, and the write is a single transaction, so a
 file with one bad record, or an import killed midway, leaves the database as it was.
+
+A record is the node it names by id or by any external id. Each record is merged into its node field
+by field by the precedence of its source (directory.precedence,
+docs/decisions/0004-import-precedence.md): fields that curators, hosts or the curated dataset set
+are kept against a weaker source, a field the file does not carry is never erased, and a node the
+file does not change is not written. Every import is audited in the same transaction: one `import`
+entry with its counts, and a `node.import` entry with the changes of each node it updated. A dry run
+works out all of that without writing.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy import Connection
+
+from fabcity import audit
 from fabcity.directory.formats import csvfile, fablabs, geojson, okw
 from fabcity.directory.formats.common import FileProblem, ImportRejected, Located, parse_json, read_text
 from fabcity.directory.formats.flat import record_from_columns
 from fabcity.directory.models import validate_node
-from fabcity.directory.writer import Prepared, prepare, save_nodes
+from fabcity.directory.precedence import Kept, Precedence
+from fabcity.directory.writer import (
+    Planned,
+    Prepared,
+    begin_import,
+    lock_nodes,
+    plan_nodes,
+    prepare,
+    save_nodes,
+)
 from fabcity.errors import FieldError, RecordInvalid
 from fabcity.platform import Platform
 from fabcity.storage.db import analyze
@@ -26,15 +49,34 @@ Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
+class NodeOutcome:
+    """What an import did (or, in a dry run, would do) to one node."""
+
+    node_id: str | None
+    name: str
+    action: str
+    """create | update | unchanged"""
+    changes: dict[str, list[Any]]
+    """{field: [before, after]} of an updated node."""
+    kept: dict[str, Kept]
+    """Fields the file offered that a stronger source holds."""
+
+
+@dataclass(frozen=True)
 class ImportReport:
     path: str
     file_format: str
     created: int
     updated: int
+    unchanged: int = 0
+    outcomes: tuple[NodeOutcome, ...] = ()
+    """Every node created, updated, or left unchanged with fields kept."""
+    dry_run: bool = False
 
     @property
-    def total(self) -> int:
-        return self.created + self.updated
+    def skipped(self) -> int:
+        """Fields the file offered and the nodes kept, because a stronger source set them."""
+        return sum(len(outcome.kept) for outcome in self.outcomes)
 
 
 def guess_format(path: Path) -> str:
@@ -100,6 +142,45 @@ def validate_file(platform: Platform, path: Path, located: list[Located]) -> lis
     return prepared
 
 
+def _outcomes(plans: list[Planned]) -> tuple[NodeOutcome, ...]:
+    return tuple(
+        NodeOutcome(plan.node_id, plan.prepared.item.name.best("ko") or "", plan.action, plan.changes, plan.kept)
+        for plan in plans
+        if plan.action != "unchanged" or plan.kept
+    )
+
+
+def _report(path: Path, file_format: str, plans: list[Planned], dry_run: bool = False) -> ImportReport:
+    actions = [plan.action for plan in plans]
+    return ImportReport(
+        str(path),
+        file_format,
+        created=actions.count("create"),
+        updated=actions.count("update"),
+        unchanged=actions.count("unchanged"),
+        outcomes=_outcomes(plans),
+        dry_run=dry_run,
+    )
+
+
+def _audit(conn: Connection, report: ImportReport, precedence: Precedence) -> None:
+    """One entry for the import with its counts, and one per node it changed, with the changes."""
+    at = datetime.now(UTC)
+    for outcome in report.outcomes:
+        if outcome.action == "update":
+            audit.record(conn, None, "node.import", "node", outcome.node_id, outcome.changes, at=at)
+    summary = {
+        "file": Path(report.path).name,
+        "format": report.file_format,
+        "precedence": precedence.value,
+        "created": report.created,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "skipped_fields": report.skipped,
+    }
+    audit.record(conn, None, "import", "import", uuid.uuid4().hex, {k: [None, v] for k, v in summary.items()}, at=at)
+
+
 def import_file(
     platform: Platform,
     path: Path,
@@ -107,19 +188,36 @@ def import_file(
     source: str | None = None,
     license_: str | None = None,
     progress: Progress | None = None,
+    *,
+    precedence: Precedence = Precedence.BULK,
+    dry_run: bool = False,
 ) -> ImportReport:
+    """Import a file whole, merged by `precedence` (bulk unless the caller vouches for it), or with
+    `dry_run` only report what it would create, change and keep."""
     path = Path(path)
     file_format = file_format or guess_format(path)
     if file_format not in FORMATS:
         raise ImportRejected(path, [FileProblem("file", "", f"unknown format {file_format!r}; use one of {FORMATS}")])
     prepared = validate_file(platform, path, _read(path, file_format, source, license_))
-    created = updated = 0
+    if dry_run:
+        with platform.engine.connect() as conn:
+            plans = [
+                plan
+                for start in range(0, len(prepared), BATCH)
+                for plan in plan_nodes(conn, prepared[start : start + BATCH], platform.districts, precedence)
+            ]
+        return _report(path, file_format, plans, dry_run=True)
+    plans = []
     with platform.engine.begin() as conn:
+        begin_import(conn)
+        lock_nodes(conn, [p.item for p in prepared])
         for start in range(0, len(prepared), BATCH):
-            summary = save_nodes(conn, prepared[start : start + BATCH], platform.districts, platform.stations)
-            created += summary.created
-            updated += summary.updated
+            batch = prepared[start : start + BATCH]
+            plans += save_nodes(conn, batch, platform.districts, platform.stations, precedence=precedence).plans
             if progress:
-                progress(start + len(prepared[start : start + BATCH]), len(prepared))
-    analyze(platform.engine)
-    return ImportReport(str(path), file_format, created, updated)
+                progress(start + len(batch), len(prepared))
+        report = _report(path, file_format, plans)
+        _audit(conn, report, precedence)
+    if report.created or report.updated:
+        analyze(platform.engine)
+    return report

@@ -136,6 +136,13 @@ node = Table(
     Column("verified_by", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column(
+        "field_ranks",
+        JSON,
+        nullable=False,
+        server_default="{}",
+        comment="which kind of source set each field: person | curated | bulk (directory.precedence)",
+    ),
     # search
     Column("cell", BigInteger, comment="geo grid cell, see geo.cells"),
     Column("name_sort", Text, nullable=False),
