@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
@@ -17,6 +18,7 @@ from fabcity.accounts import service as accounts
 from fabcity.cli.main import main
 from fabcity.directory import editing
 from fabcity.directory.exporter import export
+from fabcity.directory.formats.common import ImportRejected
 from fabcity.directory.importer import import_file
 from fabcity.directory.precedence import Precedence
 from fabcity.platform import Platform
@@ -24,6 +26,9 @@ from fabcity.storage.schema import audit_log, node
 from test_import_export import (
     IOPA_FILE,
     IOPA_SEOUL_LABS,
+    KOREAN_HEADER,
+    KOREAN_ROWS,
+    count_rows,
     fablabs_labs,
     record_named,
     records,
@@ -244,6 +249,55 @@ def test_a_dry_run_never_echoes_a_long_value_back(db_url, platform, tmp_path):
 
     assert result.exit_code == 0, result.output
     assert "x" * 100 not in result.output and "contact.email: null → " in result.output
+
+
+# --------------------------------------------------------------------------------------------
+# records without ids
+
+
+def test_a_csv_without_ids_updates_its_nodes_on_reimport_instead_of_duplicating(empty_platform, tmp_path):
+    path = write_csv(tmp_path / "은평.csv", KOREAN_HEADER, KOREAN_ROWS)
+    import_file(empty_platform, path)
+    ids = {record["name"]["ko"]: record["id"] for record in records(empty_platform)}
+
+    again = import_file(empty_platform, path)
+    rows = [list(row) for row in KOREAN_ROWS]
+    rows[1][9] = "02-385-0000"  # 은평 수리공방's phone
+    changed = import_file(empty_platform, write_csv(path, KOREAN_HEADER, rows))
+
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
+    assert (changed.created, changed.updated, changed.unchanged) == (0, 1, 2)
+    assert count_rows(empty_platform) == 3
+    assert {record["name"]["ko"]: record["id"] for record in records(empty_platform)} == ids
+    assert record_named(empty_platform, "은평 수리공방")["contact"] == {"phone": "02-385-0000"}
+
+
+def test_rows_without_ids_that_share_name_and_place_are_refused(platform, tmp_path):
+    header = ["name", "node_type", "gu", "license"]
+    path = write_csv(
+        tmp_path / "nodes.csv",
+        header,
+        [["공방", "studio", "은평구", "CC0-1.0"], ["공방", "studio", "은평구", "CC0-1.0"]],
+    )
+
+    with pytest.raises(ImportRejected) as caught:
+        import_file(platform, path)
+
+    assert "line 3: name: the same name and place as line 2" in str(caught.value)
+
+
+def test_a_row_without_ids_that_matches_two_stored_nodes_is_refused(platform, tmp_path):
+    header = ["id", "name", "node_type", "gu", "license"]
+    rows = [["a", "공방", "studio", "은평구", "CC0-1.0"], ["b", "공방", "studio", "은평구", "CC0-1.0"]]
+    import_file(platform, write_csv(tmp_path / "two.csv", header, rows))
+    before = count_rows(platform)
+
+    path = write_csv(tmp_path / "one.csv", header[1:], [rows[0][1:]])
+    with pytest.raises(ImportRejected) as caught:
+        import_file(platform, path)
+
+    assert "line 2: name: 2 stored nodes have this name and place; give the record an id" in str(caught.value)
+    assert count_rows(platform) == before
 
 
 # --------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from fabcity.startup import open_platform
 @click.option("--format", "file_format", type=click.Choice(FORMATS), help="Guessed from the file when not given.")
 @click.option("--source", help="Provenance for records that do not name their source (CSV).")
 @click.option("--license", "license_", help="Licence for records that do not name one (CSV), e.g. CC-BY-4.0.")
+@click.option("--encoding", help="The file's text encoding when it is not UTF-8, e.g. cp949 or latin-1.")
 @click.option(
     "--precedence",
     type=click.Choice([Precedence.BULK.value, Precedence.CURATED.value]),
@@ -38,6 +39,7 @@ def import_command(
     file_format: str | None,
     source: str | None,
     license_: str | None,
+    encoding: str | None,
     precedence: str,
     dry_run: bool,
     db: str | None,
@@ -45,7 +47,7 @@ def import_command(
     """노드 파일을 가져옵니다. Import nodes: OKW JSON, fablabs.io JSON, CSV or GeoJSON.
 
     A file with any bad record is rejected whole and nothing is written. Each record is merged into
-    the node it is (same id or external id), field by field:
+    the node it is (same id or external id; without ids, same name and place), field by field:
     what people edited and what a stronger source set is kept, nothing is erased, and unchanged
     nodes are left as they are.
     같은 출처를 다시 가져오면 갱신합니다 (중복 없음). 사람이 고친 값은 덮어쓰지 않습니다.
@@ -53,11 +55,11 @@ def import_command(
     \b
     예: fabcity import 서울_메이커스페이스.csv --license CC-BY-4.0
         fabcity import labs.json --format fablabs --dry-run
-        fabcity import 조사.csv --precedence curated
+        fabcity import 조사.csv --encoding cp949 --precedence curated
     """
     platform = open_platform(db)
     console = Console(stderr=True)
-    options = {"precedence": Precedence(precedence), "dry_run": dry_run}
+    options = {"encoding": encoding, "precedence": Precedence(precedence), "dry_run": dry_run}
     with told_plainly():
         if console.is_terminal and not dry_run:
             columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())

@@ -273,6 +273,32 @@ def lock_nodes(conn: Connection, items: Sequence[NodeIn]) -> None:
         conn.execute(select(node.c.pk).where(node.c.pk.in_(chunk)).order_by(node.c.pk).with_for_update()).all()
 
 
+def match_key(prepared: Prepared) -> str:
+    """How a record without an id or external id is recognised: its sort name (the Korean name, else
+    the English one, normalised as for search) and its gu, or outside Seoul its point to 0.001°."""
+    place = prepared.place
+    return _match_key(normalize(prepared.item.name.best("ko") or ""), place["gu_code"], place["lat"], place["lon"])
+
+
+def _match_key(name_sort: str, gu_code: str | None, lat: float | None, lon: float | None) -> str:
+    where = gu_code or (f"{lat:.3f},{lon:.3f}" if lat is not None and lon is not None else "")
+    return f"{name_sort}|{where}"
+
+
+def nodes_by_key(conn: Connection, keys: set[str]) -> dict[str, list[str]]:
+    """The ids of the stored nodes with each of these match keys (see match_key)."""
+    names = sorted({key.rsplit("|", 1)[0] for key in keys})
+    found: dict[str, list[str]] = {}
+    columns = (node.c.id, node.c.name_sort, node.c.gu_code, node.c.lat, node.c.lon)
+    for start in range(0, len(names), 500):
+        query = select(*columns).where(node.c.name_sort.in_(names[start : start + 500])).order_by(node.c.pk)
+        for row in conn.execute(query):
+            key = _match_key(row.name_sort, row.gu_code, row.lat, row.lon)
+            if key in keys:
+                found.setdefault(key, []).append(row.id)
+    return found
+
+
 def _unique_slugs(conn: Connection, wanted: list[tuple[int | None, str]]) -> list[str]:
     """Slugs for (existing pk, base slug) pairs, suffixed -2, -3 … where another node holds the base."""
     bases = list({base for _, base in wanted})

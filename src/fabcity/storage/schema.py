@@ -158,6 +158,8 @@ node = Table(
     Index("ix_node_status_name", "status", "name_sort", "pk"),
     Index("ix_node_status_gu_type_name", "status", "gu_code", "node_type", "name_sort"),
     Index("ix_node_status_dong", "status", "dong_code"),
+    # imports recognise a record without ids by its name and place (directory.writer.match_key)
+    Index("ix_node_name_sort", "name_sort"),
 )
 
 area_cell = Table(

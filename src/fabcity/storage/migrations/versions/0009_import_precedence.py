@@ -1,4 +1,4 @@
-"""Imports merge by precedence: node.field_ranks.
+"""Imports merge by precedence and recognise records without ids: node.field_ranks, an index on name_sort.
 
 `field_ranks` says which kind of source set each field of a node (fabcity.directory.precedence):
 {"*": the source that created the node, "<field>": the source that set that field since}. Nodes
@@ -74,6 +74,7 @@ def _ranks_from_history(conn: sa.Connection) -> dict[str, dict[str, str]]:
 
 def upgrade() -> None:
     op.add_column("node", sa.Column("field_ranks", sa.JSON(), nullable=False, server_default="{}", comment=_COMMENT))
+    op.create_index("ix_node_name_sort", "node", ["name_sort"])
     conn = op.get_bind()
     node = sa.table("node", sa.column("id", sa.String), sa.column("field_ranks", sa.JSON))
     for node_id, ranks in _ranks_from_history(conn).items():
@@ -81,4 +82,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_node_name_sort", table_name="node")
     op.execute("ALTER TABLE node DROP COLUMN field_ranks")  # SQLite 3.35+ drops it in place, no table copy
