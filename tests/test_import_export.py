@@ -307,16 +307,17 @@ def test_okw_points_keep_their_coordinates_and_only_seoul_points_get_a_gu(empty_
     assert stored["Seoul Innovation Fab Lab"]["gu_code"] == EUNPYEONG  # Tongil-ro 684, Eunpyeong-gu
 
 
-def test_okw_reimport_updates_every_node_and_duplicates_none(empty_platform):
+def test_okw_reimport_finds_every_node_and_duplicates_none(empty_platform):
     import_file(empty_platform, IOPA_FILE)
-    first = {r["id"]: comparable(r) for r in records(empty_platform)}
+    first = {r["id"]: r for r in records(empty_platform)}
 
     report = import_file(empty_platform, IOPA_FILE)
 
-    assert (report.created, report.updated) == (0, 46)
+    # every record found its node; none changed, so none was written (test_import_merge.py)
+    assert (report.created, report.updated, report.unchanged) == (0, 0, 46)
     assert count_rows(empty_platform) == 46
     assert count_rows(empty_platform, node_external_id) == 92  # an okw id and a fablabs.io slug each
-    assert {r["id"]: comparable(r) for r in records(empty_platform)} == first
+    assert {r["id"]: r for r in records(empty_platform)} == first  # updated_at included
 
 
 # --------------------------------------------------------------------------------------------
@@ -366,7 +367,7 @@ def test_fablabs_reimport_updates_by_slug(empty_platform, tmp_path):
     labs[1]["activity_status"] = "active"
     report = import_file(empty_platform, write_json(path, labs))
 
-    assert (report.created, report.updated) == (0, 3)
+    assert (report.created, report.updated, report.unchanged) == (0, 2, 1)  # BERIC did not change
     assert count_rows(empty_platform) == 3
     renamed = record_named(empty_platform, "Fab Lab Seoul (Sewoon)")
     assert renamed["id"] == ids["Fab Lab Seoul"]
@@ -836,6 +837,116 @@ def test_geojson_geometry_that_is_not_an_object_is_rejected_by_feature(platform,
     path = write_geojson(tmp_path / "nodes.geojson", feature)
 
     assert_rejected(platform, path, "feature 1", "geometry", "expected a Point [lon, lat] or null")
+
+
+def test_geojson_points_written_lat_lon_against_their_properties_are_named(platform, tmp_path):
+    """A real export wrote [lat, lon] geometries with latitude/longitude properties: Barcelona at lat 2.177."""
+    barcelona = {"name": "Ateneu de Fabricació", "node_type": "fab_lab", "latitude": 41.3902, "longitude": 2.1772}
+    path = write_geojson(
+        tmp_path / "makerspaces.geojson",
+        point_feature({**barcelona, "source": "s", "license": "CC0-1.0"}, lon=41.3902, lat=2.1772),
+        point_feature({**barcelona, "name": "Elsewhere", "source": "s", "license": "CC0-1.0"}, lon=2.5, lat=41.0),
+    )
+
+    error = assert_rejected(platform, path, "feature 1", "geometry", "is written [latitude, longitude]")
+    assert any(
+        p.where == "feature 2" and p.field == "geometry" and "disagrees with the properties" in p.message
+        for p in error.problems
+    )
+
+
+def test_geojson_point_and_properties_that_agree_are_imported(empty_platform, tmp_path):
+    properties = {
+        "name": "세운 공방",
+        "node_type": "studio",
+        "위도": "37.569243",
+        "경도": "126.9952266",
+        "license": "CC0-1.0",
+    }
+    path = write_geojson(tmp_path / "n.geojson", point_feature({**properties, "source": "s"}, 126.9952266, 37.569243))
+
+    assert import_file(empty_platform, path).created == 1
+
+
+def test_a_point_outside_the_country_its_record_names_is_named(platform, tmp_path):
+    labs = fablabs_labs()[:2]
+    labs[1]["latitude"], labs[1]["longitude"] = 41.3902, 2.1772  # country_code KR
+    path = write_json(tmp_path / "labs.json", labs)
+
+    assert_rejected(
+        platform, path, "lab 2 (line 28)", "country_code", "lies outside Korea, the country the record names"
+    )
+
+
+def test_an_okw_point_outside_the_country_its_region_names_is_named(platform, tmp_path):
+    source = json.loads(IOPA_FILE.read_text(encoding="utf-8"))
+    seoul = next(r for r in source if r["facility"]["name"] == "Fab Lab Seoul")
+    seoul["geocoding"]["latitude"], seoul["geocoding"]["longitude"] = 48.85, 2.35
+    path = tmp_path / "facilities.json"
+    path.write_text("[\n" + json.dumps(seoul) + "\n]", encoding="utf-8")
+
+    assert_rejected(platform, path, "record 1 (line 2)", "region.country", "lies outside Korea")
+
+
+def test_a_point_far_outside_seoul_for_a_lab_in_seoul_is_named(platform, tmp_path):
+    labs = fablabs_labs()[:1]
+    labs[0]["latitude"], labs[0]["longitude"] = 35.1796, 129.0756  # Busan, still in Korea
+    path = write_json(tmp_path / "labs.json", labs)
+
+    assert_rejected(platform, path, "lab 1 (line 2)", "city", "km outside Seoul, the city the record names")
+
+
+def test_a_point_far_from_the_gu_its_record_names_is_named(platform, tmp_path):
+    path = write_csv(
+        tmp_path / "nodes.csv",
+        ["name", "node_type", "lat", "lon", "자치구", "license"],
+        [["강남 공방", "studio", "37.4979", "127.0276", "은평구", "CC0-1.0"]],  # a point at Gangnam station
+    )
+
+    assert_rejected(platform, path, "line 2", "location.gu_code", "km outside 은평구, the gu the record names")
+
+
+def test_a_latin1_csv_is_named_with_its_line_and_the_encoding_option(platform, tmp_path):
+    rows = [[f"Lab {i}", "fab_lab", "CC0-1.0"] for i in range(3)] + [["Café Makers", "makerspace", "CC0-1.0"]]
+    path = write_csv(tmp_path / "nodes.csv", ["name", "node_type", "license"], rows, "latin-1")
+
+    error = assert_rejected(platform, path, "line 5", "", "not valid UTF-8 at byte")
+    assert "pass it with --encoding, e.g. --encoding latin-1" in str(error)
+
+
+def test_a_latin1_csv_imports_with_its_encoding(db_url, platform, tmp_path):
+    path = write_csv(
+        tmp_path / "nodes.csv", ["name", "node_type", "license"], [["Café Makers", "makerspace", "CC0-1.0"]], "latin-1"
+    )
+
+    result = CliRunner().invoke(main, ["import", str(path), "--encoding", "latin-1", "--db", db_url])
+
+    assert result.exit_code == 0, result.output
+    assert record_named(platform, "Café Makers")["node_type"] == "makerspace"
+
+
+def test_a_cp949_csv_imports_with_its_encoding(empty_platform, tmp_path):
+    path = write_csv(
+        tmp_path / "노드.csv", ["이름", "유형", "라이선스"], [["팹랩 은평", "fab_lab", "CC0-1.0"]], "cp949"
+    )
+
+    assert import_file(empty_platform, path, encoding="cp949").created == 1
+
+
+def test_an_unknown_encoding_is_named(platform, tmp_path):
+    path = write_csv(tmp_path / "nodes.csv", ["name", "node_type", "license"], [["Lab", "fab_lab", "CC0-1.0"]])
+
+    with pytest.raises(ImportRejected, match="unknown encoding 'klingon'"):
+        import_file(platform, path, encoding="klingon")
+
+
+@pytest.mark.parametrize(("header", "meant"), [("adress", "'address'"), ("전화번호", "'전화', that is phone")])
+def test_an_unknown_csv_column_gets_the_nearest_known_one_suggested(platform, tmp_path, header, meant):
+    path = write_csv(
+        tmp_path / "nodes.csv", ["name", "node_type", header, "license"], [["Lab", "fab_lab", "x", "CC0-1.0"]]
+    )
+
+    assert_rejected(platform, path, "line 1", header, f"unknown column (did you mean {meant}?)")
 
 
 def test_cli_import_of_a_bad_file_exits_non_zero_and_names_the_line(db_url, platform, tmp_path):

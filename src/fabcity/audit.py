@@ -1,4 +1,8 @@
-"""The audit trail: who changed what, when. Every write service records here, in its own transaction."""
+"""The audit trail: who changed what, when. Every write service records here, in its own transaction.
+
+An import is recorded once as entity `import` (its file, format, precedence and counts) and once
+per node it changed (`node.import`), all at the same instant; the CLI acts as no user (user_id null).
+"""
 
 from __future__ import annotations
 
@@ -21,11 +25,23 @@ def changes_between(before: Any, after: Any, prefix: str = "") -> dict[str, list
 
 
 def record(
-    conn: Connection, user_id: int | None, action: str, entity: str, entity_id: str, changes: dict[str, Any]
+    conn: Connection,
+    user_id: int | None,
+    action: str,
+    entity: str,
+    entity_id: str,
+    changes: dict[str, Any],
+    at: datetime | None = None,
 ) -> None:
+    """One entry; `at` (default: now) lets the entries of one act share their instant."""
     conn.execute(
         insert(audit_log).values(
-            at=datetime.now(UTC), user_id=user_id, action=action, entity=entity, entity_id=entity_id, changes=changes
+            at=at or datetime.now(UTC),
+            user_id=user_id,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            changes=changes,
         )
     )
 

@@ -1,6 +1,8 @@
 """The embedded Seoul dataset (fabcity/data/seoul), loaded into an empty database on first run.
 
-Built by scripts/build_dataset.py from the public sources listed in sources.json; see NOTICE.
+Built by scripts/build_dataset.py from the public sources listed in sources.json; see NOTICE. Its
+nodes are curated: a later bulk import (fablabs.io, OKW) fills their gaps but does not overwrite
+them (directory.precedence).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 from sqlalchemy import Engine, insert, select
 
 from fabcity.directory.importer import import_file
+from fabcity.directory.precedence import Precedence
 from fabcity.geo.cells import cell_of
 from fabcity.platform import Platform
 from fabcity.storage.schema import cluster_zone, data_source, district, district_stat, meta, station
@@ -58,7 +61,7 @@ def load_embedded(platform: Platform, nodes: bool = True) -> None:
     if not nodes or _loaded(platform.engine, "nodes"):
         return
     with resources.as_file(_file("nodes.geojson")) as path:
-        import_file(platform, path, file_format="geojson")
+        import_file(platform, path, file_format="geojson", precedence=Precedence.CURATED)
     with platform.engine.begin() as conn:
         conn.execute(insert(meta), [{"key": "nodes", "value": DATASET_VERSION}])
 

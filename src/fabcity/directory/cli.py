@@ -13,7 +13,8 @@ from rich.table import Table
 
 from fabcity.cli.options import db_option, told_plainly
 from fabcity.directory.exporter import EXPORT_FORMATS, export
-from fabcity.directory.importer import FORMATS, import_file
+from fabcity.directory.importer import FORMATS, ImportReport, import_file
+from fabcity.directory.precedence import Precedence
 from fabcity.directory.search import SearchQuery, parse_bbox, parse_point, search
 from fabcity.startup import open_platform
 
@@ -23,23 +24,44 @@ from fabcity.startup import open_platform
 @click.option("--format", "file_format", type=click.Choice(FORMATS), help="Guessed from the file when not given.")
 @click.option("--source", help="Provenance for records that do not name their source (CSV).")
 @click.option("--license", "license_", help="Licence for records that do not name one (CSV), e.g. CC-BY-4.0.")
+@click.option("--encoding", help="The file's text encoding when it is not UTF-8, e.g. cp949 or latin-1.")
+@click.option(
+    "--precedence",
+    type=click.Choice([Precedence.BULK.value, Precedence.CURATED.value]),
+    default=Precedence.BULK.value,
+    show_default=True,
+    help="How far the file is trusted: curated files overwrite bulk data; neither overwrites people's edits.",
+)
+@click.option("--dry-run", is_flag=True, help="Show what would be created, changed and kept; write nothing.")
 @db_option
 def import_command(
-    file: Path, file_format: str | None, source: str | None, license_: str | None, db: str | None
+    file: Path,
+    file_format: str | None,
+    source: str | None,
+    license_: str | None,
+    encoding: str | None,
+    precedence: str,
+    dry_run: bool,
+    db: str | None,
 ) -> None:
     """노드 파일을 가져옵니다. Import nodes: OKW JSON, fablabs.io JSON, CSV or GeoJSON.
 
-    A file with any bad record is rejected whole and nothing is written.
-    같은 출처를 다시 가져오면 외부 ID로 갱신합니다 (중복 없음).
+    A file with any bad record is rejected whole and nothing is written. Each record is merged into
+    the node it is (same id or external id; without ids, same name and place), field by field:
+    what people edited and what a stronger source set is kept, nothing is erased, and unchanged
+    nodes are left as they are.
+    같은 출처를 다시 가져오면 갱신합니다 (중복 없음). 사람이 고친 값은 덮어쓰지 않습니다.
 
     \b
     예: fabcity import 서울_메이커스페이스.csv --license CC-BY-4.0
-        fabcity import labs.json --format fablabs
+        fabcity import labs.json --format fablabs --dry-run
+        fabcity import 조사.csv --encoding cp949 --precedence curated
     """
     platform = open_platform(db)
     console = Console(stderr=True)
+    options = {"encoding": encoding, "precedence": Precedence(precedence), "dry_run": dry_run}
     with told_plainly():
-        if console.is_terminal:
+        if console.is_terminal and not dry_run:
             columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
             with Progress(*columns, console=console) as progress:
                 task = progress.add_task(f"importing {file.name}", total=None)
@@ -50,10 +72,36 @@ def import_command(
                     source,
                     license_,
                     progress=lambda done, total: progress.update(task, completed=done, total=total),
+                    **options,
                 )
         else:
-            report = import_file(platform, file, file_format, source, license_)
-    click.echo(f"{report.path}: {report.created} created, {report.updated} updated ({report.file_format})")
+            report = import_file(platform, file, file_format, source, license_, **options)
+    _tell(report)
+
+
+def _tell(report: ImportReport) -> None:
+    """The counts; in a dry run also each node's changes and the fields a stronger source keeps."""
+    kept = f"{report.skipped} field(s) kept from a stronger source"
+    if not report.dry_run:
+        click.echo(f"{report.path}: {report.created} created, {report.updated} updated ({report.file_format})")
+        click.echo(f"  {report.unchanged} unchanged, {kept}")
+        return
+    click.echo(
+        f"{report.path}: dry run, nothing written: {report.created} to create, {report.updated} to update,"
+        f" {report.unchanged} unchanged, {kept} ({report.file_format})"
+    )
+    for outcome in report.outcomes:
+        click.echo(f"  {outcome.action} {outcome.name}" + (f" ({outcome.node_id})" if outcome.node_id else ""))
+        for field, (before, after) in outcome.changes.items():
+            click.echo(f"      {field}: {_short(before)} → {_short(after)}")
+        for field, held in outcome.kept.items():
+            click.echo(f"      kept {field}: {_short(held.stored)} ({held.held_by}), not {_short(held.offered)}")
+
+
+def _short(value: object, width: int = 60) -> str:
+    """A value as JSON, cut to `width` characters: a report never echoes a large input back."""
+    shown = json.dumps(value, ensure_ascii=False)
+    return shown if len(shown) <= width else shown[: width - 1] + "…"
 
 
 @click.command(name="export")

@@ -1,7 +1,10 @@
 """Storing validated nodes: place them in a gu and dong, derive the search columns, upsert by identity.
 
 A node is the same node again when it carries the same fabcity id or any of the same external ids
-(fablabs.io slug, OKW id, OSM id, …): re-importing a source updates, never duplicates.
+(fablabs.io slug, OKW id, OSM id, …): re-importing a source updates, never duplicates. A person's
+write replaces the node's record; an import merges into it by the precedence of its source
+(directory.precedence). A node whose record would not change is not written at all, so its
+`updated_at` keeps saying when it last changed.
 """
 
 from __future__ import annotations
@@ -15,11 +18,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, text, tuple_, update
+from sqlalchemy import Connection, delete, func, insert, select, text, tuple_, update
 
+from fabcity import audit
 from fabcity.directory import vocabulary
-from fabcity.directory.models import EquipmentIn, NodeIn
-from fabcity.directory.read import render_records, summary_of, to_json
+from fabcity.directory.models import EquipmentIn, NodeIn, validate_node
+from fabcity.directory.precedence import NODE_DEFAULT, Kept, Precedence, after_edit, merge
+from fabcity.directory.read import importable, public_nodes, render_records, summary_of, to_json
 from fabcity.directory.taxonomy import taxonomy
 from fabcity.errors import FieldError
 from fabcity.geo.cells import area_tokens, cell_of, ground_cell
@@ -38,19 +43,44 @@ def slugify(value: str) -> str:
     return slug[:100].strip("-") or "node"
 
 
-@dataclass
-class WriteSummary:
-    created: int = 0
-    updated: int = 0
-    pks: list[int] = field(default_factory=list)
-
-
 @dataclass(frozen=True)
 class Prepared:
     """A validated node with its place resolved: ready to store."""
 
     item: NodeIn
     place: dict[str, Any]
+
+
+@dataclass
+class Planned:
+    """What saving one record does: create a node, change a stored one, or leave it as it is."""
+
+    prepared: Prepared
+    """What the node will hold: for an import, the record merged with the stored node."""
+    old: dict[str, Any] | None
+    """The stored row of the node the record is; None for a new node."""
+    ranks: dict[str, str]
+    """Who set each field, after the write (directory.precedence)."""
+    changes: dict[str, list[Any]] = field(default_factory=dict)
+    """{field: [before, after]} of a stored node; empty for a new or an unchanged one."""
+    kept: dict[str, Kept] = field(default_factory=dict)
+    """The fields an import offered that a stronger source holds."""
+    node_id: str | None = None
+    pk: int | None = None
+
+    @property
+    def action(self) -> str:
+        return "create" if self.old is None else "update" if self.changes else "unchanged"
+
+
+@dataclass
+class WriteSummary:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    pks: list[int] = field(default_factory=list)
+    """The node of every record given, in the order given."""
+    plans: list[Planned] = field(default_factory=list)
 
 
 def prepare(item: NodeIn, districts: DistrictIndex) -> Prepared:
@@ -214,6 +244,61 @@ def _existing(conn: Connection, items: Sequence[NodeIn]) -> dict[int, dict[str, 
     return found
 
 
+# A PostgreSQL advisory lock key ("fabc"): imports take it for their transaction, one at a time.
+_IMPORT_LOCK = 0x66616263
+_LOCK_BATCH = 2000
+
+
+def begin_import(conn: Connection) -> None:
+    """The first statement of an import's transaction: imports run one at a time, and on SQLite the
+    write lock is taken now, so that no other write lands between what the import reads and writes."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.execute(select(func.pg_advisory_xact_lock(_IMPORT_LOCK)))
+
+
+def lock_nodes(conn: Connection, items: Sequence[NodeIn]) -> None:
+    """Lock the stored nodes these records are until the transaction ends (PostgreSQL; on SQLite
+    begin_import holds the whole database). A person's edit then either lands before the import
+    reads the node, and the import merges with it, or waits until the import has written."""
+    if conn.dialect.name == "sqlite":
+        return
+    pks: set[int] = set()
+    for start in range(0, len(items), _LOCK_BATCH):
+        pks.update(row["pk"] for row in _existing(conn, items[start : start + _LOCK_BATCH]).values())
+    ordered = sorted(pks)
+    for start in range(0, len(ordered), _LOCK_BATCH):
+        chunk = ordered[start : start + _LOCK_BATCH]
+        conn.execute(select(node.c.pk).where(node.c.pk.in_(chunk)).order_by(node.c.pk).with_for_update()).all()
+
+
+def match_key(prepared: Prepared) -> str:
+    """How a record without an id or external id is recognised: its sort name (the Korean name, else
+    the English one, normalised as for search) and its gu, or outside Seoul its point to 0.001°."""
+    place = prepared.place
+    return _match_key(normalize(prepared.item.name.best("ko") or ""), place["gu_code"], place["lat"], place["lon"])
+
+
+def _match_key(name_sort: str, gu_code: str | None, lat: float | None, lon: float | None) -> str:
+    where = gu_code or (f"{lat:.3f},{lon:.3f}" if lat is not None and lon is not None else "")
+    return f"{name_sort}|{where}"
+
+
+def nodes_by_key(conn: Connection, keys: set[str]) -> dict[str, list[str]]:
+    """The ids of the stored nodes with each of these match keys (see match_key)."""
+    names = sorted({key.rsplit("|", 1)[0] for key in keys})
+    found: dict[str, list[str]] = {}
+    columns = (node.c.id, node.c.name_sort, node.c.gu_code, node.c.lat, node.c.lon)
+    for start in range(0, len(names), 500):
+        query = select(*columns).where(node.c.name_sort.in_(names[start : start + 500])).order_by(node.c.pk)
+        for row in conn.execute(query):
+            key = _match_key(row.name_sort, row.gu_code, row.lat, row.lon)
+            if key in keys:
+                found.setdefault(key, []).append(row.id)
+    return found
+
+
 def _unique_slugs(conn: Connection, wanted: list[tuple[int | None, str]]) -> list[str]:
     """Slugs for (existing pk, base slug) pairs, suffixed -2, -3 … where another node holds the base."""
     bases = list({base for _, base in wanted})
@@ -236,83 +321,177 @@ def _unique_slugs(conn: Connection, wanted: list[tuple[int | None, str]]) -> lis
     return slugs
 
 
+def stored_form(prepared: Prepared) -> dict[str, Any]:
+    """The record as the node holds it: the item with its location as placed (what imports merge into)."""
+    record = prepared.item.model_dump(mode="json")
+    place = prepared.place
+    record["location"] = {
+        "lat": place["lat"],
+        "lon": place["lon"],
+        "precision": place["precision"],
+        "address": {"ko": place["address_ko"], "en": place["address_en"]},
+        "gu_code": place["gu_code"],
+        "dong_code": place["dong_code"],
+    }
+    return record
+
+
+def _as_placed(record: dict[str, Any]) -> Prepared:
+    """A stored-form record with its place taken as it stands."""
+    location = record["location"]
+    place = {key: location[key] for key in ("lat", "lon", "precision", "gu_code", "dong_code")}
+    place |= {"address_ko": location["address"]["ko"], "address_en": location["address"]["en"]}
+    return Prepared(validate_node(record), place)
+
+
+def _merged_form(record: dict[str, Any], districts: DistrictIndex) -> Prepared:
+    """A merged record prepared for storing: placed again only when its location places nothing, so
+    that an address the merge brought can place it (its precision was only the derived "unknown")."""
+    location = record["location"]
+    if location["lat"] is None and not location["gu_code"] and not location["dong_code"]:
+        location["precision"] = None
+        return prepare(validate_node(record), districts)
+    return _as_placed(record)
+
+
+def _stored(conn: Connection, pks: list[int]) -> dict[int, Prepared]:
+    """The stored nodes as prepared records, read back from their rendered public records."""
+    records = public_nodes(conn, pks)
+    return {pk: _as_placed(importable(public)) for pk, public in zip(pks, records, strict=True)}
+
+
+def plan_nodes(
+    conn: Connection, prepared: Sequence[Prepared], districts: DistrictIndex, precedence: Precedence
+) -> list[Planned]:
+    """What saving these records would do, read from the stored nodes without writing (an import's dry run)."""
+    existing = _existing(conn, [p.item for p in prepared])
+    pks = list(dict.fromkeys(row["pk"] for row in existing.values()))
+    stored = _stored(conn, pks)
+    plans = []
+    for position, incoming in enumerate(prepared):
+        old = existing.get(position)
+        if old is None:
+            plans.append(Planned(incoming, None, {NODE_DEFAULT: precedence.value}, node_id=incoming.item.id))
+            continue
+        before = stored_form(stored[old["pk"]])
+        ranks = dict(old["field_ranks"] or {})
+        kept: dict[str, Kept] = {}
+        if precedence is Precedence.PERSON:
+            after, ranks = incoming, after_edit(ranks, before, stored_form(incoming))
+        else:
+            merged = merge(before, ranks, incoming.item, stored_form(incoming), precedence)
+            after = stored[old["pk"]] if merged.record == before else _merged_form(merged.record, districts)
+            ranks, kept = merged.ranks, merged.kept
+        changes = audit.changes_between(before, stored_form(after))
+        plans.append(Planned(after, old, ranks, changes, kept, node_id=old["id"], pk=old["pk"]))
+    return plans
+
+
 def save_nodes(
     conn: Connection,
     prepared: Sequence[Prepared],
     districts: DistrictIndex,
     stations: StationIndex,
     now: datetime | None = None,
+    precedence: Precedence = Precedence.PERSON,
 ) -> WriteSummary:
-    """Insert or update every node in the caller's transaction."""
+    """Create or change every node in the caller's transaction; leave the unchanged ones untouched.
+
+    `precedence` says who writes: a person (the default, directory.editing) replaces the record and
+    owns every field they change; an import (bulk or curated) merges into the stored node.
+    """
     now = now or datetime.now(UTC)
-    items = [p.item for p in prepared]
-    summary = WriteSummary()
-    existing = _existing(conn, items)
-    slugs = _unique_slugs(
-        conn,
-        [
-            (existing[i]["pk"] if i in existing else None, item.slug or slugify(item.name.en or item.name.ko or ""))
-            for i, item in enumerate(items)
-        ],
-    )
-    new_rows, new_items, updates = [], [], []
-    for position, item in enumerate(items):
-        placed = prepared[position].place
-        row = {
-            "slug": slugs[position],
-            "name_ko": item.name.ko,
-            "name_en": item.name.en,
-            "description_ko": item.description.ko,
-            "description_en": item.description.en,
-            "node_type": item.node_type,
-            "status": item.status,
-            "access_type": item.access_type,
-            "batch_size": item.batch_size,
-            "run_sizes": item.run_sizes,
-            "opening_hours": item.opening_hours,
-            "floor_area_sqm": item.floor_area_sqm,
-            "founded": item.founded.isoformat() if item.founded else None,
-            "operator": item.operator,
-            "contact": item.contact,
-            "links": item.links,
-            "processes": item.processes,
-            "materials": item.materials,
-            "source": item.provenance.source,
-            "source_url": item.provenance.source_url,
-            "license": item.provenance.license,
-            "retrieved_at": item.provenance.retrieved_at,
-            "verified_at": item.provenance.verified_at,
-            "verified_by": item.provenance.verified_by,
-            "updated_at": now,
-            **placed,
-            **_search_columns(item, placed, districts, stations),
-        }
-        if position in existing:
-            updates.append((existing[position], row, item))
-        else:
-            row["id"] = item.id or str(uuid.uuid4())
-            row["created_at"] = now
-            new_rows.append(row)
-            new_items.append(item)
-    if new_rows:
-        statement = insert(node).returning(node.c.pk, sort_by_parameter_order=True)
-        pks = [r.pk for r in conn.execute(statement, new_rows)]
-        _write_children(conn, list(zip(pks, new_items, new_rows, strict=False)), fresh=True)
-        _store_records(conn, pks, districts, stations, fresh=True)
-        summary.created = len(pks)
-        summary.pks += pks
-    if updates:
-        for old, row, _ in updates:
-            conn.execute(update(node).where(node.c.pk == old["pk"]).values(**row))
-        textindex.remove(conn, _index_entries(conn, [(old["pk"], old) for old, _, _ in updates]))
-        _write_children(conn, [(old["pk"], item, row) for old, row, item in updates], fresh=False)
-        _store_records(conn, [old["pk"] for old, _, _ in updates], districts, stations, fresh=False)
-        summary.updated = len(updates)
-        summary.pks += [old["pk"] for old, _, _ in updates]
-    placed = [row["cell"] for row in new_rows] + [row["cell"] for _, row, _ in updates]
-    _count_ground(conn, placed, [old["cell"] for old, _, _ in updates])
-    stamps.touch(conn, stamps.NODES)
-    return summary
+    plans = plan_nodes(conn, prepared, districts, precedence)
+    written = [plan for plan in plans if plan.action != "unchanged"]
+    wanted_slugs = [
+        (
+            plan.old["pk"] if plan.old else None,
+            plan.prepared.item.slug or slugify(plan.prepared.item.name.best("en") or ""),
+        )
+        for plan in written
+    ]
+    rows = [
+        _node_row(plan, slug, now, districts, stations)
+        for plan, slug in zip(written, _unique_slugs(conn, wanted_slugs), strict=True)
+    ]
+    new = [(plan, row) for plan, row in zip(written, rows, strict=True) if plan.old is None]
+    changed = [(plan, row) for plan, row in zip(written, rows, strict=True) if plan.old is not None]
+    if new:
+        _insert_nodes(conn, new, now, districts, stations)
+    if changed:
+        _update_nodes(conn, changed, districts, stations)
+    for plan in plans:
+        if plan.action == "unchanged" and plan.ranks != (plan.old["field_ranks"] or {}):
+            conn.execute(update(node).where(node.c.pk == plan.pk).values(field_ranks=plan.ranks))
+    if written:
+        _count_ground(conn, [row["cell"] for row in rows], [plan.old["cell"] for plan, _ in changed])
+        stamps.touch(conn, stamps.NODES)
+    return WriteSummary(len(new), len(changed), len(plans) - len(written), [plan.pk for plan in plans], plans)
+
+
+def _insert_nodes(
+    conn: Connection,
+    new: list[tuple[Planned, dict[str, Any]]],
+    now: datetime,
+    districts: DistrictIndex,
+    stations: StationIndex,
+) -> None:
+    for plan, row in new:
+        row["id"] = plan.node_id = plan.prepared.item.id or str(uuid.uuid4())
+        row["created_at"] = now
+    statement = insert(node).returning(node.c.pk, sort_by_parameter_order=True)
+    pks = [r.pk for r in conn.execute(statement, [row for _, row in new])]
+    for pk, (plan, _) in zip(pks, new, strict=True):
+        plan.pk = pk
+    _write_children(conn, [(plan.pk, plan.prepared.item, row) for plan, row in new], fresh=True)
+    _store_records(conn, pks, districts, stations, fresh=True)
+
+
+def _update_nodes(
+    conn: Connection, changed: list[tuple[Planned, dict[str, Any]]], districts: DistrictIndex, stations: StationIndex
+) -> None:
+    for plan, row in changed:
+        conn.execute(update(node).where(node.c.pk == plan.pk).values(**row))
+    textindex.remove(conn, _index_entries(conn, [(plan.pk, plan.old) for plan, _ in changed]))
+    _write_children(conn, [(plan.pk, plan.prepared.item, row) for plan, row in changed], fresh=False)
+    _store_records(conn, [plan.pk for plan, _ in changed], districts, stations, fresh=False)
+
+
+def _node_row(
+    plan: Planned, slug: str, now: datetime, districts: DistrictIndex, stations: StationIndex
+) -> dict[str, Any]:
+    """The node table's row for a planned write (without id and created_at, which only a new node gets)."""
+    item, placed = plan.prepared.item, plan.prepared.place
+    return {
+        "slug": slug,
+        "name_ko": item.name.ko,
+        "name_en": item.name.en,
+        "description_ko": item.description.ko,
+        "description_en": item.description.en,
+        "node_type": item.node_type,
+        "status": item.status,
+        "access_type": item.access_type,
+        "batch_size": item.batch_size,
+        "run_sizes": item.run_sizes,
+        "opening_hours": item.opening_hours,
+        "floor_area_sqm": item.floor_area_sqm,
+        "founded": item.founded.isoformat() if item.founded else None,
+        "operator": item.operator,
+        "contact": item.contact,
+        "links": item.links,
+        "processes": item.processes,
+        "materials": item.materials,
+        "source": item.provenance.source,
+        "source_url": item.provenance.source_url,
+        "license": item.provenance.license,
+        "retrieved_at": item.provenance.retrieved_at,
+        "verified_at": item.provenance.verified_at,
+        "verified_by": item.provenance.verified_by,
+        "field_ranks": plan.ranks,
+        "updated_at": now,
+        **placed,
+        **_search_columns(item, placed, districts, stations),
+    }
 
 
 def _count_ground(conn: Connection, placed: Sequence[int | None], left: Sequence[int | None]) -> None:

@@ -136,6 +136,13 @@ node = Table(
     Column("verified_by", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column(
+        "field_ranks",
+        JSON,
+        nullable=False,
+        server_default="{}",
+        comment="which kind of source set each field: person | curated | bulk (directory.precedence)",
+    ),
     # search
     Column("cell", BigInteger, comment="geo grid cell, see geo.cells"),
     Column("name_sort", Text, nullable=False),
@@ -151,6 +158,8 @@ node = Table(
     Index("ix_node_status_name", "status", "name_sort", "pk"),
     Index("ix_node_status_gu_type_name", "status", "gu_code", "node_type", "name_sort"),
     Index("ix_node_status_dong", "status", "dong_code"),
+    # imports recognise a record without ids by its name and place (directory.writer.match_key)
+    Index("ix_node_name_sort", "name_sort"),
 )
 
 area_cell = Table(

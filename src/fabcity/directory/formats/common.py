@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+
+@dataclass(frozen=True)
+class Stated:
+    """A place a record names in a field of its own format (a country, a city), to check its point against."""
+
+    field: str
+    value: str
 
 
 @dataclass(frozen=True)
@@ -14,6 +23,12 @@ class Located:
 
     where: str
     record: dict[str, Any]
+    country: Stated | None = None
+    city: Stated | None = None
+
+
+def stated(field: str, value: Any) -> Stated | None:
+    return Stated(field, value.strip()) if isinstance(value, str) and value.strip() else None
 
 
 @dataclass(frozen=True)
@@ -37,28 +52,44 @@ class ImportRejected(Exception):
         super().__init__(f"{self.path}: rejected, nothing imported ({len(problems)} problem(s)):\n{shown}{more}")
 
 
-def read_text(path: Path, delimiter: str | None = None) -> str:
-    """UTF-8 with or without BOM; anything else is named as the encoding problem it is (with the
-    cell's column when the file is a table with that delimiter)."""
+def read_text(path: Path, delimiter: str | None = None, encoding: str | None = None) -> str:
+    """UTF-8 with or without BOM, or the encoding given; a byte it cannot read is named with its line
+    (and its column, in a table with that delimiter) and what to do about it."""
     data = path.read_bytes()
+    codec = _codec(path, encoding)
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode(codec)
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         start = data.rfind(b"\n", 0, error.start) + 1
         column = f", column {data[start : error.start].count(delimiter.encode()) + 1}" if delimiter else ""
-        hint = ""
-        try:
-            data.decode("cp949")
-            hint = " (it looks like CP949/EUC-KR: save it as UTF-8)"
-        except UnicodeDecodeError:
-            pass
-        raise ImportRejected(
-            path, [FileProblem(f"line {line}{column}", "", f"not valid UTF-8 at byte {error.start}{hint}")]
-        ) from None
+        named = "UTF-8" if codec == "utf-8-sig" else encoding
+        message = f"not valid {named} at byte {error.start} ({_encoding_hint(data, encoding)})"
+        raise ImportRejected(path, [FileProblem(f"line {line}{column}", "", message)]) from None
     if not text.strip():
         raise ImportRejected(path, [FileProblem("file", "", "the file is empty")])
     return text
+
+
+def _codec(path: Path, encoding: str | None) -> str:
+    """The codec to decode with: UTF-8 (a BOM skipped) unless the caller names a known encoding."""
+    if encoding is None:
+        return "utf-8-sig"
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        raise ImportRejected(path, [FileProblem("file", "encoding", f"unknown encoding {encoding[:40]!r}")]) from None
+    return "utf-8-sig" if name == "utf-8" else name
+
+
+def _encoding_hint(data: bytes, encoding: str | None) -> str:
+    if encoding is not None:
+        return "is it in another encoding? pass that one with --encoding"
+    try:
+        data.decode("cp949")
+    except UnicodeDecodeError:
+        return "if the file is in another encoding, pass it with --encoding, e.g. --encoding latin-1"
+    return "it looks like CP949/EUC-KR: pass --encoding cp949, or save it as UTF-8"
 
 
 def parse_json(path: Path, text: str) -> Any:

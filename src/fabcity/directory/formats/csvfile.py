@@ -1,4 +1,5 @@
-"""CSV in UTF-8 (BOM optional on import, always written on export so Excel opens Korean text)."""
+"""CSV in UTF-8 (BOM optional on import, always written on export so Excel opens Korean text), or on
+import in the encoding the caller names (`--encoding cp949`)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from fabcity.directory.formats.flat import COLUMNS, canonical_column
 from fabcity.errors import FieldError
 
 
-def read(path: Path) -> list[tuple[str, dict[str, str]]]:
+def read(path: Path, encoding: str | None = None) -> list[tuple[str, dict[str, str]]]:
     """Rows as (where, columns); the header is checked here, the cells by the importer."""
-    text = read_text(path)
+    text = read_text(path, encoding=encoding)
     delimiter = "\t" if path.suffix.casefold() == ".tsv" else ","
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = reader.fieldnames or []

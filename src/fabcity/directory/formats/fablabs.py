@@ -5,15 +5,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fabcity.directory.formats.common import FileProblem, ImportRejected, Located, array_lines, parse_json, read_text
+from fabcity.directory.formats.common import (
+    FileProblem,
+    ImportRejected,
+    Located,
+    array_lines,
+    parse_json,
+    read_text,
+    stated,
+)
 
 SOURCE = "fablabs.io (The Fab Foundation), /api/labs"
 LICENSE = "fablabs.io terms (no open licence stated)"
 _STATUS = {"active": "active", "planned": "planned", "corona": "temporary_closure", "closed": "closed"}
 
 
-def read(path: Path) -> list[Located]:
-    text = read_text(path)
+def read(path: Path, encoding: str | None = None) -> list[Located]:
+    text = read_text(path, encoding=encoding)
     data = parse_json(path, text)
     if not isinstance(data, list):
         raise ImportRejected(path, [FileProblem("file", "", "expected a JSON array of labs")])
@@ -23,7 +31,8 @@ def read(path: Path) -> list[Located]:
         where = f"lab {number} (line {line})"
         if not isinstance(lab, dict):
             raise ImportRejected(path, [FileProblem(where, "", "expected an object")])
-        located.append(Located(where, record_from_lab(lab)))
+        country, city = stated("country_code", lab.get("country_code")), stated("city", lab.get("city"))
+        located.append(Located(where, record_from_lab(lab), country, city))
     return located
 
 

@@ -13,6 +13,7 @@ Columns (Korean alternatives in brackets); list cells are separated by ';' or ',
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from typing import Any
@@ -101,12 +102,26 @@ KNOWN = {*COLUMNS, "name", "description", "address"}
 _LIST = re.compile(r"[;,]")
 
 
+_NAMES = sorted(KNOWN | ALIASES.keys())
+_SHOWN = 60  # a header longer than this is cut when named in a message
+
+
 def canonical_column(name: str) -> str:
     key = name.strip().lstrip("\ufeff")
     key = ALIASES.get(key, ALIASES.get(key.casefold(), key.casefold()))
     if key not in KNOWN:
-        raise FieldError(name, "unknown column; see the list of columns in the README")
+        shown = name if len(name) <= _SHOWN else name[: _SHOWN - 1] + "…"
+        raise FieldError(shown, f"unknown column{_nearest(key)}; see the list of columns in the README")
     return key
+
+
+def _nearest(key: str) -> str:
+    """The known column a header most likely means, as a hint (difflib's closest match), or nothing."""
+    close = difflib.get_close_matches(key, _NAMES, n=1, cutoff=0.6)
+    if not close:
+        return ""
+    meant = ALIASES.get(close[0], close[0])
+    return f" (did you mean {close[0]!r}{'' if meant == close[0] else f', that is {meant}'}?)"
 
 
 def _list(value: Any) -> list[str]:

@@ -1,5 +1,9 @@
 """GeoJSON (RFC 7946): a FeatureCollection of Points at [lon, lat]; a node without a point has
-geometry null. Properties are the public node record, or flat columns as in CSV."""
+geometry null. Properties are the public node record, or flat columns as in CSV.
+
+When the properties state a point too (`location.lat`/`lon`, or columns such as latitude and
+longitude), the geometry must hold the same point: files that write their points [lat, lon] are
+caught here, feature by feature, instead of being stored on the other side of the world."""
 
 from __future__ import annotations
 
@@ -11,9 +15,12 @@ from fabcity.directory.formats.flat import record_from_columns
 from fabcity.directory.read import importable
 from fabcity.errors import FieldError
 
+# How far apart (degrees) the geometry and the properties may put a point: rounding, not a mistake.
+_SAME_POINT = 1e-6
 
-def read(path: Path) -> list[Located]:
-    data = parse_json(path, read_text(path))
+
+def read(path: Path, encoding: str | None = None) -> list[Located]:
+    data = parse_json(path, read_text(path, encoding=encoding))
     if (
         not isinstance(data, dict)
         or data.get("type") != "FeatureCollection"
@@ -44,11 +51,39 @@ def read(path: Path) -> list[Located]:
                 problems.append(FileProblem(where, "geometry", "expected a Point [lon, lat] or null"))
                 continue
             location = record.setdefault("location", {})
+            if not isinstance(location, dict):
+                problems.append(FileProblem(where, "location", "expected an object"))
+                continue
+            disagreement = _disagreement(coordinates[:2], location.get("lat"), location.get("lon"))
+            if disagreement:
+                problems.append(FileProblem(where, "geometry", disagreement))
+                continue
             location["lon"], location["lat"] = coordinates[0], coordinates[1]
         located.append(Located(where, record))
     if problems:
         raise ImportRejected(path, problems)
     return located
+
+
+def _disagreement(coordinates: list[Any], lat: Any, lon: Any) -> str | None:
+    """What is wrong when the properties state a point the geometry does not hold (None: nothing)."""
+    values = [*coordinates, lat, lon]
+    if not all(isinstance(value, int | float) and not isinstance(value, bool) for value in values):
+        return None  # no point in the properties, or a value validation will name
+    x, y = coordinates
+
+    def same(first: float, second: float) -> bool:
+        return abs(first - second) <= _SAME_POINT
+
+    if same(x, lon) and same(y, lat):
+        return None
+    point = f"[{x}, {y}]"
+    if same(x, lat) and same(y, lon):
+        return (
+            f"the point {point} is written [latitude, longitude]: GeoJSON points are [longitude, latitude]"
+            f" (the properties say latitude {lat}, longitude {lon})"
+        )
+    return f"the point {point} disagrees with the properties, which say latitude {lat}, longitude {lon}"
 
 
 def feature(record: dict[str, Any]) -> dict[str, Any]:

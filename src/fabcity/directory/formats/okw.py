@@ -21,6 +21,7 @@ from fabcity.directory.formats.common import (
     fablabs_slug,
     parse_json,
     read_text,
+    stated,
 )
 from fabcity.directory.read import importable
 
@@ -37,8 +38,8 @@ _ACCESS_OUT = {
 _NAMESPACE = uuid.UUID("6f1c2a52-5a8e-4d1e-9a57-1c3a0b0f5e11")
 
 
-def read(path: Path) -> list[Located]:
-    text = read_text(path)
+def read(path: Path, encoding: str | None = None) -> list[Located]:
+    text = read_text(path, encoding=encoding)
     data = parse_json(path, text)
     if not isinstance(data, list):
         raise ImportRejected(path, [FileProblem("file", "", "expected a JSON array of OKW facilities")])
@@ -50,7 +51,11 @@ def read(path: Path) -> list[Located]:
         if not isinstance(record, dict) or not isinstance(record.get("facility"), dict):
             problems.append(FileProblem(where, "facility", "missing the facility object"))
             continue
-        located.append(Located(where, record_from_okw(record)))
+        region = record.get("region") if isinstance(record.get("region"), dict) else {}
+        country = stated("region.country", region.get("country"))
+        located.append(
+            Located(where, record_from_okw(record), country, stated("region.city_town", region.get("city_town")))
+        )
     if problems:
         raise ImportRejected(path, problems)
     return located
