@@ -124,3 +124,18 @@ def test_writers_of_different_nodes_all_succeed(served) -> None:
     finally:
         for client in clients:
             client.close()
+
+
+def test_two_creates_naming_one_new_external_id_make_one_node(served) -> None:
+    with served.client("curator-a") as first, served.client("curator-b") as second:
+        clients = (first, second)
+        for round_number in range(8):
+            bodies = [
+                {"name": {"en": f"Twin {round_number} {i}"}, "node_type": "studio",
+                 "external_ids": {"fablabs_io": f"twin-{round_number}"}}
+                for i in range(2)
+            ]  # fmt: skip
+            answers = _at_once([partial(c.post, "/api/v1/nodes", json=b) for c, b in zip(clients, bodies, strict=True)])
+            codes = [answer.status_code for answer in answers]
+            assert sorted(codes) == [201, 409], [answer.text for answer in answers]
+            assert answers[codes.index(409)].json()["detail"].startswith("external_ids")

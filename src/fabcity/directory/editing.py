@@ -5,23 +5,29 @@ verifies, edits and closes any node and decides claims; an admin may do all of t
 roles. A closed node is marked closed, never deleted. Every write lands with its audit record in
 one transaction. Edits are JSON merge patches (RFC 7396) on the node's importable record, so the
 API, the web form and an import validate through the same model.
+
+A person's create or edit never takes an external id another node holds: only an import may
+update a node found by its external id.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, or_, select, update
+from sqlalchemy import Connection, insert, or_, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
 
 from fabcity import audit
 from fabcity.accounts.service import User, get_user
-from fabcity.directory.models import validate_node
+from fabcity.directory.models import NodeIn, validate_node
 from fabcity.directory.read import importable, public_nodes
 from fabcity.directory.writer import prepare, save_nodes
-from fabcity.errors import FieldError, Forbidden, NotAuthenticated, NotFound, RecordInvalid
+from fabcity.errors import Conflict, FieldError, Forbidden, NotAuthenticated, NotFound, RecordInvalid
 from fabcity.platform import Platform
-from fabcity.storage.schema import node, node_claim, node_host, user_account
+from fabcity.storage.schema import node, node_claim, node_external_id, node_host, user_account
 
 CONTRIBUTION_LICENSE = "CC-BY-4.0"
 _VERIFICATION_FIELDS = ("verified_at", "verified_by")
@@ -94,9 +100,54 @@ def _refuse_self_verification(user: User, before: dict[str, Any], after: dict[st
             raise RecordInvalid([FieldError(f"provenance.{field}", "only a curator verifies a node")])
 
 
-def _save(conn: Connection, platform: Platform, record: dict[str, Any]) -> int:
-    prepared = prepare(validate_node(record), platform.districts)
-    return save_nodes(conn, [prepared], platform.districts, platform.stations).pks[0]
+def _refuse_taken_external_ids(conn: Connection, item: NodeIn, own_pk: int | None) -> None:
+    """An external id names one node: a person's create or edit may not give another node's to this one.
+
+    The writer updates the node an external id names (that is how an import updates); from a
+    person's create that would hand any node to whoever names its id, so it is refused here.
+    """
+    wanted = list(item.external_ids.items())
+    if not wanted:
+        return
+    query = (
+        select(node_external_id.c.scheme, node.c.slug)
+        .join(node, node.c.pk == node_external_id.c.node_pk)
+        .where(tuple_(node_external_id.c.scheme, node_external_id.c.value).in_(wanted))
+        .order_by(node_external_id.c.scheme)
+    )
+    if own_pk is not None:
+        query = query.where(node_external_id.c.node_pk != own_pk)
+    taken = conn.execute(query).first()
+    if taken is not None:
+        message = f"this id already names the node {taken.slug!r}; only an import may update a node by its external id"
+        raise Conflict(f"external_ids.{taken.scheme}: {message}")
+
+
+@contextmanager
+def _taken_meanwhile_is_a_conflict() -> Iterator[None]:
+    """Two writes that take the same external id or slug at once: the other one is told so, not a 500.
+
+    The database's unique keys let only one through; the loser's error names the field.
+    """
+    try:
+        yield
+    except IntegrityError as error:
+        reason = str(error.orig)
+        for marker, field in (("node_external_id", "external_ids"), ("slug", "slug")):
+            if marker in reason:
+                message = "another write took the same value at the same moment; read the node again and retry"
+                raise Conflict(f"{field}: {message}") from None
+        raise
+
+
+def _save(conn: Connection, platform: Platform, record: dict[str, Any], own_pk: int | None) -> int:
+    """Validate and store a person's record: the node `own_pk`, or a new node when it is None."""
+    item = validate_node(record)
+    _refuse_taken_external_ids(conn, item, own_pk)
+    summary = save_nodes(conn, [prepare(item, platform.districts)], platform.districts, platform.stations)
+    if own_pk is None and summary.updated:  # another write gave one of its external ids to a node since the check
+        raise Conflict("external_ids: another write took one of these ids at the same moment; read and retry")
+    return summary.pks[0]
 
 
 def create_node(platform: Platform, user: User | None, data: dict[str, Any]) -> dict[str, Any]:
@@ -109,8 +160,8 @@ def create_node(platform: Platform, user: User | None, data: dict[str, Any]) -> 
     record["provenance"] = provenance
     _refuse_self_verification(user, {}, record)
     record["provenance"].setdefault("retrieved_at", datetime.now(UTC).isoformat())
-    with platform.engine.begin() as conn:
-        pk = _save(conn, platform, record)
+    with _taken_meanwhile_is_a_conflict(), platform.engine.begin() as conn:
+        pk = _save(conn, platform, record, None)
         if user.role == "host":
             conn.execute(insert(node_host).values(node_pk=pk, user_id=user.id, granted_at=datetime.now(UTC)))
         created = public_nodes(conn, [pk])[0]
@@ -124,13 +175,13 @@ def update_node(
     platform: Platform, user: User | None, node_id: str, patch: dict[str, Any], action: str = "node.update"
 ) -> dict[str, Any]:
     """Apply a merge patch to a node the user may edit; returns the new public record."""
-    with platform.engine.begin() as conn:
+    with _taken_meanwhile_is_a_conflict(), platform.engine.begin() as conn:
         pk = node_pk_of(conn, node_id)
         _require(may_edit(conn, user, pk), user)
         before = importable(public_nodes(conn, [pk])[0])
         after = merge_patch(before, {key: value for key, value in patch.items() if key != "id"})
         _refuse_self_verification(user, before, after)
-        _save(conn, platform, after)
+        _save(conn, platform, after, pk)
         updated = public_nodes(conn, [pk])[0]
         changes = audit.changes_between(before, importable(updated))
         if changes:
