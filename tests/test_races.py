@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -97,6 +97,52 @@ def _at_once(calls: list[Callable[[], T]]) -> list[T]:
 
     with ThreadPoolExecutor(len(calls)) as pool:
         return list(pool.map(run, calls))
+
+
+def _latest_by_field(history: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each field's value after the audit trail's changes; each change must start where the last one ended."""
+    latest: dict[str, Any] = {}
+    for entry in history:
+        for field, (before, after) in entry["changes"].items():
+            assert field not in latest or latest[field] == before, (entry, latest[field])
+            latest[field] = after
+    return latest
+
+
+def test_concurrent_patches_of_different_fields_both_land_and_the_trail_agrees(served) -> None:
+    path = f"/api/v1/nodes/{NODE}"
+    with served.client("curator-a") as first, served.client("curator-b") as second:
+        clients = (first, second)
+        for round_number in range(20):
+            patches = ({"operator": f"운영자 {round_number}"}, {"description": {"en": f"Round {round_number}"}})
+            answers = _at_once([partial(c.patch, path, json=p) for c, p in zip(clients, patches, strict=True)])
+            assert [answer.status_code for answer in answers] == [200, 200], [answer.text for answer in answers]
+            stored = first.get(path).json()
+            assert (stored["operator"], stored["description"]["en"]) == (
+                patches[0]["operator"],
+                patches[1]["description"]["en"],
+            )
+        trail = _latest_by_field(first.get(f"{path}/history").json()["results"])
+        assert (trail["operator"], trail["description.en"]) == (stored["operator"], stored["description"]["en"])
+
+
+def test_with_one_if_match_exactly_one_of_two_patches_wins(served) -> None:
+    path = f"/api/v1/nodes/{NODE}"
+    with served.client("curator-a") as first, served.client("curator-b") as second:
+        clients = (first, second)
+        for round_number in range(10):
+            etag = first.get(path).headers["etag"]
+            values = (f"A{round_number}", f"B{round_number}")
+            answers = _at_once(
+                [
+                    partial(client.patch, path, json={"operator": value}, headers={"If-Match": etag})
+                    for client, value in zip(clients, values, strict=True)
+                ]
+            )
+            codes = [answer.status_code for answer in answers]
+            assert sorted(codes) == [200, 412], [answer.text for answer in answers]
+            assert "read it again" in answers[codes.index(412)].json()["detail"]
+            assert first.get(path).json()["operator"] == values[codes.index(200)]
 
 
 def test_writers_of_different_nodes_all_succeed(served) -> None:
