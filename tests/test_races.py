@@ -172,6 +172,26 @@ def test_writers_of_different_nodes_all_succeed(served) -> None:
             client.close()
 
 
+def test_two_admins_demoting_each_other_leave_one_admin(served) -> None:
+    names = ("admin-a", "admin-b")
+    ids = [served.user_ids[name] for name in names]
+    with served.client(names[0]) as first, served.client(names[1]) as second:
+        admins = (first, second)
+        for _ in range(15):
+            answers = _at_once(
+                [partial(admin.put, f"/api/v1/users/{other}/role", json={"role": "member"})
+                 for admin, other in zip(admins, reversed(ids), strict=True)]
+            )  # fmt: skip
+            codes = [answer.status_code for answer in answers]
+            assert codes.count(200) == 1, [answer.text for answer in answers]
+            winner, loser = codes.index(200), 1 - codes.index(200)
+            assert codes[loser] in (403, 409, 422) and answers[loser].json()["detail"], answers[loser].text
+            users = admins[winner].get("/api/v1/users").json()["results"]
+            assert [user["id"] for user in users if user["role"] == "admin"] == [ids[winner]]
+            restored = admins[winner].put(f"/api/v1/users/{ids[loser]}/role", json={"role": "admin"})
+            assert restored.status_code == 200
+
+
 def test_two_creates_naming_one_new_external_id_make_one_node(served) -> None:
     with served.client("curator-a") as first, served.client("curator-b") as second:
         clients = (first, second)
