@@ -74,7 +74,7 @@ def test_user_text_is_escaped_in_pages_and_json_ld(client, platform):
         platform, curator, {"name": {"ko": XSS}, "node_type": "studio", "description": {"ko": XSS},
                             "location": {"lat": 37.56, "lon": 126.99}, "opening_hours": "24/7"},
     )  # fmt: skip
-    page = client.get(f"/nodes/{created['slug']}").text
+    page = client.get(f"/nodes/{created.record['slug']}").text
     assert XSS not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
     ld = re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S).group(1)
@@ -112,6 +112,9 @@ def test_a_host_edits_their_node_through_the_form_and_another_host_cannot(client
     saved = client.post("/nodes/fab-lab-seoul/edit", data=fields, follow_redirects=False)
     assert saved.status_code == 303
     assert "Mo-Sa 10:00-19:00" in client.get("/nodes/fab-lab-seoul").text
+    fields["version"] = re.search(
+        r'name="version" type="hidden" value="(\d+)"', client.get("/nodes/fab-lab-seoul/edit").text
+    )[1]
     bad = client.post("/nodes/fab-lab-seoul/edit", data={**fields, "opening_hours": "whenever"})
     assert bad.status_code == 422 and "opening_hours" in bad.text
 

@@ -71,6 +71,12 @@ class Conflict(ServiceError):
     status = 409
 
 
+class PreconditionFailed(Conflict):
+    """The client's copy is stale: the version it named (HTTP If-Match) is no longer the stored one."""
+
+    status = 412
+
+
 class TooManyAttempts(ServiceError):
     """Too many tries lately (failed log-ins); `retry_after_s` says when to try again."""
 

@@ -17,16 +17,17 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from typing import NoReturn
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
-from sqlalchemy import Connection, delete, exists, func, insert, select, update
+from sqlalchemy import Connection, delete, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from zxcvbn import zxcvbn
 
 from fabcity import audit
 from fabcity.accounts import limits
-from fabcity.errors import FieldError, Forbidden, NotAuthenticated, NotFound
+from fabcity.errors import Conflict, FieldError, Forbidden, NotAuthenticated, NotFound
 from fabcity.platform import Platform
 from fabcity.storage.schema import api_token, login_attempt, user_account, web_session
 
@@ -282,7 +283,15 @@ def token_user(conn: Connection, token: str) -> User | None:
 
 
 def set_role(platform: Platform, actor: User | None, user_id: int, role: str) -> User:
-    """Admins change roles; the last admin cannot give the role away."""
+    """Admins change roles; the last admin cannot give the role away, even when two admins act at once.
+
+    The admins' rows and the target's are locked first, in id order (SELECT … FOR NO KEY UPDATE on
+    PostgreSQL, which leaves rows that only refer to a user unblocked; SQLite has no row locks).
+    The change is then one conditional UPDATE that checks, as it writes, that the target still has
+    the role read, the actor is still an admin and another admin remains: atomic on SQLite, whose
+    write lock serialises it, and under the locks on PostgreSQL. When it changes nothing, the
+    reason is read under the same locks.
+    """
     if actor is None:
         raise NotAuthenticated()
     if actor.role != "admin":
@@ -290,14 +299,35 @@ def set_role(platform: Platform, actor: User | None, user_id: int, role: str) ->
     if role not in ROLES:
         raise FieldError("role", f"unknown role {role!r}; use one of {', '.join(ROLES)}")
     with platform.engine.begin() as conn:
+        held = select(user_account.c.id).where(or_(user_account.c.role == "admin", user_account.c.id == user_id))
+        conn.execute(held.order_by(user_account.c.id).with_for_update(key_share=True)).all()
         target = get_user(conn, user_id)
         if target is None:
             raise NotFound(f"no user {user_id}")
-        if target.role == "admin" and role != "admin":
-            admins = conn.execute(select(func.count()).where(user_account.c.role == "admin")).scalar_one()
-            if admins <= 1:
-                raise FieldError("role", "this is the last admin; make another admin first")
-        if target.role != role:
-            conn.execute(update(user_account).where(user_account.c.id == user_id).values(role=role))
-            audit.record(conn, actor.id, "user.role", "user", str(user_id), {"role": [target.role, role]})
+        if target.role == role:
+            return target
+        admin = user_account.alias("admin")
+        admins = select(func.count()).where(admin.c.role == "admin").scalar_subquery()
+        change = update(user_account).where(
+            user_account.c.id == user_id,
+            user_account.c.role == target.role,
+            exists().where(admin.c.id == actor.id, admin.c.role == "admin"),
+        )
+        if target.role == "admin":
+            change = change.where(admins > 1)
+        if conn.execute(change.values(role=role)).rowcount == 0:
+            _refuse_role_change(conn, actor, target)
+        audit.record(conn, actor.id, "user.role", "user", str(user_id), {"role": [target.role, role]})
     return User(target.id, target.email, target.display_name, role)
+
+
+def _refuse_role_change(conn: Connection, actor: User, target: User) -> NoReturn:
+    """Why set_role's conditional UPDATE changed nothing: another write came first."""
+    current = get_user(conn, target.id)
+    if current is None or current.role != target.role:
+        raise Conflict("the user's role was changed at the same moment; look at it again")
+    if target.role == "admin":
+        admins = conn.execute(select(func.count()).where(user_account.c.role == "admin")).scalar_one()
+        if admins <= 1:
+            raise FieldError("role", "this is the last admin; make another admin first")
+    raise Forbidden("you are no longer an admin")

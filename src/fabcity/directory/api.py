@@ -6,16 +6,17 @@ lives in the services (directory.editing); service errors rise to web/errors.py.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Body, Header, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from fabcity import audit
 from fabcity.directory import editing, vocabulary
 from fabcity.directory.formats import geojson
-from fabcity.directory.read import record_texts, to_json
+from fabcity.directory.read import to_json
 from fabcity.directory.search import SearchQuery, parse_bbox, parse_point, search
 from fabcity.directory.taxonomy import KINDS, taxonomy
 from fabcity.errors import Forbidden, NotAuthenticated
@@ -28,6 +29,23 @@ from fabcity.web.turns import Turns
 router = APIRouter(prefix="/api/v1")
 searches = Turns()
 NodeBody = Annotated[dict[str, Any], Body(description="A node record (the shape GET returns, without derived fields)")]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        description='The ETag of the node as you read it (GET sends it), e.g. "3": the change is made only if'
+        " nobody has written the node since, else 412. Without it, a patch lands on the node as it is then.",
+    ),
+]
+_ETAG = {
+    "description": "The node's version after this write: send it as If-Match with the next change",
+    "schema": {"type": "string", "example": '"4"'},
+}
+_TAKEN = {"description": "An external id or the slug the record names belongs to another node: `detail` names it"}
+_CONDITIONAL_WRITE: dict[int | str, dict[str, Any]] = {
+    200: {"headers": {"ETag": _ETAG}},
+    412: {"description": "If-Match names a version the node is no longer at: read it again, reapply the change"},
+}
+_STRONG_ETAG = re.compile(r'"(\d{1,18})"')
 
 
 class NodeSearchParams(BaseModel):
@@ -105,10 +123,25 @@ def _nodes_answer(platform: Platform, query: SearchQuery, format: str) -> Respon
     return Response(body, media_type="application/json")
 
 
-@router.get("/nodes/{node_id}", tags=["directory"], summary="One node by id or slug")
+@router.get(
+    "/nodes/{node_id}",
+    tags=["directory"],
+    summary="One node by id or slug",
+    responses={
+        200: {
+            "headers": {
+                "ETag": {
+                    "description": "The node's version: send it as If-Match to change the node",
+                    "schema": {"type": "string", "example": '"3"'},
+                }
+            }
+        }
+    },
+)
 def get_node(node_id: str, platform: PlatformDep) -> Response:
     with platform.engine.connect() as conn:
-        return Response(record_texts(conn, [editing.node_pk_of(conn, node_id)])[0], media_type="application/json")
+        record, version = editing.stored_node(conn, node_id)
+    return Response(record, media_type="application/json", headers={"ETag": _etag(version)})
 
 
 @router.get("/taxonomy", tags=["directory"], summary="Processes, materials, machines, vocabularies")
@@ -125,24 +158,72 @@ def get_taxonomy() -> dict[str, Any]:
     return {**terms, **vocabulary_lists}
 
 
-@router.post("/nodes", tags=["directory"], status_code=201, summary="Create a node (host, curator, admin)")
-def create_node(request: Request, record: NodeBody, platform: PlatformDep) -> dict[str, Any]:
-    return editing.create_node(platform, acting_user(request), record)
+def _etag(version: int) -> str:
+    return f'"{version}"'
 
 
-@router.patch("/nodes/{node_id}", tags=["directory"], summary="Edit a node: a JSON merge patch (RFC 7396)")
-def update_node(request: Request, node_id: str, patch: NodeBody, platform: PlatformDep) -> dict[str, Any]:
-    return editing.update_node(platform, acting_user(request), node_id, patch)
+def _versions(if_match: str | None) -> frozenset[int] | None:
+    """The versions an If-Match header names; None when there is none or it is `*` (any version).
+
+    If-Match compares strongly (RFC 9110), so a weak or unreadable tag matches no version.
+    """
+    if if_match is None or if_match.strip() == "*":
+        return None
+    tags = (tag.strip() for tag in if_match.split(","))
+    return frozenset(int(found.group(1)) for tag in tags if (found := _STRONG_ETAG.fullmatch(tag)))
 
 
-@router.delete("/nodes/{node_id}", tags=["directory"], summary="Close a node (it is kept, marked closed)")
-def close_node(request: Request, node_id: str, platform: PlatformDep) -> dict[str, Any]:
-    return editing.close_node(platform, acting_user(request), node_id)
+def _answer(written: editing.Written, response: Response) -> dict[str, Any]:
+    response.headers["ETag"] = _etag(written.version)
+    return written.record
 
 
-@router.post("/nodes/{node_id}/verify", tags=["directory"], summary="Verify a node (curator, admin)")
-def verify_node(request: Request, node_id: str, platform: PlatformDep) -> dict[str, Any]:
-    return editing.verify_node(platform, acting_user(request), node_id)
+@router.post(
+    "/nodes",
+    tags=["directory"],
+    status_code=201,
+    summary="Create a node (host, curator, admin)",
+    responses={201: {"headers": {"ETag": _ETAG}}, 409: _TAKEN},
+)
+def create_node(request: Request, record: NodeBody, response: Response, platform: PlatformDep) -> dict[str, Any]:
+    return _answer(editing.create_node(platform, acting_user(request), record), response)
+
+
+@router.patch(
+    "/nodes/{node_id}",
+    tags=["directory"],
+    summary="Edit a node: a JSON merge patch (RFC 7396)",
+    responses={**_CONDITIONAL_WRITE, 409: _TAKEN},
+)
+def update_node(
+    request: Request, node_id: str, patch: NodeBody, response: Response, platform: PlatformDep, if_match: IfMatch = None
+) -> dict[str, Any]:
+    user = acting_user(request)
+    return _answer(editing.update_node(platform, user, node_id, patch, expected_versions=_versions(if_match)), response)
+
+
+@router.delete(
+    "/nodes/{node_id}",
+    tags=["directory"],
+    summary="Close a node (it is kept, marked closed)",
+    responses=_CONDITIONAL_WRITE,
+)
+def close_node(
+    request: Request, node_id: str, response: Response, platform: PlatformDep, if_match: IfMatch = None
+) -> dict[str, Any]:
+    return _answer(editing.close_node(platform, acting_user(request), node_id, _versions(if_match)), response)
+
+
+@router.post(
+    "/nodes/{node_id}/verify",
+    tags=["directory"],
+    summary="Verify a node (curator, admin)",
+    responses=_CONDITIONAL_WRITE,
+)
+def verify_node(
+    request: Request, node_id: str, response: Response, platform: PlatformDep, if_match: IfMatch = None
+) -> dict[str, Any]:
+    return _answer(editing.verify_node(platform, acting_user(request), node_id, _versions(if_match)), response)
 
 
 @router.get("/nodes/{node_id}/history", tags=["directory"], summary="The node's audit trail (curator, admin)")

@@ -5,23 +5,43 @@ verifies, edits and closes any node and decides claims; an admin may do all of t
 roles. A closed node is marked closed, never deleted. Every write lands with its audit record in
 one transaction. Edits are JSON merge patches (RFC 7396) on the node's importable record, so the
 API, the web form and an import validate through the same model.
+
+Concurrent edits (docs/decisions/0003-optimistic-concurrency.md): every write of a node bumps its
+`version` (the API's ETag). An edit first claims the node's row, then reads, merges and saves, so
+two edits of different fields both land and the audit trail says what really changed; an edit
+that names the version it was made on (If-Match, the form's hidden field) is refused once another
+write came first. A person's create or edit never takes an external id another node holds: only
+an import may update a node found by its external id.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, or_, select, update
+from sqlalchemy import Connection, insert, or_, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
 
 from fabcity import audit
 from fabcity.accounts.service import User, get_user
-from fabcity.directory.models import validate_node
+from fabcity.directory.models import NodeIn, validate_node
 from fabcity.directory.read import importable, public_nodes
 from fabcity.directory.writer import prepare, save_nodes
-from fabcity.errors import FieldError, Forbidden, NotAuthenticated, NotFound, RecordInvalid
+from fabcity.errors import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    NotAuthenticated,
+    NotFound,
+    PreconditionFailed,
+    RecordInvalid,
+)
 from fabcity.platform import Platform
-from fabcity.storage.schema import node, node_claim, node_host, user_account
+from fabcity.storage.schema import node, node_claim, node_external_id, node_host, node_record, user_account
 
 CONTRIBUTION_LICENSE = "CC-BY-4.0"
 _VERIFICATION_FIELDS = ("verified_at", "verified_by")
@@ -94,12 +114,103 @@ def _refuse_self_verification(user: User, before: dict[str, Any], after: dict[st
             raise RecordInvalid([FieldError(f"provenance.{field}", "only a curator verifies a node")])
 
 
-def _save(conn: Connection, platform: Platform, record: dict[str, Any]) -> int:
-    prepared = prepare(validate_node(record), platform.districts)
-    return save_nodes(conn, [prepared], platform.districts, platform.stations).pks[0]
+@dataclass(frozen=True)
+class Written:
+    """A node as a write left it: its public record and its version (the API sends it as the ETag)."""
+
+    record: dict[str, Any]
+    version: int
 
 
-def create_node(platform: Platform, user: User | None, data: dict[str, Any]) -> dict[str, Any]:
+_RECORD_AND_VERSION = select(node_record.c.record, node.c.version).join(node, node.c.pk == node_record.c.node_pk)
+
+
+def stored_node(conn: Connection, node_id: str) -> tuple[str, int]:
+    """The stored public record (JSON text) of the node with this id or slug and its version.
+
+    Read in one statement, so the version is the one of the record sent (an ETag that named a
+    later version would let a client overwrite a change it never saw).
+    """
+    row = conn.execute(_RECORD_AND_VERSION.where(or_(node.c.id == node_id, node.c.slug == node_id))).first()
+    if row is None:
+        raise NotFound(f"no node {node_id!r}")
+    return row.record, row.version
+
+
+def _written(conn: Connection, pk: int) -> Written:
+    row = conn.execute(_RECORD_AND_VERSION.where(node.c.pk == pk)).one()
+    return Written(json.loads(row.record), row.version)
+
+
+def _claim(conn: Connection, pk: int, expected_versions: Collection[int] | None) -> None:
+    """Hold the node for this transaction before reading it; with `expected_versions`, only at one of them.
+
+    The UPDATE takes the row's lock on PostgreSQL and the database's write lock on SQLite, so a
+    concurrent edit of the node waits here and then reads what the other one saved. It changes no
+    value: the save that follows bumps the version (schema.node's `version` column).
+    """
+    statement = update(node).where(node.c.pk == pk).values(version=node.c.version)
+    if expected_versions is not None:
+        statement = statement.where(node.c.version.in_(expected_versions))
+    if conn.execute(statement).rowcount == 0:
+        current = conn.execute(select(node.c.version).where(node.c.pk == pk)).scalar_one()
+        raise PreconditionFailed(
+            f'the node was changed after the version you read; it is now at ETag "{current}":'
+            " read it again and make your change on that"
+        )
+
+
+def _refuse_taken_external_ids(conn: Connection, item: NodeIn, own_pk: int | None) -> None:
+    """An external id names one node: a person's create or edit may not give another node's to this one.
+
+    The writer updates the node an external id names (that is how an import updates); from a
+    person's create that would hand any node to whoever names its id, so it is refused here.
+    """
+    wanted = list(item.external_ids.items())
+    if not wanted:
+        return
+    query = (
+        select(node_external_id.c.scheme, node.c.slug)
+        .join(node, node.c.pk == node_external_id.c.node_pk)
+        .where(tuple_(node_external_id.c.scheme, node_external_id.c.value).in_(wanted))
+        .order_by(node_external_id.c.scheme)
+    )
+    if own_pk is not None:
+        query = query.where(node_external_id.c.node_pk != own_pk)
+    taken = conn.execute(query).first()
+    if taken is not None:
+        message = f"this id already names the node {taken.slug!r}; only an import may update a node by its external id"
+        raise Conflict(f"external_ids.{taken.scheme}: {message}")
+
+
+@contextmanager
+def _taken_meanwhile_is_a_conflict() -> Iterator[None]:
+    """Two writes that take the same external id or slug at once: the other one is told so, not a 500.
+
+    The database's unique keys let only one through; the loser's error names the field.
+    """
+    try:
+        yield
+    except IntegrityError as error:
+        reason = str(error.orig)
+        for marker, field in (("node_external_id", "external_ids"), ("slug", "slug")):
+            if marker in reason:
+                message = "another write took the same value at the same moment; read the node again and retry"
+                raise Conflict(f"{field}: {message}") from None
+        raise
+
+
+def _save(conn: Connection, platform: Platform, record: dict[str, Any], own_pk: int | None) -> int:
+    """Validate and store a person's record: the node `own_pk`, or a new node when it is None."""
+    item = validate_node(record)
+    _refuse_taken_external_ids(conn, item, own_pk)
+    summary = save_nodes(conn, [prepare(item, platform.districts)], platform.districts, platform.stations)
+    if own_pk is None and summary.updated:  # another write gave one of its external ids to a node since the check
+        raise Conflict("external_ids: another write took one of these ids at the same moment; read and retry")
+    return summary.pks[0]
+
+
+def create_node(platform: Platform, user: User | None, data: dict[str, Any]) -> Written:
     """A new node from a person; a host who creates it becomes its host."""
     _require(may_create(user), user)
     record = dict(data)
@@ -109,48 +220,60 @@ def create_node(platform: Platform, user: User | None, data: dict[str, Any]) -> 
     record["provenance"] = provenance
     _refuse_self_verification(user, {}, record)
     record["provenance"].setdefault("retrieved_at", datetime.now(UTC).isoformat())
-    with platform.engine.begin() as conn:
-        pk = _save(conn, platform, record)
+    with _taken_meanwhile_is_a_conflict(), platform.engine.begin() as conn:
+        pk = _save(conn, platform, record, None)
         if user.role == "host":
             conn.execute(insert(node_host).values(node_pk=pk, user_id=user.id, granted_at=datetime.now(UTC)))
-        created = public_nodes(conn, [pk])[0]
-        audit.record(
-            conn, user.id, "node.create", "node", created["id"], audit.changes_between({}, importable(created))
-        )
+        created = _written(conn, pk)
+        changes = audit.changes_between({}, importable(created.record))
+        audit.record(conn, user.id, "node.create", "node", created.record["id"], changes)
     return created
 
 
 def update_node(
-    platform: Platform, user: User | None, node_id: str, patch: dict[str, Any], action: str = "node.update"
-) -> dict[str, Any]:
-    """Apply a merge patch to a node the user may edit; returns the new public record."""
-    with platform.engine.begin() as conn:
+    platform: Platform,
+    user: User | None,
+    node_id: str,
+    patch: dict[str, Any],
+    action: str = "node.update",
+    expected_versions: Collection[int] | None = None,
+) -> Written:
+    """Apply a merge patch to a node the user may edit, to the record as stored once the edit holds it.
+
+    `expected_versions` (the API's If-Match, the form's version): PreconditionFailed unless the
+    node is still at one of them. Without it, concurrent patches of different fields all land.
+    """
+    with _taken_meanwhile_is_a_conflict(), platform.engine.begin() as conn:
         pk = node_pk_of(conn, node_id)
         _require(may_edit(conn, user, pk), user)
+        _claim(conn, pk, expected_versions)
         before = importable(public_nodes(conn, [pk])[0])
         after = merge_patch(before, {key: value for key, value in patch.items() if key != "id"})
         _refuse_self_verification(user, before, after)
-        _save(conn, platform, after)
-        updated = public_nodes(conn, [pk])[0]
-        changes = audit.changes_between(before, importable(updated))
+        updated = _written(conn, _save(conn, platform, after, pk))
+        changes = audit.changes_between(before, importable(updated.record))
         if changes:
-            audit.record(conn, user.id, action, "node", updated["id"], changes)
+            audit.record(conn, user.id, action, "node", updated.record["id"], changes)
     return updated
 
 
-def close_node(platform: Platform, user: User | None, node_id: str) -> dict[str, Any]:
+def close_node(
+    platform: Platform, user: User | None, node_id: str, expected_versions: Collection[int] | None = None
+) -> Written:
     """Closed, not deleted: the record and its history stay, searches skip it by default."""
-    return update_node(platform, user, node_id, {"status": "closed"}, action="node.close")
+    return update_node(platform, user, node_id, {"status": "closed"}, "node.close", expected_versions)
 
 
-def verify_node(platform: Platform, user: User | None, node_id: str) -> dict[str, Any]:
+def verify_node(
+    platform: Platform, user: User | None, node_id: str, expected_versions: Collection[int] | None = None
+) -> Written:
     """A curator confirms the listing is true today: sets verified_at and verified_by."""
     if not may_verify(user):
         with platform.engine.connect() as conn:
             node_pk_of(conn, node_id)  # an unknown node is a 404 before it is a 403
         _require(False, user)
     stamp = {"verified_at": datetime.now(UTC).isoformat(), "verified_by": user.display_name}
-    return update_node(platform, user, node_id, {"provenance": stamp}, action="node.verify")
+    return update_node(platform, user, node_id, {"provenance": stamp}, "node.verify", expected_versions)
 
 
 def claim_node(platform: Platform, user: User | None, node_id: str, message: str) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from fabcity.directory import editing, vocabulary
 from fabcity.directory.hours import open_now
 from fabcity.directory.read import importable, public_nodes
 from fabcity.directory.taxonomy import taxonomy
-from fabcity.errors import FieldError, Forbidden, NotAuthenticated, RecordInvalid
+from fabcity.errors import FieldError, Forbidden, NotAuthenticated, PreconditionFailed, RecordInvalid
 from fabcity.web import i18n
 from fabcity.web.auth import visitor
 from fabcity.web.deps import PlatformDep, SettingsDep, form_of, render, say
@@ -61,7 +61,7 @@ async def create(request: Request, platform: PlatformDep) -> Response:
     except RecordInvalid as invalid:
         errors = [(p.field, p.message) for p in invalid.problems]
         return _node_form(request, "/nodes/new", say(request, "Add a node"), _record_from_form(form), errors, 422)
-    return RedirectResponse(f"/nodes/{created['slug']}", status_code=303)
+    return RedirectResponse(f"/nodes/{created.record['slug']}", status_code=303)
 
 
 @router.get("/nodes/{slug}", response_class=HTMLResponse)
@@ -108,20 +108,34 @@ def edit_page(request: Request, slug: str, platform: PlatformDep) -> HTMLRespons
         pk = editing.node_pk_of(conn, slug)
         if not editing.may_edit(conn, user, pk):
             raise NotAuthenticated() if user is None else Forbidden()
-        record = importable(public_nodes(conn, [pk])[0])
-    return _node_form(request, f"/nodes/{slug}/edit", say(request, "Edit node"), record, [])
+        stored, version = editing.stored_node(conn, slug)
+    record = importable(json.loads(stored))
+    return _node_form(request, f"/nodes/{slug}/edit", say(request, "Edit node"), record, [], version=version)
 
 
 @router.post("/nodes/{slug}/edit")
 async def edit(request: Request, slug: str, platform: PlatformDep) -> Response:
+    """Save the form, unless the node was saved by someone else after the form was opened (its hidden version)."""
     form = await form_of(request)
+    heading, shown = say(request, "Edit node"), _record_from_form(form)
     try:
-        updated = editing.update_node(platform, visitor(request).user, slug, _patch_from_form(form))
+        patch, expected = _patch_from_form(form), _version_from_form(form)
+        updated = editing.update_node(platform, visitor(request).user, slug, patch, expected_versions=expected)
     except RecordInvalid as invalid:
         errors = [(p.field, p.message) for p in invalid.problems]
-        return _node_form(request, f"/nodes/{slug}/edit", say(request, "Edit node"), _record_from_form(form),
-                          errors, 422)  # fmt: skip
-    return RedirectResponse(f"/nodes/{updated['slug']}", status_code=303)
+        return _node_form(request, f"/nodes/{slug}/edit", heading, shown, errors, 422, form.get("version"))
+    except PreconditionFailed:
+        with platform.engine.connect() as conn:
+            current = editing.stored_node(conn, slug)[1]
+        stale = [(say(request, "Changed meanwhile"), say(request, _CHANGED_MEANWHILE))]
+        return _node_form(request, f"/nodes/{slug}/edit", heading, shown, stale, 409, current)  # saving again replaces
+    return RedirectResponse(f"/nodes/{updated.record['slug']}", status_code=303)
+
+
+_CHANGED_MEANWHILE = mark(
+    "Someone saved this node after you opened this form. Your input is kept below: look at the node's page"
+    " for their change, then save again to replace it with yours."
+)
 
 
 @router.post("/nodes/{slug}/verify")
@@ -145,9 +159,14 @@ def _node_form(
     record: dict[str, Any],
     errors: list[tuple[str, str]],
     status: int = 200,
+    version: int | str | None = None,
 ) -> HTMLResponse:
+    """The node form; `version`: the node's version the form is filled from, sent back hidden on save."""
+    fields = _node_fields(request, record)
+    if version is not None:
+        fields.append({"name": "version", "kind": "hidden", "label": "", "value": str(version)})
     return render(
-        request, "form_page.html", status, heading=heading, action=action, fields=_node_fields(request, record),
+        request, "form_page.html", status, heading=heading, action=action, fields=fields,
         submit=say(request, "Save"), errors=errors,
     )  # fmt: skip
 
@@ -247,6 +266,16 @@ def _node_fields(request: Request, record: dict[str, Any]) -> list[dict[str, Any
             field["help"] = catalog.gettext(mark("OpenStreetMap syntax, e.g. Mo-Fr 10:00-18:00; Sa 12:00-17:00"))
         fields.append(field)
     return fields
+
+
+def _version_from_form(form: dict[str, str]) -> set[int] | None:
+    """The version the edit form was filled from; a form without one (an older page) saves unconditionally."""
+    value = (form.get("version") or "").strip()
+    if not value:
+        return None
+    if not value.isascii() or not value.isdigit() or len(value) > 18:
+        raise RecordInvalid([FieldError("version", "not a version number; open the form again")])
+    return {int(value)}
 
 
 def _patch_from_form(form: dict[str, str]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    literal_column,
 )
 
 metadata = MetaData(
@@ -142,6 +143,16 @@ node = Table(
         nullable=False,
         server_default="{}",
         comment="which kind of source set each field: person | curated | bulk (directory.precedence)",
+    ),
+    # Every UPDATE of the row through SQLAlchemy that does not set `version` itself adds 1 (onupdate),
+    # so imports and edits alike change it; edits compare it (directory.editing), the API sends it as the ETag.
+    Column(
+        "version",
+        Integer,
+        nullable=False,
+        server_default="1",
+        onupdate=literal_column("version + 1"),
+        comment="bumped by every write of the node: its ETag",
     ),
     # search
     Column("cell", BigInteger, comment="geo grid cell, see geo.cells"),

@@ -8,17 +8,25 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Connection, Engine, delete, insert, select
+from sqlalchemy import Connection, Engine, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from fabcity.storage.schema import meta
+
+_UPSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 NODES = "nodes_written"  # node, equipment and audit rows (fabcity.directory.writer.save_nodes)
 STATISTICS = "statistics"  # district_stat (fabcity.measure.census_import)
 
 
 def touch(conn: Connection, key: str) -> None:
-    conn.execute(delete(meta).where(meta.c.key == key))
-    conn.execute(insert(meta), [{"key": key, "value": uuid.uuid4().hex}])
+    """A new stamp, written as one upsert: the row is created if missing, else updated in place.
+
+    Concurrent transactions then queue on the row's lock instead of both inserting the key
+    (a delete-then-insert let two of them collide on the primary key: a 500 on PostgreSQL).
+    """
+    statement = _UPSERTS[conn.dialect.name](meta).values(key=key, value=uuid.uuid4().hex)
+    conn.execute(statement.on_conflict_do_update(index_elements=[meta.c.key], set_={"value": statement.excluded.value}))
 
 
 def stamp(engine: Engine, key: str) -> str:

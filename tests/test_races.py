@@ -1,0 +1,207 @@
+"""Races through HTTP: real clients against `fabcity serve --workers 2`, on a fresh database of each backend.
+
+The clients of a round start together at a barrier; every loop is bounded; nothing sleeps or is
+timed. Marked `races`: they run in the normal `pytest` run (`pytest -m races` runs them alone).
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import select
+
+from conftest import BACKENDS, IN_CI, _postgres_unavailable
+from fabcity.accounts import service as accounts
+from fabcity.startup import open_platform
+from fabcity.storage.schema import node
+from test_serve import FABCITY, START_S, _all_answering, _free_port
+
+pytestmark = pytest.mark.races
+
+PASSWORD = "correct horse battery"
+NODE = "fab-lab-seoul"
+WRITERS = 16
+PEOPLE = {"admin-a": "admin", "admin-b": "admin", "curator-a": "curator", "curator-b": "curator"}
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Served:
+    """A running server, a bearer token and user id for each person in PEOPLE, and WRITERS nodes of their own."""
+
+    url: str
+    tokens: dict[str, str]
+    user_ids: dict[str, int]
+    writer_nodes: list[str]
+
+    def client(self, person: str) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {self.tokens[person]}"}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=START_S, trust_env=False)
+
+
+def _prepare(db: str) -> tuple[dict[str, str], dict[str, int], list[str]]:
+    """The people and the nodes the races use, written before the server starts."""
+    platform = open_platform(db)
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+            users = {name: accounts.create_user(platform, f"{name}@example.kr", PASSWORD, name, role=role)
+                     for name, role in PEOPLE.items()}  # fmt: skip
+        tokens = {name: accounts.create_token(platform, user, "races") for name, user in users.items()}
+        with platform.engine.connect() as conn:
+            query = select(node.c.slug).where(node.c.slug != NODE).order_by(node.c.pk).limit(WRITERS)
+            nodes = list(conn.execute(query).scalars())
+    finally:
+        platform.engine.dispose()
+    return tokens, {name: user.id for name, user in users.items()}, nodes
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def served(request, backends, tmp_path_factory) -> Iterator[Served]:
+    """`fabcity serve --workers 2` on a fresh copy of the embedded dataset, once both workers answer."""
+    if request.param == "postgresql" and (reason := _postgres_unavailable()):
+        if IN_CI:
+            pytest.fail(f"CI requires PostgreSQL: {reason}")
+        pytest.skip(reason)
+    db = backends.fresh(request.param)
+    tokens, user_ids, nodes = _prepare(db)
+    port = _free_port()
+    with (tmp_path_factory.mktemp("serve") / "serve.log").open("w") as log:
+        command = [FABCITY, "serve", "--port", str(port), "--workers", "2", "--db", db]
+        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            _all_answering(server, port)
+            yield Served(f"http://127.0.0.1:{port}", tokens, user_ids, nodes)
+        finally:
+            server.send_signal(signal.SIGINT)
+            server.wait(timeout=60)
+
+
+def _at_once(calls: list[Callable[[], T]]) -> list[T]:
+    """Each call on its own thread, all released together by a barrier; their results in order."""
+    barrier = threading.Barrier(len(calls), timeout=START_S)
+
+    def run(call: Callable[[], T]) -> T:
+        barrier.wait()
+        return call()
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+def _latest_by_field(history: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each field's value after the audit trail's changes; each change must start where the last one ended."""
+    latest: dict[str, Any] = {}
+    for entry in history:
+        for field, (before, after) in entry["changes"].items():
+            assert field not in latest or latest[field] == before, (entry, latest[field])
+            latest[field] = after
+    return latest
+
+
+def test_concurrent_patches_of_different_fields_both_land_and_the_trail_agrees(served) -> None:
+    path = f"/api/v1/nodes/{NODE}"
+    with served.client("curator-a") as first, served.client("curator-b") as second:
+        clients = (first, second)
+        for round_number in range(20):
+            patches = ({"operator": f"운영자 {round_number}"}, {"description": {"en": f"Round {round_number}"}})
+            answers = _at_once([partial(c.patch, path, json=p) for c, p in zip(clients, patches, strict=True)])
+            assert [answer.status_code for answer in answers] == [200, 200], [answer.text for answer in answers]
+            stored = first.get(path).json()
+            assert (stored["operator"], stored["description"]["en"]) == (
+                patches[0]["operator"],
+                patches[1]["description"]["en"],
+            )
+        trail = _latest_by_field(first.get(f"{path}/history").json()["results"])
+        assert (trail["operator"], trail["description.en"]) == (stored["operator"], stored["description"]["en"])
+
+
+def test_with_one_if_match_exactly_one_of_two_patches_wins(served) -> None:
+    path = f"/api/v1/nodes/{NODE}"
+    with served.client("curator-a") as first, served.client("curator-b") as second:
+        clients = (first, second)
+        for round_number in range(10):
+            etag = first.get(path).headers["etag"]
+            values = (f"A{round_number}", f"B{round_number}")
+            answers = _at_once(
+                [
+                    partial(client.patch, path, json={"operator": value}, headers={"If-Match": etag})
+                    for client, value in zip(clients, values, strict=True)
+                ]
+            )
+            codes = [answer.status_code for answer in answers]
+            assert sorted(codes) == [200, 412], [answer.text for answer in answers]
+            assert "read it again" in answers[codes.index(412)].json()["detail"]
+            assert first.get(path).json()["operator"] == values[codes.index(200)]
+
+
+def test_writers_of_different_nodes_all_succeed(served) -> None:
+    """Every write of a node also writes one shared change stamp: it must not make writers collide."""
+    clients = [served.client("curator-a") for _ in range(WRITERS)]
+    requests = 8
+
+    def write(index: int) -> list[int | str]:
+        outcomes: list[int | str] = []
+        for number in range(requests):
+            patch = {"operator": f"작성자 {index}-{number}"}
+            try:
+                outcomes.append(
+                    clients[index].patch(f"/api/v1/nodes/{served.writer_nodes[index]}", json=patch).status_code
+                )
+            except httpx.TransportError as error:  # a reset or a dropped connection
+                outcomes.append(type(error).__name__)
+        return outcomes
+
+    try:
+        outcomes = _at_once([partial(write, index) for index in range(WRITERS)])
+        assert [o for outcome in outcomes for o in outcome if o != 200] == []
+        for index, slug in enumerate(served.writer_nodes):
+            assert clients[0].get(f"/api/v1/nodes/{slug}").json()["operator"] == f"작성자 {index}-{requests - 1}"
+    finally:
+        for client in clients:
+            client.close()
+
+
+def test_two_admins_demoting_each_other_leave_one_admin(served) -> None:
+    names = ("admin-a", "admin-b")
+    ids = [served.user_ids[name] for name in names]
+    with served.client(names[0]) as first, served.client(names[1]) as second:
+        admins = (first, second)
+        for _ in range(15):
+            answers = _at_once(
+                [partial(admin.put, f"/api/v1/users/{other}/role", json={"role": "member"})
+                 for admin, other in zip(admins, reversed(ids), strict=True)]
+            )  # fmt: skip
+            codes = [answer.status_code for answer in answers]
+            assert codes.count(200) == 1, [answer.text for answer in answers]
+            winner, loser = codes.index(200), 1 - codes.index(200)
+            assert codes[loser] in (403, 409, 422) and answers[loser].json()["detail"], answers[loser].text
+            users = admins[winner].get("/api/v1/users").json()["results"]
+            assert [user["id"] for user in users if user["role"] == "admin"] == [ids[winner]]
+            restored = admins[winner].put(f"/api/v1/users/{ids[loser]}/role", json={"role": "admin"})
+            assert restored.status_code == 200
+
+
+def test_two_creates_naming_one_new_external_id_make_one_node(served) -> None:
+    with served.client("curator-a") as first, served.client("curator-b") as second:
+        clients = (first, second)
+        for round_number in range(8):
+            bodies = [
+                {"name": {"en": f"Twin {round_number} {i}"}, "node_type": "studio",
+                 "external_ids": {"fablabs_io": f"twin-{round_number}"}}
+                for i in range(2)
+            ]  # fmt: skip
+            answers = _at_once([partial(c.post, "/api/v1/nodes", json=b) for c, b in zip(clients, bodies, strict=True)])
+            codes = [answer.status_code for answer in answers]
+            assert sorted(codes) == [201, 409], [answer.text for answer in answers]
+            assert answers[codes.index(409)].json()["detail"].startswith("external_ids")
