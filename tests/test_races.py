@@ -205,3 +205,17 @@ def test_two_creates_naming_one_new_external_id_make_one_node(served) -> None:
             codes = [answer.status_code for answer in answers]
             assert sorted(codes) == [201, 409], [answer.text for answer in answers]
             assert answers[codes.index(409)].json()["detail"].startswith("external_ids")
+
+
+def test_two_creates_of_one_name_get_two_slugs_or_a_conflict(served) -> None:
+    """Both want the slug the name gives: the unique slug lets one through; the other gets the next or a 409."""
+    with served.client("curator-a") as first, served.client("curator-b") as second:
+        for round_number in range(8):
+            body = {"name": {"en": f"Same name {round_number}"}, "node_type": "studio"}
+            answers = _at_once([partial(client.post, "/api/v1/nodes", json=body) for client in (first, second)])
+            codes = sorted(answer.status_code for answer in answers)
+            assert codes in ([201, 201], [201, 409]), [answer.text for answer in answers]
+            slugs = {answer.json()["slug"] for answer in answers if answer.status_code == 201}
+            assert len(slugs) == codes.count(201) and f"same-name-{round_number}" in slugs
+            if codes == [201, 409]:
+                assert next(a for a in answers if a.status_code == 409).json()["detail"].startswith("slug: ")
