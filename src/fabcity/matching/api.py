@@ -52,10 +52,11 @@ def match(request: MatchRequest, platform: PlatformDep) -> dict[str, Any]:
 def allocate_call(request: AllocateRequest, platform: PlatformDep) -> Any:
     """Most needs covered, then least total distance; with the greedy nearest-first result for comparison."""
     demands = []
-    for item in request.needs:
+    for index, item in enumerate(request.needs):
         if item.need is None and not (item.text and item.text.strip()):
             raise ParameterError("needs", f"need {item.id!r}: give text or a structured need")
-        need = item.need or read_need(item.text, platform.districts, platform.stations).need
+        if (need := item.need) is None:
+            need = read_need(item.text, platform.districts, platform.stations, field=f"needs.{index}.text").need
         demands.append(Demand(item.id, need))
     capacities = node_capacities(platform, request.capacities)
     try:
