@@ -26,7 +26,12 @@ DATABASE = Variable(
 TILE_URL = Variable(
     "FABCITY_TILE_URL", "map tile URL template, e.g. https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png; default: none"
 )
-VARIABLES = (DATABASE, TILE_URL)
+MAX_BODY = Variable(
+    "FABCITY_MAX_BODY_BYTES",
+    "the largest request body accepted, in bytes; a larger one is answered 413 before it is read; default: 1048576",
+)
+VARIABLES = (DATABASE, TILE_URL, MAX_BODY)
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024  # a node record or a need is a few KB; an open call of 20,000 needs fits too
 
 
 def default_database_path() -> Path:
@@ -41,10 +46,24 @@ class Settings:
     """A SQLite path or a database URL, as given."""
     tile_url: str = ""
     """Map tiles from outside (OpenStreetMap); off when empty, so the map works offline."""
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    """No request body is read past this: an anonymous client cannot make a worker hold 200 MB."""
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Settings:
         return cls(
             database=environ.get(DATABASE.name) or str(default_database_path()),
             tile_url=environ.get(TILE_URL.name, ""),
+            max_body_bytes=_byte_count(MAX_BODY, environ.get(MAX_BODY.name) or str(DEFAULT_MAX_BODY_BYTES)),
         )
+
+
+def _byte_count(variable: Variable, value: str) -> int:
+    """A whole number of bytes, at least 1; anything else stops the start, naming the variable."""
+    try:
+        count = int(value.strip())
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise ValueError(f"{variable.name}: {value[:50]!r} is not a number of bytes (a whole number, at least 1)")
+    return count

@@ -22,6 +22,7 @@ from fabcity.directory.writer import prepare, save_nodes
 from fabcity.errors import FieldError, Forbidden, NotAuthenticated, NotFound, RecordInvalid
 from fabcity.platform import Platform
 from fabcity.storage.schema import node, node_claim, node_host, user_account
+from fabcity.text import not_text
 
 CONTRIBUTION_LICENSE = "CC-BY-4.0"
 _VERIFICATION_FIELDS = ("verified_at", "verified_by")
@@ -29,6 +30,8 @@ _VERIFICATION_FIELDS = ("verified_at", "verified_by")
 
 def _node_keys(conn: Connection, node_id: str) -> tuple[int, str]:
     """(pk, id) of the node with this id or slug."""
+    if not_text(node_id):  # no id or slug holds a control character, and PostgreSQL refuses a NUL outright
+        raise NotFound(f"no node {node_id!r}")
     row = conn.execute(select(node.c.pk, node.c.id).where(or_(node.c.id == node_id, node.c.slug == node_id))).first()
     if row is None:
         raise NotFound(f"no node {node_id!r}")
@@ -89,6 +92,8 @@ def _refuse_self_verification(user: User, before: dict[str, Any], after: dict[st
     if may_verify(user):
         return
     old, new = before.get("provenance") or {}, after.get("provenance") or {}
+    if not isinstance(new, dict):
+        return  # not a provenance at all: validating the record refuses it
     for field in _VERIFICATION_FIELDS:
         if old.get(field) != new.get(field):
             raise RecordInvalid([FieldError(f"provenance.{field}", "only a curator verifies a node")])
@@ -105,7 +110,10 @@ def create_node(platform: Platform, user: User | None, data: dict[str, Any]) -> 
     record = dict(data)
     record.pop("id", None)
     provenance = {"source": f"fabcity user {user.id}", "license": CONTRIBUTION_LICENSE}
-    provenance.update(record.get("provenance") or {})
+    given = record.get("provenance") or {}
+    if not isinstance(given, dict):
+        raise RecordInvalid([FieldError("provenance", "must be an object: source, license, source_url …")])
+    provenance.update(given)
     record["provenance"] = provenance
     _refuse_self_verification(user, {}, record)
     record["provenance"].setdefault("retrieved_at", datetime.now(UTC).isoformat())
