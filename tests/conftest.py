@@ -63,17 +63,18 @@ _TEST_DATABASE = re.compile(r"fabcity_test_([0-9a-f]{8})(?:_|$)")
 _LEFTOVER_AGE = "1 hour"
 
 
-def _drop_leftovers(conn: psycopg.Connection) -> None:
+def _drop_leftovers(conn: psycopg.Connection, older_than: str = _LEFTOVER_AGE, prefix: str = "fabcity_test_") -> None:
     """Drop the test databases of sessions that ended without their clean-up (killed, or a crash).
 
     Their age comes from their files (pg_stat_file; one dropped meanwhile has none): a role that
-    may not read them drops nothing.
+    may not read them drops nothing. A test names its own databases' `prefix`.
     """
+    like = prefix.replace("_", r"\_") + "%"
     try:
         rows = conn.execute(
-            r"SELECT datname FROM pg_database WHERE datname LIKE 'fabcity\_test\_%%'"
+            "SELECT datname FROM pg_database WHERE datname LIKE %s"
             " AND (pg_stat_file('base/' || oid || '/PG_VERSION', true)).modification < now() - %s::interval",
-            (_LEFTOVER_AGE,),
+            (like, older_than),
         ).fetchall()
     except psycopg.errors.InsufficientPrivilege:
         return
