@@ -6,12 +6,18 @@ Browser tests use Debian's Chromium (FABCITY_CHROMIUM, default /usr/bin/chromium
 skipped locally when it is missing, failed in CI.
 Fresh databases are cheap: each backend loads the embedded dataset once into a template that
 every test copies (CREATE DATABASE … TEMPLATE on PostgreSQL, a file copy on SQLite).
+A test's PostgreSQL database is dropped after it, the templates when the session ends (also on
+Ctrl-C or SIGTERM). A session holds an advisory lock named by its databases' prefix while it runs,
+so one that was killed outright leaves databases nobody holds: the next session drops them.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import secrets
 import shutil
+import signal
 import sqlite3
 import uuid
 from collections.abc import Iterator
@@ -50,6 +56,39 @@ def _postgres_url(name: str) -> str:
     return POSTGRES_ADMIN.rsplit("/", 1)[0] + "/" + name
 
 
+_SESSION_LOCKS = 0x0FAB << 32  # pg_advisory_lock(_SESSION_LOCKS | a session's key): held while the session runs
+_TEST_DATABASE = re.compile(r"fabcity_test_([0-9a-f]{8})(?:_|$)")
+# Older than any session runs. Sessions of checkouts from before the locks hold none: the age
+# keeps their databases while they may still be running.
+_LEFTOVER_AGE = "1 hour"
+
+
+def _drop_leftovers(conn: psycopg.Connection, older_than: str = _LEFTOVER_AGE, prefix: str = "fabcity_test_") -> None:
+    """Drop the test databases of sessions that ended without their clean-up (killed, or a crash).
+
+    Their age comes from their files (pg_stat_file; one dropped meanwhile has none): a role that
+    may not read them drops nothing. A test names its own databases' `prefix`.
+    """
+    like = prefix.replace("_", r"\_") + "%"
+    try:
+        rows = conn.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE %s"
+            " AND (pg_stat_file('base/' || oid || '/PG_VERSION', true)).modification < now() - %s::interval",
+            (like, older_than),
+        ).fetchall()
+    except psycopg.errors.InsufficientPrivilege:
+        return
+    by_session: dict[int, list[str]] = {}
+    for (name,) in rows:
+        if found := _TEST_DATABASE.match(name):
+            by_session.setdefault(int(found.group(1), 16), []).append(name)
+    for key, names in by_session.items():
+        if conn.execute("SELECT pg_try_advisory_lock(%s)", (_SESSION_LOCKS | key,)).fetchone()[0]:
+            for name in names:
+                conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            conn.execute("SELECT pg_advisory_unlock(%s)", (_SESSION_LOCKS | key,))
+
+
 class Backends:
     """Per-backend templates (full dataset, and geography only) and the databases copied from them."""
 
@@ -57,7 +96,16 @@ class Backends:
         self.tmp = tmp
         self.templates: dict[tuple[str, bool], str] = {}
         self.created_pg: list[str] = []
-        self.prefix = f"fabcity_test_{uuid.uuid4().hex[:8]}"
+        self.key = secrets.randbits(32)
+        self.prefix = f"fabcity_test_{self.key:08x}"
+        self.lock: psycopg.Connection | None = None
+
+    def _claim_postgres(self) -> None:
+        """Before the first database: hold this session's lock, and drop what killed sessions left."""
+        if self.lock is None:
+            self.lock = psycopg.connect(POSTGRES_ADMIN, autocommit=True)
+            self.lock.execute("SELECT pg_advisory_lock(%s)", (_SESSION_LOCKS | self.key,))
+            _drop_leftovers(self.lock)
 
     def template(self, backend: str, nodes: bool) -> str:
         key = (backend, nodes)
@@ -70,6 +118,7 @@ class Backends:
                     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 self.templates[key] = str(path)
             else:
+                self._claim_postgres()
                 name = f"{self.prefix}_{suffix}"
                 _admin_execute(f"CREATE DATABASE {name}")
                 self.created_pg.append(name)
@@ -88,16 +137,33 @@ class Backends:
         self.created_pg.append(name)
         return _postgres_url(name)
 
+    def drop(self, url: str) -> None:
+        """Drop a PostgreSQL database made by fresh() (a SQLite copy goes with the session's folder)."""
+        name = url.rsplit("/", 1)[1]
+        if name in self.created_pg:
+            _admin_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            self.created_pg.remove(name)
+
     def drop_all(self) -> None:
         for name in reversed(self.created_pg):
             _admin_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        self.created_pg.clear()
+        if self.lock is not None:
+            self.lock.close()  # releases the session's lock
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt  # pytest then tears the session down, dropping its databases
 
 
 @pytest.fixture(scope="session")
 def backends(tmp_path_factory) -> Iterator[Backends]:
     manager = Backends(tmp_path_factory.mktemp("databases"))
-    yield manager
-    if manager.created_pg:
+    terminated = signal.signal(signal.SIGTERM, _interrupt)  # a CI time-out or `kill`, as Ctrl-C
+    try:
+        yield manager
+    finally:
+        signal.signal(signal.SIGTERM, terminated)
         manager.drop_all()
 
 
@@ -113,9 +179,11 @@ def backend(request) -> str:
 
 
 @pytest.fixture
-def db_url(backends: Backends, backend: str) -> str:
-    """A fresh database with the whole embedded dataset."""
-    return backends.fresh(backend)
+def db_url(backends: Backends, backend: str) -> Iterator[str]:
+    """A fresh database with the whole embedded dataset, dropped after the test."""
+    url = backends.fresh(backend)
+    yield url
+    backends.drop(url)
 
 
 @pytest.fixture
@@ -141,9 +209,11 @@ def cheap_password_hashing(monkeypatch) -> None:
 @pytest.fixture
 def empty_platform(backends: Backends, backend: str) -> Iterator[Platform]:
     """Seoul's geography and statistics, but no nodes."""
-    opened = open_platform(backends.fresh(backend, nodes=False), nodes=False)
+    url = backends.fresh(backend, nodes=False)
+    opened = open_platform(url, nodes=False)
     yield opened
     opened.engine.dispose()
+    backends.drop(url)
 
 
 @pytest.fixture(scope="session")

@@ -32,7 +32,12 @@ TRUSTED_PROXIES = Variable(
     "addresses or networks of the reverse proxies whose X-Forwarded-For is believed, comma-separated, "
     "e.g. 10.0.0.5,192.168.1.0/24; default: none (the peer's address is the client's)",
 )
-VARIABLES = (DATABASE, TILE_URL, TRUSTED_PROXIES)
+MAX_BODY = Variable(
+    "FABCITY_MAX_BODY_BYTES",
+    "the largest request body accepted, in bytes; a larger one is answered 413 before it is read; default: 1048576",
+)
+VARIABLES = (DATABASE, TILE_URL, TRUSTED_PROXIES, MAX_BODY)
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024  # a node record or a need is a few KB; an open call of 20,000 needs fits too
 
 
 def default_database_path() -> Path:
@@ -50,6 +55,8 @@ class Settings:
     trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
     """Only a request from one of these may say, in X-Forwarded-For, whom it forwards: anyone else could
     claim a new address on every try and escape the sign-in limits."""
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    """No request body is read past this: an anonymous client cannot make a worker hold 200 MB."""
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -57,6 +64,7 @@ class Settings:
             database=environ.get(DATABASE.name) or str(default_database_path()),
             tile_url=environ.get(TILE_URL.name, ""),
             trusted_proxies=networks(environ.get(TRUSTED_PROXIES.name, "")),
+            max_body_bytes=_byte_count(MAX_BODY, environ.get(MAX_BODY.name) or str(DEFAULT_MAX_BODY_BYTES)),
         )
 
 
@@ -69,3 +77,14 @@ def networks(value: str) -> tuple[IPv4Network | IPv6Network, ...]:
         except ValueError:
             raise ValueError(f"{TRUSTED_PROXIES.name}: {item!r} is not an address or a network") from None
     return tuple(found)
+
+
+def _byte_count(variable: Variable, value: str) -> int:
+    """A whole number of bytes, at least 1; anything else stops the start, naming the variable."""
+    try:
+        count = int(value.strip())
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise ValueError(f"{variable.name}: {value[:50]!r} is not a number of bytes (a whole number, at least 1)")
+    return count

@@ -7,6 +7,13 @@ import unicodedata
 
 # whitespace and control characters (C0 and C1): a NUL is not text, and PostgreSQL refuses it
 _SPACE = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")
+# what no one writes in a name or a description: control characters other than tab and line
+# breaks (C0, DEL, C1) and lone surrogates (not Unicode text, so not storable as UTF-8)
+_CONTROL = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+_NOT_TEXT = re.compile(f"[{_CONTROL}\ud800-\udfff]")
+TEXT_PATTERN = f"^[^{_CONTROL}]*$"
+"""What text is, as a JSON schema (ECMA-262) pattern says it: no control characters (a lone
+surrogate cannot be written in a JSON document's text at all)."""
 
 
 def normalize(value: str | None) -> str:
@@ -14,6 +21,16 @@ def normalize(value: str | None) -> str:
     if not value:
         return ""
     return _SPACE.sub(" ", unicodedata.normalize("NFKC", value).casefold()).strip()
+
+
+def not_text(value: str) -> str | None:
+    """The first character of value that is not text, said as U+XXXX, or None.
+
+    Stored text refuses them: PostgreSQL rejects a NUL outright, SQLite would keep it, and an
+    export or a page would carry it on.
+    """
+    found = _NOT_TEXT.search(value)
+    return f"U+{ord(found.group()):04X}" if found else None
 
 
 def query_terms(query: str | None) -> list[str]:

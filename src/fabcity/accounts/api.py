@@ -14,9 +14,10 @@ from pydantic import BaseModel
 from fabcity.accounts import service as accounts
 from fabcity.errors import Forbidden, NotAuthenticated
 from fabcity.web.auth import SESSION_COOKIE, acting_user, client_address, set_session_cookie, signed_in
-from fabcity.web.deps import PlatformDep
+from fabcity.web.deps import PlatformDep, RowId
+from fabcity.web.errors import documented
 
-router = APIRouter(prefix="/api/v1", tags=["accounts"])
+router = APIRouter(prefix="/api/v1", tags=["accounts"], responses=documented(401, 403, 404, 409, 429))
 
 
 class Credentials(BaseModel):
@@ -50,7 +51,7 @@ def list_users(request: Request, platform: PlatformDep) -> dict[str, Any]:
 
 
 @router.put("/users/{user_id}/role", summary="Change a role (admin)")
-def change_role(request: Request, user_id: int, body: RoleChange, platform: PlatformDep) -> dict[str, Any]:
+def change_role(request: Request, user_id: RowId, body: RoleChange, platform: PlatformDep) -> dict[str, Any]:
     return accounts.set_role(platform, acting_user(request), user_id, body.role).public()
 
 

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 import click
 
 from fabcity.directory.formats.common import ImportRejected
-from fabcity.errors import FieldError
+from fabcity.errors import FieldError, RecordInvalid
 
 db_option = click.option(
     "--db",
@@ -19,7 +19,7 @@ db_option = click.option(
 
 @contextmanager
 def told_plainly() -> Iterator[None]:
-    """A rejected file is listed on stderr with exit code 1; a bad value is click's usage error naming it."""
+    """A rejected file is listed on stderr with exit code 1; a bad value is click's usage error naming it (them)."""
     try:
         yield
     except ImportRejected as rejected:
@@ -27,3 +27,7 @@ def told_plainly() -> Iterator[None]:
         sys.exit(1)
     except FieldError as error:
         raise click.BadParameter(error.message, param_hint=f"'{error.field}'") from None
+    except RecordInvalid as invalid:
+        fields = dict.fromkeys(problem.field for problem in invalid.problems)
+        message = "; ".join(problem.message for problem in invalid.problems)
+        raise click.BadParameter(message, param_hint=", ".join(f"'{field}'" for field in fields)) from None

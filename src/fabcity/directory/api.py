@@ -16,17 +16,20 @@ from pydantic import BaseModel, Field
 from fabcity import audit
 from fabcity.directory import editing, vocabulary
 from fabcity.directory.formats import geojson
+from fabcity.directory.models import Note
 from fabcity.directory.read import to_json
-from fabcity.directory.search import SearchQuery, parse_bbox, parse_point, search
+from fabcity.directory.search import MAX_RADIUS_M, SearchQuery, parse_bbox, parse_point, search
 from fabcity.directory.taxonomy import KINDS, taxonomy
 from fabcity.errors import Forbidden, NotAuthenticated
 from fabcity.platform import Platform
 from fabcity.web.auth import acting_user, visitor
-from fabcity.web.deps import PlatformDep
+from fabcity.web.deps import PlatformDep, RowId
+from fabcity.web.downloads import GEOJSON, also_as
+from fabcity.web.errors import documented
 from fabcity.web.query import openapi_parameters, read_query
 from fabcity.web.turns import Turns
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", responses=documented(401, 403, 404))
 searches = Turns()
 NodeBody = Annotated[dict[str, Any], Body(description="A node record (the shape GET returns, without derived fields)")]
 IfMatch = Annotated[
@@ -53,7 +56,7 @@ class NodeSearchParams(BaseModel):
 
     q: str | None = Field(None, description="Free text (레이저 finds 레이저커터)", max_length=200)
     near: str | None = Field(None, description="lat,lon", examples=["37.5665,126.9780"])
-    radius_m: float | None = Field(None, description="metres around `near` (default 50 km)")
+    radius_m: float | None = Field(None, gt=0, le=MAX_RADIUS_M, description="metres around `near` (default 50 km)")
     bbox: str | None = Field(None, description="south,west,north,east")
     gu: list[str] = Field([], description="gu: code, Korean or English name; repeat or separate by commas")
     dong: list[str] = Field([], description="administrative dong: code or name")
@@ -71,7 +74,7 @@ class NodeSearchParams(BaseModel):
 
 
 class ClaimRequest(BaseModel):
-    message: str = ""
+    message: Note = ""
 
 
 def _split(values: list[str]) -> list[str]:
@@ -84,7 +87,7 @@ def _split(values: list[str]) -> list[str]:
     tags=["directory"],
     summary="Search production nodes",
     openapi_extra={"parameters": openapi_parameters(NodeSearchParams)},
-    responses={422: {"description": "A parameter is invalid: `detail[].loc` names it"}},
+    responses={**also_as(GEOJSON), 422: {"description": "A parameter is invalid: `detail[].loc` names it"}},
 )
 async def list_nodes(request: Request) -> Response:
     # The map's viewports outnumber every other request: no dependency is resolved here, the
@@ -242,12 +245,12 @@ def claim_node(request: Request, node_id: str, claim: ClaimRequest, platform: Pl
 
 
 @router.post("/claims/{claim_id}/approve", tags=["accounts"], summary="Approve a claim (curator, admin)")
-def approve_claim(request: Request, claim_id: int, platform: PlatformDep) -> dict[str, Any]:
+def approve_claim(request: Request, claim_id: RowId, platform: PlatformDep) -> dict[str, Any]:
     return editing.decide_claim(platform, acting_user(request), claim_id, approve=True)
 
 
 @router.post("/claims/{claim_id}/reject", tags=["accounts"], summary="Reject a claim (curator, admin)")
-def reject_claim(request: Request, claim_id: int, platform: PlatformDep) -> dict[str, Any]:
+def reject_claim(request: Request, claim_id: RowId, platform: PlatformDep) -> dict[str, Any]:
     return editing.decide_claim(platform, acting_user(request), claim_id, approve=False)
 
 

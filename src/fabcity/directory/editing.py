@@ -42,6 +42,7 @@ from fabcity.errors import (
 )
 from fabcity.platform import Platform
 from fabcity.storage.schema import node, node_claim, node_external_id, node_host, node_record, user_account
+from fabcity.text import not_text
 
 CONTRIBUTION_LICENSE = "CC-BY-4.0"
 _VERIFICATION_FIELDS = ("verified_at", "verified_by")
@@ -49,6 +50,8 @@ _VERIFICATION_FIELDS = ("verified_at", "verified_by")
 
 def _node_keys(conn: Connection, node_id: str) -> tuple[int, str]:
     """(pk, id) of the node with this id or slug."""
+    if not_text(node_id):  # no id or slug holds a control character, and PostgreSQL refuses a NUL outright
+        raise NotFound(f"no node {node_id!r}")
     row = conn.execute(select(node.c.pk, node.c.id).where(or_(node.c.id == node_id, node.c.slug == node_id))).first()
     if row is None:
         raise NotFound(f"no node {node_id!r}")
@@ -109,6 +112,8 @@ def _refuse_self_verification(user: User, before: dict[str, Any], after: dict[st
     if may_verify(user):
         return
     old, new = before.get("provenance") or {}, after.get("provenance") or {}
+    if not isinstance(new, dict):
+        return  # not a provenance at all: validating the record refuses it
     for field in _VERIFICATION_FIELDS:
         if old.get(field) != new.get(field):
             raise RecordInvalid([FieldError(f"provenance.{field}", "only a curator verifies a node")])
@@ -216,7 +221,10 @@ def create_node(platform: Platform, user: User | None, data: dict[str, Any]) -> 
     record = dict(data)
     record.pop("id", None)
     provenance = {"source": f"fabcity user {user.id}", "license": CONTRIBUTION_LICENSE}
-    provenance.update(record.get("provenance") or {})
+    given = record.get("provenance") or {}
+    if not isinstance(given, dict):
+        raise RecordInvalid([FieldError("provenance", "must be an object: source, license, source_url …")])
+    provenance.update(given)
     record["provenance"] = provenance
     _refuse_self_verification(user, {}, record)
     record["provenance"].setdefault("retrieved_at", datetime.now(UTC).isoformat())

@@ -9,22 +9,63 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from fabcity.directory import vocabulary
 from fabcity.directory.hours import to_osm
 from fabcity.directory.taxonomy import taxonomy
 from fabcity.errors import FieldError, RecordInvalid
+from fabcity.text import TEXT_PATTERN, not_text
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
+def only_text(value: str) -> str:
+    """Refuse a control character (text.not_text): PostgreSQL rejects a NUL, SQLite would store it."""
+    if character := not_text(value):
+        raise ValueError(f"holds a control character ({character}), which is not stored; remove it")
+    return value
+
+
+# Every text of a record is one of these: no control characters, and at most so many characters,
+# generous for what people write (the embedded dataset's longest description is 748, its longest
+# source note 557) and small enough that a record stays a record. The request body limit
+# (settings.MAX_BODY) bounds a record as a whole.
+NAME_MAX = 200  # names, operators, makes and models, who verified
+DESCRIPTION_MAX = 10_000
+ADDRESS_MAX = 500
+NOTE_MAX = 2_000  # an equipment note, a provenance's source, a claim's message
+URL_MAX = 2_000  # links, contact details, source_url
+CODE_MAX = 100  # ids, vocabulary terms, district codes, licences, external ids, keys
+HOURS_MAX = 500  # an opening_hours expression
+TERMS_MAX = 100  # processes or materials of one node or machine
+_TEXT = (AfterValidator(only_text), Field(json_schema_extra={"pattern": TEXT_PATTERN}))  # checked, and documented
+Name = Annotated[str, StringConstraints(max_length=NAME_MAX), *_TEXT]
+Description = Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX), *_TEXT]
+Address = Annotated[str, StringConstraints(max_length=ADDRESS_MAX), *_TEXT]
+Note = Annotated[str, StringConstraints(max_length=NOTE_MAX), *_TEXT]
+Url = Annotated[str, StringConstraints(max_length=URL_MAX), *_TEXT]
+Code = Annotated[str, StringConstraints(max_length=CODE_MAX), *_TEXT]
+Hours = Annotated[str, StringConstraints(max_length=HOURS_MAX), *_TEXT]
+
+
 class Localized(BaseModel):
+    """A short text (a name) in Korean and English; a plain string is taken as the language it is written in."""
+
     model_config = ConfigDict(extra="forbid")
-    ko: str | None = None
-    en: str | None = None
+    ko: Name | None = None
+    en: Name | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -42,10 +83,20 @@ class Localized(BaseModel):
         return (self.ko or self.en) if language == "ko" else (self.en or self.ko)
 
 
+class LocalizedAddress(Localized):
+    ko: Address | None = None
+    en: Address | None = None
+
+
+class LocalizedDescription(Localized):
+    ko: Description | None = None
+    en: Description | None = None
+
+
 class Specs(BaseModel):
     """Typed machine specs, named after OKW equipment sub-properties."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     bed_size_mm: list[float] | None = Field(None, min_length=2, max_length=2)
     build_volume_mm: list[float] | None = Field(None, min_length=3, max_length=3)
     working_area_mm: list[float] | None = Field(None, min_length=2, max_length=2)
@@ -53,13 +104,13 @@ class Specs(BaseModel):
     y_travel_mm: float | None = Field(None, gt=0)
     z_travel_mm: float | None = Field(None, gt=0)
     laser_power_w: float | None = Field(None, gt=0)
-    laser_type: str | None = None
+    laser_type: Code | None = None
     axes: int | None = Field(None, ge=1, le=9)
     max_spindle_speed_rpm: float | None = Field(None, gt=0)
     layer_resolution_mm: float | None = Field(None, gt=0)
     nozzle_size_mm: float | None = Field(None, gt=0)
-    technology: str | None = None
-    tolerance_class: str | None = None
+    technology: Code | None = None
+    tolerance_class: Code | None = None
 
     @field_validator("bed_size_mm", "build_volume_mm", "working_area_mm")
     @classmethod
@@ -82,9 +133,9 @@ def resolve_terms(kind: str, values: list[str], label: str) -> list[str]:
 class _Capable(BaseModel):
     """Processes and materials, given as ids or aliases and stored as ids."""
 
-    model_config = ConfigDict(extra="forbid")
-    processes: list[str] = Field(default_factory=list)
-    materials: list[str] = Field(default_factory=list)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    processes: list[Code] = Field(default_factory=list, max_length=TERMS_MAX)
+    materials: list[Code] = Field(default_factory=list, max_length=TERMS_MAX)
 
     @field_validator("processes")
     @classmethod
@@ -98,13 +149,13 @@ class _Capable(BaseModel):
 
 
 class EquipmentIn(_Capable):
-    type: str
+    type: Code
     name: Localized = Field(default_factory=Localized)
-    make: str | None = None
-    model: str | None = None
-    quantity: int | None = Field(None, ge=1)
+    make: Name | None = None
+    model: Name | None = None
+    quantity: int | None = Field(None, ge=1, le=100_000)
     specs: Specs = Field(default_factory=Specs)
-    notes: str | None = None
+    notes: Note | None = None
 
     @field_validator("type")
     @classmethod
@@ -117,13 +168,13 @@ class EquipmentIn(_Capable):
 
 
 class Location(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     lat: float | None = None
     lon: float | None = None
-    precision: str | None = None
-    address: Localized = Field(default_factory=Localized)
-    gu_code: str | None = None
-    dong_code: str | None = None
+    precision: Code | None = None
+    address: LocalizedAddress = Field(default_factory=LocalizedAddress)
+    gu_code: Code | None = None
+    dong_code: Code | None = None
 
     @model_validator(mode="after")
     def _coherent(self) -> Location:
@@ -153,12 +204,12 @@ def _looks_swapped(location: Location) -> bool:
 
 class Provenance(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    source: str
-    source_url: str | None = None
-    license: str
+    source: Note
+    source_url: Url | None = None
+    license: Code
     retrieved_at: datetime | None = None
     verified_at: datetime | None = None
-    verified_by: str | None = None
+    verified_by: Name | None = None
 
     @field_validator("retrieved_at", "verified_at")
     @classmethod
@@ -171,24 +222,24 @@ class Provenance(BaseModel):
 class NodeIn(_Capable):
     """A production node as it arrives from any import format or the write API."""
 
-    id: str | None = None
+    id: Code | None = None
     slug: str | None = Field(None, pattern=r"^[0-9a-z\uac00-\ud7a3][0-9a-z\uac00-\ud7a3-]{0,118}$")
     name: Localized
-    description: Localized = Field(default_factory=Localized)
-    node_type: str
-    status: str = "active"
-    access_type: str | None = None
-    batch_size: str | None = None
-    run_sizes: list[str] = Field(default_factory=list)
-    opening_hours: str | None = None
-    floor_area_sqm: float | None = Field(None, gt=0)
+    description: LocalizedDescription = Field(default_factory=LocalizedDescription)
+    node_type: Code
+    status: Code = "active"
+    access_type: Code | None = None
+    batch_size: Code | None = None
+    run_sizes: list[Code] = Field(default_factory=list, max_length=len(vocabulary.RUN_SIZES))
+    opening_hours: Hours | None = None
+    floor_area_sqm: float | None = Field(None, gt=0, le=10_000_000)
     founded: date | None = None
-    operator: str | None = None
+    operator: Name | None = None
     location: Location = Field(default_factory=Location)
-    contact: dict[str, str] = Field(default_factory=dict)
-    links: list[dict[str, str]] = Field(default_factory=list)
-    external_ids: dict[str, str] = Field(default_factory=dict)
-    equipment: list[EquipmentIn] = Field(default_factory=list)
+    contact: dict[Code, Url] = Field(default_factory=dict, max_length=20)
+    links: list[dict[Code, Url]] = Field(default_factory=list, max_length=50)
+    external_ids: dict[Code, Code] = Field(default_factory=dict, max_length=20)
+    equipment: list[EquipmentIn] = Field(default_factory=list, max_length=500)
     provenance: Provenance
 
     @field_validator("name")

@@ -57,6 +57,7 @@ from fabcity.text import gram_tokens, query_terms
 Sort = Literal["distance", "relevance", "name"]
 MAX_LIMIT = 1000
 DEFAULT_RADIUS_M = 50_000.0
+MAX_RADIUS_M = 1_000_000.0
 
 
 @dataclass
@@ -176,8 +177,8 @@ def search(platform: Platform, query: SearchQuery) -> SearchPage:
     """One page of nodes matching every filter, in the requested (or most natural) order."""
     if not 1 <= query.limit <= MAX_LIMIT:
         raise ParameterError("limit", f"must be between 1 and {MAX_LIMIT}")
-    if query.radius_m is not None and not 0 < query.radius_m <= 1_000_000:
-        raise ParameterError("radius_m", "must be more than 0 and at most 1,000,000 metres")
+    if query.radius_m is not None and not 0 < query.radius_m <= MAX_RADIUS_M:
+        raise ParameterError("radius_m", f"must be more than 0 and at most {MAX_RADIUS_M:,.0f} metres")
     if query.radius_m is not None and query.near is None:
         raise ParameterError("radius_m", "needs near=lat,lon")
     if query.fields not in ("full", "summary"):

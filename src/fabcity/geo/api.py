@@ -13,11 +13,13 @@ from fabcity.directory.search import parse_point
 from fabcity.errors import NotFound, ParameterError
 from fabcity.geo import service as geo_service
 from fabcity.web.deps import PlatformDep
+from fabcity.web.downloads import GEOJSON, also_as
+from fabcity.web.errors import documented
 
 router = APIRouter(prefix="/api/v1", tags=["geography"])
 
 
-@router.get("/districts", summary="Gu or dongs with statistics and node counts")
+@router.get("/districts", summary="Gu or dongs with statistics and node counts", responses=also_as(GEOJSON))
 def list_districts(
     request: Request,
     platform: PlatformDep,
@@ -32,14 +34,14 @@ def list_districts(
         body = geo_service.outlines(platform, level, parent)
         if "gzip" in request.headers.get("accept-encoding", ""):
             headers = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
-            return Response(_gzipped(body), media_type="application/geo+json", headers=headers)
-        return Response(body, media_type="application/geo+json")
+            return Response(_gzipped(body), media_type=GEOJSON, headers=headers)
+        return Response(body, media_type=GEOJSON)
     if format == "geojson":
-        return JSONResponse(geo_service.boundaries(platform, level, parent), media_type="application/geo+json")
+        return JSONResponse(geo_service.boundaries(platform, level, parent), media_type=GEOJSON)
     return {"results": geo_service.districts(platform, level, parent)}
 
 
-@router.get("/districts/{code}")
+@router.get("/districts/{code}", responses=documented(404))
 def get_district(code: str, platform: PlatformDep) -> dict[str, Any]:
     detail = geo_service.district_detail(platform, code)
     if detail is None:

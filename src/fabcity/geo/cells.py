@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 CELL_DEGREES = 0.01
 _CELLS_PER_ROW = round(360 / CELL_DEGREES)
+_ROWS = round(180 / CELL_DEGREES)
 METRES_PER_DEGREE_LAT = 111_320.0
 MAX_CELLS = 900
 # Coarser grids for the text index's area tokens: 0.04° and 0.16° (about 4.4 and 18 km north-south).
@@ -24,8 +25,12 @@ GROUND_STEP = 4
 
 
 def cell_of(lat: float, lon: float) -> int:
-    row = math.floor((lat + 90.0) / CELL_DEGREES)
-    col = math.floor((lon + 180.0) / CELL_DEGREES)
+    """The grid cell of a point. The north pole and the east edge (lon 180) are in the last row and
+    column, not past them: column 36,000 was column 0 of the next row, so a box reaching east to
+    180 covered only its first column. A box reaching past the poles or 180 (a circle near them)
+    is clipped to the grid the same way."""
+    row = min(max(math.floor((lat + 90.0) / CELL_DEGREES), 0), _ROWS - 1)
+    col = min(max(math.floor((lon + 180.0) / CELL_DEGREES), 0), _CELLS_PER_ROW - 1)
     return row * _CELLS_PER_ROW + col
 
 

@@ -13,6 +13,11 @@ from fabcity.geo.cells import METRES_PER_DEGREE_LAT, metres_per_degree_lon
 from fabcity.text import normalize
 
 _NOT_NAME = re.compile(r"\([^)]*\)|[^0-9a-z\uac00-\ud7a3]")
+# Beyond this a station is nobody's way to a place, so a place has no nearest station (null): the
+# capital region's network reaches from Asan to Soyosan, its stations within a few km of every
+# place in Seoul and within 20 km of nearly every place in the region it serves, while a node in
+# Barcelona had Incheon Airport at 10,384 km as its "nearest station".
+STATION_REACH_M = 20_000.0
 
 
 def station_key(name: str) -> str:
@@ -76,11 +81,12 @@ class StationIndex:
         return np.hypot(dx, dy)
 
     def nearest(self, lat: float, lon: float, limit: int = 1) -> list[tuple[Station, float]]:
+        """Up to `limit` stations within STATION_REACH_M of the point, nearest first, with their distances."""
         if not self.stations:
             return []
         distances = self._distances(lat, lon)
         order = np.argsort(distances, kind="stable")[:limit]
-        return [(self.stations[i], float(distances[i])) for i in order]
+        return [(self.stations[i], float(distances[i])) for i in order if distances[i] <= STATION_REACH_M]
 
     def exact(self, name: str) -> list[Station]:
         """The stations called this, in Korean or English, however spaced and punctuated (see station_key)."""

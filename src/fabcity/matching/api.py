@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from fabcity.directory.models import Code
 from fabcity.errors import ParameterError
 from fabcity.matching.allocate import Demand, allocate, allocate_greedy, node_capacities
 from fabcity.matching.need import Need
@@ -25,8 +26,10 @@ class CallNeed(BaseModel):
 
 class AllocateRequest(BaseModel):
     needs: list[CallNeed] = Field(min_length=1, max_length=20_000)
-    capacities: dict[str, int] = Field(
-        default_factory=dict, description="units per node (id or slug); others take their typical batch band's top"
+    capacities: dict[Code, Annotated[int, Field(ge=0, le=10_000_000)]] = Field(
+        default_factory=dict,
+        max_length=100_000,
+        description="units per node (id or slug); others take their typical batch band's top",
     )
 
 
@@ -52,10 +55,11 @@ def match(request: MatchRequest, platform: PlatformDep) -> dict[str, Any]:
 def allocate_call(request: AllocateRequest, platform: PlatformDep) -> Any:
     """Most needs covered, then least total distance; with the greedy nearest-first result for comparison."""
     demands = []
-    for item in request.needs:
+    for index, item in enumerate(request.needs):
         if item.need is None and not (item.text and item.text.strip()):
             raise ParameterError("needs", f"need {item.id!r}: give text or a structured need")
-        need = item.need or read_need(item.text, platform.districts, platform.stations).need
+        if (need := item.need) is None:
+            need = read_need(item.text, platform.districts, platform.stations, field=f"needs.{index}.text").need
         demands.append(Demand(item.id, need))
     capacities = node_capacities(platform, request.capacities)
     try:

@@ -8,7 +8,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from fabcity.cli.options import db_option
+from fabcity.cli.options import db_option, told_plainly
 from fabcity.matching.parse import read_need
 from fabcity.matching.rank import rank
 from fabcity.startup import open_platform
@@ -27,7 +27,8 @@ def match_command(text: str, limit: int, as_json: bool, db: str | None) -> None:
         fabcity match "50 PCBs and sewing near Changsin-dong" --json
     """
     platform = open_platform(db)
-    reading = read_need(text, platform.districts, platform.stations)
+    with told_plainly():
+        reading = read_need(text, platform.districts, platform.stations)
     ranking = rank(platform, reading.need, limit)
     if as_json:
         click.echo(json.dumps({**reading.public(), **ranking.public()}, ensure_ascii=False, indent=1))

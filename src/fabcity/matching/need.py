@@ -11,7 +11,7 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from fabcity.directory import vocabulary
-from fabcity.directory.models import resolve_terms
+from fabcity.directory.models import TERMS_MAX, Code, Name, resolve_terms
 
 
 def size_text(sides: list[float], separator: str = "×") -> str:
@@ -22,11 +22,11 @@ def size_text(sides: list[float], separator: str = "×") -> str:
 class Place(BaseModel):
     """Where the need is: a point, and what it was named after (a gu, a dong, a station)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
-    label: str | None = None
-    precision: str = "exact"
+    label: Name | None = None
+    precision: Code = "exact"
 
     @field_validator("precision")
     @classmethod
@@ -37,9 +37,13 @@ class Place(BaseModel):
 
 
 class Need(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    processes: list[str] = Field(default_factory=list, description="process ids or aliases (레이저커팅, sewing)")
-    materials: list[str] = Field(default_factory=list, description="material ids or aliases (아크릴, fabric)")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    processes: list[Code] = Field(
+        default_factory=list, max_length=TERMS_MAX, description="process ids or aliases (레이저커팅, sewing)"
+    )
+    materials: list[Code] = Field(
+        default_factory=list, max_length=TERMS_MAX, description="material ids or aliases (아크릴, fabric)"
+    )
     quantity: int | None = Field(None, ge=1, le=10_000_000, description="units to make")
     part_size_mm: list[float] | None = Field(
         None, min_length=2, max_length=3, description="the part's size, to fit a machine's bed or build volume"
@@ -48,7 +52,9 @@ class Need(BaseModel):
     max_distance_m: float | None = Field(None, gt=0, le=200_000)
     needed_by: date | None = None
     budget_krw: int | None = Field(None, ge=0)
-    access: list[str] = Field(default_factory=list, description="access the person has, e.g. public, membership")
+    access: list[Code] = Field(
+        default_factory=list, max_length=10, description="access the person has, e.g. public, membership"
+    )
 
     @field_validator("processes")
     @classmethod

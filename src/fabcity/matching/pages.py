@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from fabcity.directory import vocabulary
 from fabcity.directory.search import parse_point
 from fabcity.directory.taxonomy import taxonomy
-from fabcity.errors import ParameterError
+from fabcity.errors import ParameterError, RecordInvalid
 from fabcity.matching.need import Need, Place, size_text
 from fabcity.matching.parse import read_need
 from fabcity.matching.rank import DETAILS, Check, rank
@@ -38,8 +38,11 @@ def match_page(request: Request, platform: PlatformDep, text: str = "", correcte
     if corrected:
         need, problems = _need_from_form(request.query_params, platform, lambda text: say(request, text))
     elif text.strip():
-        reading = read_need(text[:2000], platform.districts, platform.stations)
-        need = reading.need
+        try:
+            reading = read_need(text[:2000], platform.districts, platform.stations)
+            need = reading.need
+        except RecordInvalid as error:  # 0개, 2월 30일: said beside the text, which the person can change
+            problems = {"text": "; ".join(problem.message for problem in error.problems)}
     if need is not None:
         ranking = rank(platform, need)
         map_data = {
@@ -91,6 +94,7 @@ def match_page(request: Request, platform: PlatformDep, text: str = "", correcte
 
 
 _NEED_FIELDS = {
+    "text": mark("Describe what you need made"),
     "processes": mark("process"), "materials": mark("material"), "quantity": mark("quantity"),
     "part_size_mm": mark("part size (mm)"), "place": mark("place"), "max_distance_m": mark("within (m)"),
     "needed_by": mark("needed by"), "budget_krw": mark("budget (won)"), "access": mark("access"),
@@ -134,7 +138,11 @@ def _need_from_form(
             lat, lon = parse_point(place, "place")
             fields["place"] = Place(lat=lat, lon=lon)
         except ParameterError:  # not a point: a gu, dong or station by name
-            fields["place"] = read_need(place[:200], platform.districts, platform.stations).need.place
+            try:
+                named = read_need(place[:200], platform.districts, platform.stations, field="place")
+                fields["place"] = named.need.place
+            except RecordInvalid:  # "0개": whatever else it says, it names no place
+                fields["place"] = None
             if fields["place"] is None:
                 problems["place"] = translate(mark("no gu, dong or station is called “%(value)s”")) % {"value": place}
     if problems:

@@ -16,8 +16,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from pydantic import ValidationError
+
 from fabcity.clock import KST
+from fabcity.directory.models import problems_of
 from fabcity.directory.taxonomy import alias_key, taxonomy
+from fabcity.errors import FieldError, RecordInvalid
 from fabcity.geo.districts import DistrictIndex
 from fabcity.geo.stations import StationIndex
 from fabcity.matching.need import Need, Place
@@ -166,7 +170,8 @@ def _days_from_today(match: re.Match[str], today: date) -> date:
 # given today, which only the relative dates use, so that all have one signature). The order
 # matters: what a pattern matched is blanked before the next one looks, so a size (1.5*2m) is
 # read before a distance (2m) and a date with its day (11월 30일) before a number of days (30일).
-_READERS: tuple[tuple[re.Pattern[str], str, Callable[[re.Match[str], date], Any]], ...] = (
+_Reader = Callable[[re.Match[str], date], Any]
+_READERS: tuple[tuple[re.Pattern[str], str, _Reader], ...] = (
     (_SIZE, "part_size_mm", _size_mm),
     (_PAPER, "part_size_mm", _paper_mm),
     (_ISO_DATE, "needed_by", _iso_date),
@@ -194,8 +199,14 @@ class _Text:
         return matches
 
 
-def read_need(text: str, districts: DistrictIndex, stations: StationIndex, today: date | None = None) -> Reading:
-    """The need a text describes, with what was understood and what was not."""
+def read_need(
+    text: str, districts: DistrictIndex, stations: StationIndex, today: date | None = None, field: str = "text"
+) -> Reading:
+    """The need a text describes, with what was understood and what was not.
+
+    A value read that no need can have (0개, 2월 30일, 300 km) is a RecordInvalid naming `field`,
+    where the text came from, and quoting the words it was read from.
+    """
     today = today or datetime.now(KST).date()
     rest = _Text(text)
     fields: dict[str, Any] = {}
@@ -206,13 +217,13 @@ def read_need(text: str, districts: DistrictIndex, stations: StationIndex, today
 
     for pattern, name, value_of in _READERS:
         for match in rest.take(pattern):
-            value = value_of(match, today)
+            value = _value_of(value_of, match, today, field)
             fields.setdefault(name, value)  # the first one given counts; each is shown as understood
             note(match.group(0), name, value)
     near = rest.take(_NEAR)
     for match in rest.take(_BARE_NUMBER)[:1]:  # "200 acrylic signs": a number left over counts the units
         if "quantity" not in fields:
-            fields["quantity"] = int(_number(match.group(1)))
+            fields["quantity"] = _value_of(_count, match, today, field)
             note(match.group(0), "quantity", fields["quantity"])
 
     words = [word for word in _WORD.findall(rest.value) if not word.isdigit()]
@@ -240,7 +251,30 @@ def read_need(text: str, districts: DistrictIndex, stations: StationIndex, today
         for index, word in enumerate(words)
         if index not in used and len(_strip_particle(word)) >= 2 and _strip_particle(word) not in _FILLER
     ]
-    return Reading(Need.model_validate(fields), understood, unread)
+    return Reading(_need(fields, understood, field), understood, unread)
+
+
+def _value_of(reader: _Reader, match: re.Match[str], today: date, field: str) -> Any:
+    """What a reader makes of the words it matched; a date or a number that cannot be is an error of `field`."""
+    try:
+        return reader(match, today)
+    except (ValueError, OverflowError):  # 2월 30일, 13월 말, 99999999999주, a number of 400 digits
+        raise RecordInvalid([FieldError(field, f"“{match.group(0).strip()}” cannot be read")]) from None
+
+
+def _need(fields: dict[str, Any], understood: list[Understood], field: str) -> Need:
+    """The need read, or every value out of its range, each with the words it came from."""
+    try:
+        return Need.model_validate(fields)
+    except ValidationError as error:
+        words = {}
+        for item in understood:
+            words.setdefault(item.field, item.text)  # the first one given is the one that counts
+        problems = []
+        for problem in problems_of(error):
+            said = words.get(problem.field.split(".")[0], "")
+            problems.append(FieldError(field, f"“{said}” ({problem.field}): {problem.message}"))
+        raise RecordInvalid(problems) from None
 
 
 def _strip_particle(word: str) -> str:

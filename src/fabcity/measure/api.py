@@ -14,24 +14,27 @@ from fabcity.measure.io import MeasureError
 from fabcity.measure.iotables import Quotient, list_tables, load_table
 from fabcity.measure.resilience import CAPITAL_REGION, korea_regions
 from fabcity.measure.resilience import METHOD as RESILIENCE_METHOD
-from fabcity.web.deps import PlatformDep
-from fabcity.web.downloads import csv_download
+from fabcity.web.deps import PlatformDep, RowId
+from fabcity.web.downloads import CSV, also_as, csv_download
+from fabcity.web.errors import documented
 
 router = APIRouter(prefix="/api/v1/indicators", tags=["measurement"])
 Period = Annotated[str | None, Query(description="census year, e.g. 2018 (default: the latest)", max_length=10)]
+# A month as the document can say it; one that is no month (2026-13) is a 422 all the same.
+_MONTH = r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])$"
+# The sections the census counts, listed in the document (a Literal made from the table).
+Section = Literal[tuple(KSIC_SECTIONS)]  # type: ignore[valid-type]
 
 
-@router.get("/sections", summary="Location quotients and capacity by district")
+@router.get("/sections", summary="Location quotients and capacity by district", responses=also_as(CSV))
 def indicator_sections(
     platform: PlatformDep,
     level: Literal["gu", "dong"] = "gu",
     parent: Annotated[str | None, Query(description="a gu code, to list its dongs")] = None,
-    section: Annotated[str | None, Query(description="a KSIC section letter, e.g. C (manufacturing)")] = None,
+    section: Annotated[Section | None, Query(description="a KSIC section letter, e.g. C (manufacturing)")] = None,
     format: Literal["json", "csv"] = "json",  # noqa: A002
     period: Period = None,
 ) -> Any:
-    if section is not None and section not in KSIC_SECTIONS:
-        raise ParameterError("section", f"unknown KSIC section {section!r}; use one of {', '.join(KSIC_SECTIONS)}")
     table = census_table(platform, period)
     rows = table.rows(level, parent, section)
     if format == "csv":
@@ -39,10 +42,10 @@ def indicator_sections(
     return {"method": table.method, "results": rows}
 
 
-@router.get("/activation", summary="Activation per gu for a month")
+@router.get("/activation", summary="Activation per gu for a month", responses=also_as(CSV))
 def indicator_activation(
     platform: PlatformDep,
-    month: Annotated[str | None, Query(description="YYYY-MM (default: this month, KST)")] = None,
+    month: Annotated[str | None, Query(description="YYYY-MM (default: this month, KST)", pattern=_MONTH)] = None,
     format: Literal["json", "csv"] = "json",  # noqa: A002
 ) -> Any:
     answer = activation(platform, month)
@@ -52,10 +55,12 @@ def indicator_activation(
     return answer
 
 
-@router.get("/activation/trend", summary="Active nodes month by month")
+@router.get("/activation/trend", summary="Active nodes month by month", responses=also_as(CSV))
 def indicator_activation_trend(
     platform: PlatformDep,
-    until: Annotated[str | None, Query(description="the last month, YYYY-MM (default: this month, KST)")] = None,
+    until: Annotated[
+        str | None, Query(description="the last month, YYYY-MM (default: this month, KST)", pattern=_MONTH)
+    ] = None,
     months: Annotated[int, Query(ge=1, le=120, description="how many months up to `until`")] = 12,
     format: Literal["json", "csv"] = "json",  # noqa: A002
 ) -> Any:
@@ -70,7 +75,7 @@ def indicator_activation_trend(
     return answer
 
 
-@router.get("/resilience", summary="The 11 OECD well-being topics, 0–10")
+@router.get("/resilience", summary="The 11 OECD well-being topics, 0–10", responses=also_as(CSV))
 def indicator_resilience(format: Literal["json", "csv"] = "json") -> Any:  # noqa: A002
     regions = korea_regions()
     if format == "csv":
@@ -82,7 +87,7 @@ def indicator_resilience(format: Literal["json", "csv"] = "json") -> Any:  # noq
     return {"method": RESILIENCE_METHOD, "capital_region": CAPITAL_REGION, "results": regions}
 
 
-@router.get("/indices", summary="The index of every gu or dong")
+@router.get("/indices", summary="The index of every gu or dong", responses=also_as(CSV))
 def indicator_indices(
     platform: PlatformDep,
     level: Literal["gu", "dong"] = "gu",
@@ -99,7 +104,7 @@ def indicator_indices(
 @router.get("/index", summary="The Fab City Index of a gu or dong")
 def indicator_index(
     platform: PlatformDep,
-    place: Annotated[str, Query(description="a gu or dong: code or name (은평구)")],
+    place: Annotated[str, Query(description="a gu or dong: code or name (은평구)", min_length=1, max_length=100)],
     period: Period = None,
 ) -> Any:
     district = platform.districts.one(place)
@@ -114,11 +119,13 @@ def indicator_io_tables(platform: PlatformDep) -> dict[str, Any]:
     return {"results": list_tables(platform.engine)}
 
 
-@router.get("/io/{table_id}", summary="Output multipliers of an IO table")
+@router.get("/io/{table_id}", summary="Output multipliers of an IO table", responses=documented(404))
 def indicator_io(
     platform: PlatformDep,
-    table_id: int,
-    place: Annotated[str | None, Query(description="a gu or dong, to regionalise the table for it")] = None,
+    table_id: RowId,
+    place: Annotated[
+        str | None, Query(description="a gu or dong, to regionalise the table for it", min_length=1, max_length=100)
+    ] = None,
     quotient: Quotient = "flq",
     delta: Annotated[float, Query(ge=0, lt=1, description="δ of FLQ and AFLQ")] = 0.3,
     period: Period = None,

@@ -7,7 +7,7 @@ and its templates in `<package>/templates/<package>/`. Adding one is a line in C
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from types import ModuleType
@@ -16,9 +16,11 @@ import anyio.to_thread
 import swagger_ui_bundle
 import xstatic.pkg.leaflet
 import xstatic.pkg.leaflet_markercluster
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 
 from fabcity import __version__, about, accounts, directory, geo, matching, measure
 from fabcity.about import api as about_api
@@ -83,6 +85,11 @@ def create_app(platform: Platform, settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     folders = [HERE / "templates"] + [Path(package.__file__).parent / "templates" for package, _, _ in CAPABILITIES]
     app.state.templates = page_templates(folders)
+    app.add_middleware(errors.ServerErrors)  # inside the security headers: a 500 carries them too
+    # Starlette's limit answers 413 on the Content-Length, or as a longer body arrives, before it is
+    # read whole. Added here, not as FastAPI(max_body_size=…), which sits outside every middleware:
+    # its 413 went out without the security headers.
+    app.add_middleware(RequestBodyLimitMiddleware, max_body_size=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders, tile_url=settings.tile_url)
     # Map viewports shrink ~6×. Starlette compresses at level 9 unless told: 3.8 ms for a summary
     # viewport of 500 nodes (148 KB -> 25 KB), more than finding them. Level 1 takes 0.8 ms for
@@ -91,6 +98,7 @@ def create_app(platform: Platform, settings: Settings | None = None) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=1)
     errors.install(app)
     _mount_static(app)
+    _document_body_errors(api.router for _package, api, _pages in CAPABILITIES)
     # FastAPI 0.165's include_router() keeps a router as one nested route that dispatches each
     # request again: 985 Python calls for a cheap node search instead of 877 (cProfile, in process).
     # The capability routers carry their own prefixes and tags, so their routes join the app's as
@@ -100,6 +108,14 @@ def create_app(platform: Platform, settings: Settings | None = None) -> FastAPI:
         app.router.routes.extend([*api.router.routes, *pages.router.routes])
     app.router.routes.sort(key=lambda route: getattr(route, "path", None) != SEARCH_PATH)
     return app
+
+
+def _document_body_errors(routers: Iterable[APIRouter]) -> None:
+    """Every route that reads a body can answer 400 (not JSON) and 413 (too large) before its own code runs."""
+    for router in routers:
+        for route in router.routes:
+            if isinstance(route, APIRoute) and route.body_field is not None:
+                route.responses = {**errors.documented(400, 413), **route.responses}
 
 
 def _mount_static(app: FastAPI) -> None:

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
+from fastapi import Path as PathParameter
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, pass_context
@@ -35,6 +36,9 @@ async def settings_of(request: Request) -> Settings:
 
 PlatformDep = Annotated[Platform, Depends(platform_of)]
 SettingsDep = Annotated[Settings, Depends(settings_of)]
+# A numbered row (a user, a claim, an input-output table) in a path. The ids are integer columns:
+# a larger number names no row, and PostgreSQL refused to compare one with them (a 500).
+RowId = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]
 
 
 def safe_url(value: str | None) -> str:

@@ -7,7 +7,7 @@ curated, the nodes people created and every field people edited (the node.* audi
 theirs, and the rest came from bulk imports, the weakest, which needs no entry.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 """
 
 import json
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
