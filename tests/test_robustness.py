@@ -228,3 +228,10 @@ def test_private_pages_are_not_stored_by_caches(client, platform):
         response = client.get(path)
         assert response.status_code == 200 and response.headers["cache-control"] == "no-store", path
     assert "no-store" not in client.get("/static/app.css").headers.get("cache-control", "")
+
+
+def test_an_external_id_longer_than_its_column_is_a_422_naming_it(client, platform):
+    """The model bounds what the table can hold (a 30-character scheme was a 500 on PostgreSQL)."""
+    long_scheme = {"name": {"en": "Long scheme"}, "node_type": "studio", "external_ids": {"s" * 30: "x"}}
+    answer = client.post("/api/v1/nodes", json=long_scheme, headers=_token(platform, "admin"))
+    assert answer.status_code == 422 and answer.json()["detail"][0]["loc"][:2] == ["body", "external_ids"]

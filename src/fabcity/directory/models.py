@@ -49,6 +49,8 @@ NOTE_MAX = 2_000  # an equipment note, a provenance's source, a claim's message
 URL_MAX = 2_000  # links, contact details, source_url
 CODE_MAX = 100  # ids, vocabulary terms, district codes, licences, external ids, keys
 HOURS_MAX = 500  # an opening_hours expression
+SCHEME_MAX = 20  # an external id's scheme (fablabs_io, okw, osm …), as node_external_id stores it
+EXTERNAL_ID_MAX = 200  # an external id's value, likewise
 TERMS_MAX = 100  # processes or materials of one node or machine
 _TEXT = (AfterValidator(only_text), Field(json_schema_extra={"pattern": TEXT_PATTERN}))  # checked, and documented
 Name = Annotated[str, StringConstraints(max_length=NAME_MAX), *_TEXT]
@@ -58,6 +60,8 @@ Note = Annotated[str, StringConstraints(max_length=NOTE_MAX), *_TEXT]
 Url = Annotated[str, StringConstraints(max_length=URL_MAX), *_TEXT]
 Code = Annotated[str, StringConstraints(max_length=CODE_MAX), *_TEXT]
 Hours = Annotated[str, StringConstraints(max_length=HOURS_MAX), *_TEXT]
+Scheme = Annotated[str, StringConstraints(max_length=SCHEME_MAX), *_TEXT]
+ExternalId = Annotated[str, StringConstraints(max_length=EXTERNAL_ID_MAX), *_TEXT]
 
 
 class Localized(BaseModel):
@@ -238,7 +242,7 @@ class NodeIn(_Capable):
     location: Location = Field(default_factory=Location)
     contact: dict[Code, Url] = Field(default_factory=dict, max_length=20)
     links: list[dict[Code, Url]] = Field(default_factory=list, max_length=50)
-    external_ids: dict[Code, Code] = Field(default_factory=dict, max_length=20)
+    external_ids: dict[Scheme, ExternalId] = Field(default_factory=dict, max_length=20)
     equipment: list[EquipmentIn] = Field(default_factory=list, max_length=500)
     provenance: Provenance
 

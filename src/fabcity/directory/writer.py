@@ -565,6 +565,5 @@ def refresh_derived(platform: Platform) -> int:
             rows = conn.execute(select(node).where(node.c.pk.in_(batch))).mappings()
             textindex.add(conn, _index_entries(conn, [(row["pk"], row) for row in rows]))
             _store_records(conn, batch, platform.districts, platform.stations, fresh=True)
-        conn.execute(delete(meta).where(meta.c.key == "derived"))
-        conn.execute(insert(meta), [{"key": "derived", "value": DERIVED_VERSION}])
+        stamps.put(conn, "derived", DERIVED_VERSION)
     return len(pks)

@@ -20,12 +20,17 @@ STATISTICS = "statistics"  # district_stat (fabcity.measure.census_import)
 
 
 def touch(conn: Connection, key: str) -> None:
-    """A new stamp, written as one upsert: the row is created if missing, else updated in place.
+    """A new stamp for `key`."""
+    put(conn, key, uuid.uuid4().hex)
+
+
+def put(conn: Connection, key: str, value: str) -> None:
+    """A `meta` value written as one upsert: the row is created if missing, else updated in place.
 
     Concurrent transactions then queue on the row's lock instead of both inserting the key
     (a delete-then-insert let two of them collide on the primary key: a 500 on PostgreSQL).
     """
-    statement = _UPSERTS[conn.dialect.name](meta).values(key=key, value=uuid.uuid4().hex)
+    statement = _UPSERTS[conn.dialect.name](meta).values(key=key, value=value)
     conn.execute(statement.on_conflict_do_update(index_elements=[meta.c.key], set_={"value": statement.excluded.value}))
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -95,7 +96,8 @@ def api_answer(error: ServiceError) -> JSONResponse:
     headers = None
     detail = _brief(str(error).strip("'\"")) or _API_DEFAULTS.get(error.status, "")
     if isinstance(error, TooManyAttempts):
-        detail = f"too many failed log-ins; try again in {error.retry_after_s // 60} minutes"
+        minutes = max(1, math.ceil(error.retry_after_s / 60))  # a sign-in or a sign-up; never "0 minutes"
+        detail = f"too many tries lately; try again in {minutes} minute{'s' if minutes > 1 else ''}"
         headers = {"Retry-After": str(error.retry_after_s)}
     if isinstance(error, NotAuthenticated):
         detail = _API_DEFAULTS[error.status]
