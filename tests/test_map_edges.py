@@ -62,7 +62,7 @@ def test_stored_stations_beyond_reach_are_cleared_by_the_migration(db_url):
     config.set_main_option("script_location", str(MIGRATIONS))
     with platform.engine.begin() as conn:
         config.attributes["connection"] = conn
-        command.downgrade(config, "0006")
+        command.downgrade(config, "0007")  # before 0008, which clears them
         conn.execute(update(node).where(node.c.slug == "fab-lab-seoul").values(station_distance_m=10_384_000))
     platform.engine.dispose()
     platform = open_platform(db_url)  # migrates, and renders the records again

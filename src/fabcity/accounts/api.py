@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from fabcity.accounts import service as accounts
 from fabcity.errors import Forbidden, NotAuthenticated
+from fabcity.text import TEXT_PATTERN
 from fabcity.web.auth import SESSION_COOKIE, acting_user, client_address, set_session_cookie, signed_in
 from fabcity.web.deps import PlatformDep, RowId
 from fabcity.web.errors import documented
@@ -20,21 +21,26 @@ from fabcity.web.errors import documented
 router = APIRouter(prefix="/api/v1", tags=["accounts"], responses=documented(401, 403, 404, 409, 429))
 
 
+def _documented(max_length: int) -> Any:
+    """What accounts.service checks, said in the schema (the service stays the one that checks, naming the field)."""
+    return Field(json_schema_extra={"maxLength": max_length, "pattern": TEXT_PATTERN})
+
+
 class Credentials(BaseModel):
-    email: str
-    password: str
+    email: str = _documented(accounts.MAX_EMAIL_LENGTH)
+    password: str = Field(json_schema_extra={"maxLength": accounts.MAX_PASSWORD_LENGTH})
 
 
 class SignUp(Credentials):
-    display_name: str
+    display_name: str = _documented(accounts.MAX_NAME_LENGTH)
 
 
 class RoleChange(BaseModel):
-    role: str
+    role: str = Field(json_schema_extra={"enum": list(accounts.ROLES)})
 
 
 class TokenRequest(BaseModel):
-    name: str
+    name: str = _documented(accounts.MAX_NAME_LENGTH)
 
 
 @router.post("/users", status_code=201, summary="Sign up (a member account)")

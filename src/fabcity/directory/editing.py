@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, Connection, insert, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from fabcity import audit
@@ -48,11 +48,16 @@ CONTRIBUTION_LICENSE = "CC-BY-4.0"
 _VERIFICATION_FIELDS = ("verified_at", "verified_by")
 
 
-def _node_keys(conn: Connection, node_id: str) -> tuple[int, str]:
-    """(pk, id) of the node with this id or slug."""
+def _named(node_id: str) -> ColumnElement[bool]:
+    """The condition for the node with this id or slug; a name no node can have is not found here."""
     if not_text(node_id):  # no id or slug holds a control character, and PostgreSQL refuses a NUL outright
         raise NotFound(f"no node {node_id!r}")
-    row = conn.execute(select(node.c.pk, node.c.id).where(or_(node.c.id == node_id, node.c.slug == node_id))).first()
+    return or_(node.c.id == node_id, node.c.slug == node_id)
+
+
+def _node_keys(conn: Connection, node_id: str) -> tuple[int, str]:
+    """(pk, id) of the node with this id or slug."""
+    row = conn.execute(select(node.c.pk, node.c.id).where(_named(node_id))).first()
     if row is None:
         raise NotFound(f"no node {node_id!r}")
     return row.pk, row.id
@@ -136,7 +141,7 @@ def stored_node(conn: Connection, node_id: str) -> tuple[str, int]:
     Read in one statement, so the version is the one of the record sent (an ETag that named a
     later version would let a client overwrite a change it never saw).
     """
-    row = conn.execute(_RECORD_AND_VERSION.where(or_(node.c.id == node_id, node.c.slug == node_id))).first()
+    row = conn.execute(_RECORD_AND_VERSION.where(_named(node_id))).first()
     if row is None:
         raise NotFound(f"no node {node_id!r}")
     return row.record, row.version
