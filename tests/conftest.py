@@ -14,7 +14,6 @@ so one that was killed outright leaves databases nobody holds: the next session 
 from __future__ import annotations
 
 import os
-import re
 import secrets
 import shutil
 import signal
@@ -28,23 +27,13 @@ import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
+from databases import BACKENDS, IN_CI, POSTGRES_ADMIN, SESSION_LOCKS, drop_leftovers, require_backend
 from fabcity.accounts import service as accounts
 from fabcity.platform import Platform
 from fabcity.startup import open_platform
 from fabcity.web.app import create_app
 
 CHROMIUM = os.environ.get("FABCITY_CHROMIUM", "/usr/bin/chromium")
-POSTGRES_ADMIN = os.environ.get("FABCITY_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
-IN_CI = os.environ.get("CI", "").lower() == "true"
-BACKENDS = ["sqlite", "postgresql"]
-
-
-def _postgres_unavailable() -> str | None:
-    try:
-        with psycopg.connect(POSTGRES_ADMIN, connect_timeout=3):
-            return None
-    except psycopg.OperationalError as error:
-        return f"PostgreSQL not reachable at {POSTGRES_ADMIN}: {error}".splitlines()[0]
 
 
 def _admin_execute(statement: str) -> None:
@@ -54,39 +43,6 @@ def _admin_execute(statement: str) -> None:
 
 def _postgres_url(name: str) -> str:
     return POSTGRES_ADMIN.rsplit("/", 1)[0] + "/" + name
-
-
-_SESSION_LOCKS = 0x0FAB << 32  # pg_advisory_lock(_SESSION_LOCKS | a session's key): held while the session runs
-_TEST_DATABASE = re.compile(r"fabcity_test_([0-9a-f]{8})(?:_|$)")
-# Older than any session runs. Sessions of checkouts from before the locks hold none: the age
-# keeps their databases while they may still be running.
-_LEFTOVER_AGE = "1 hour"
-
-
-def _drop_leftovers(conn: psycopg.Connection, older_than: str = _LEFTOVER_AGE, prefix: str = "fabcity_test_") -> None:
-    """Drop the test databases of sessions that ended without their clean-up (killed, or a crash).
-
-    Their age comes from their files (pg_stat_file; one dropped meanwhile has none): a role that
-    may not read them drops nothing. A test names its own databases' `prefix`.
-    """
-    like = prefix.replace("_", r"\_") + "%"
-    try:
-        rows = conn.execute(
-            "SELECT datname FROM pg_database WHERE datname LIKE %s"
-            " AND (pg_stat_file('base/' || oid || '/PG_VERSION', true)).modification < now() - %s::interval",
-            (like, older_than),
-        ).fetchall()
-    except psycopg.errors.InsufficientPrivilege:
-        return
-    by_session: dict[int, list[str]] = {}
-    for (name,) in rows:
-        if found := _TEST_DATABASE.match(name):
-            by_session.setdefault(int(found.group(1), 16), []).append(name)
-    for key, names in by_session.items():
-        if conn.execute("SELECT pg_try_advisory_lock(%s)", (_SESSION_LOCKS | key,)).fetchone()[0]:
-            for name in names:
-                conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-            conn.execute("SELECT pg_advisory_unlock(%s)", (_SESSION_LOCKS | key,))
 
 
 class Backends:
@@ -104,8 +60,8 @@ class Backends:
         """Before the first database: hold this session's lock, and drop what killed sessions left."""
         if self.lock is None:
             self.lock = psycopg.connect(POSTGRES_ADMIN, autocommit=True)
-            self.lock.execute("SELECT pg_advisory_lock(%s)", (_SESSION_LOCKS | self.key,))
-            _drop_leftovers(self.lock)
+            self.lock.execute("SELECT pg_advisory_lock(%s)", (SESSION_LOCKS | self.key,))
+            drop_leftovers(self.lock)
 
     def template(self, backend: str, nodes: bool) -> str:
         key = (backend, nodes)
@@ -169,12 +125,7 @@ def backends(tmp_path_factory) -> Iterator[Backends]:
 
 @pytest.fixture(params=BACKENDS)
 def backend(request) -> str:
-    if request.param == "postgresql":
-        reason = _postgres_unavailable()
-        if reason:
-            if IN_CI:
-                pytest.fail(f"CI requires PostgreSQL: {reason}")
-            pytest.skip(reason)
+    require_backend(request.param)
     return request.param
 
 

@@ -12,6 +12,7 @@ from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from builders import PASSWORD, new_user
 from fabcity.accounts import limits
 from fabcity.accounts import service as accounts
 from fabcity.errors import TooManyAttempts
@@ -19,13 +20,8 @@ from fabcity.settings import Settings, networks
 from fabcity.storage.schema import api_token, user_account, web_session
 from fabcity.web.app import create_app
 
-PASSWORD = "correct horse battery"
 NODE = "fab-lab-seoul"
 OTHER_NODE = "seoul-innovation-fab-lab"
-
-
-def _user(platform, name: str, role: str) -> accounts.User:
-    return accounts.create_user(platform, f"{name}@example.kr", PASSWORD, name, role=role)
 
 
 def _grant_host(platform, user: accounts.User, node_slug: str, curator: accounts.User) -> None:
@@ -38,12 +34,12 @@ def _grant_host(platform, user: accounts.User, node_slug: str, curator: accounts
 @pytest.fixture
 def people(platform):
     """A token for each role in the table (None for anonymous), and the member's id."""
-    curator = _user(platform, "curator", "curator")
-    host_here, host_there = _user(platform, "host-here", "member"), _user(platform, "host-there", "member")
+    curator = new_user(platform, "curator", "curator")
+    host_here, host_there = new_user(platform, "host-here", "member"), new_user(platform, "host-there", "member")
     _grant_host(platform, host_here, NODE, curator)
     _grant_host(platform, host_there, OTHER_NODE, curator)
-    member = _user(platform, "member", "member")
-    admin = _user(platform, "admin", "admin")
+    member = new_user(platform, "member", "member")
+    admin = new_user(platform, "admin", "admin")
     tokens = {"anonymous": None}
     for label, user in (
         ("member", member), ("host of this node", host_here), ("host of another node", host_there),
@@ -134,8 +130,8 @@ def test_every_write_is_in_the_audit_trail(client, people):
 
 
 def test_a_claim_approved_by_a_curator_makes_a_member_the_host(client, platform):
-    curator = _user(platform, "curator", "curator")
-    _user(platform, "maker", "member")
+    curator = new_user(platform, "curator", "curator")
+    new_user(platform, "maker", "member")
     session = client.post("/api/v1/session", json={"email": "maker@example.kr", "password": PASSWORD}).json()
     csrf = {"X-CSRF-Token": session["csrf_token"]}
     assert client.patch(f"/api/v1/nodes/{NODE}", json={"operator": "나"}, headers=csrf).status_code == 403
@@ -148,7 +144,7 @@ def test_a_claim_approved_by_a_curator_makes_a_member_the_host(client, platform)
 
 
 def test_a_session_cookie_write_needs_the_csrf_token(client, platform):
-    _user(platform, "curator", "curator")
+    new_user(platform, "curator", "curator")
     session = client.post("/api/v1/session", json={"email": "CURATOR@example.kr", "password": PASSWORD})
     assert session.status_code == 200
     assert client.get("/api/v1/me").json()["role"] == "curator"
@@ -161,7 +157,7 @@ def test_a_session_cookie_write_needs_the_csrf_token(client, platform):
 
 
 def test_log_in_attempts_are_rate_limited(client, platform):
-    _user(platform, "maker", "member")
+    new_user(platform, "maker", "member")
     for _ in range(limits.SIGN_IN_PAIR.free):
         assert (
             client.post("/api/v1/session", json={"email": "maker@example.kr", "password": "wrong"}).status_code == 401
@@ -190,14 +186,14 @@ def _sign_in(platform, email: str, password: str, client: str) -> str:
 
 
 def test_the_owner_signs_in_from_elsewhere_while_someone_else_guesses(platform):
-    _user(platform, "maker", "member")
+    new_user(platform, "maker", "member")
     guesses = [_sign_in(platform, "maker@example.kr", "guess", "198.51.100.66") for _ in range(7)]
     assert guesses == ["wrong"] * limits.SIGN_IN_PAIR.free + ["wait", "wait"]
     assert _sign_in(platform, "maker@example.kr", PASSWORD, "203.0.113.5") == "in"
 
 
 def test_guessing_from_many_addresses_cannot_lock_out_an_owner_who_signed_in_from_here(platform):
-    _user(platform, "maker", "member")
+    new_user(platform, "maker", "member")
     assert _sign_in(platform, "maker@example.kr", PASSWORD, "203.0.113.5") == "in"
     guesses = [_sign_in(platform, "maker@example.kr", "guess", f"198.51.100.{n}") for n in range(25)]
     free = limits.SIGN_IN_EMAIL.free
@@ -207,7 +203,7 @@ def test_guessing_from_many_addresses_cannot_lock_out_an_owner_who_signed_in_fro
 
 
 def test_a_success_starts_the_count_over(platform):
-    _user(platform, "maker", "member")
+    new_user(platform, "maker", "member")
     for _ in range(3):
         tries = [_sign_in(platform, "maker@example.kr", "typo", "203.0.113.5") for _ in range(4)]
         assert tries == ["wrong"] * 4
@@ -216,7 +212,7 @@ def test_a_success_starts_the_count_over(platform):
 
 def test_each_guess_past_the_free_ones_waits_twice_as_long_up_to_an_hour(platform, monkeypatch):
     clock = Clock(monkeypatch)
-    _user(platform, "maker", "member")
+    new_user(platform, "maker", "member")
     for _ in range(limits.SIGN_IN_PAIR.free):
         assert _sign_in(platform, "maker@example.kr", "guess", "198.51.100.66") == "wrong"
     for minutes in (1, 2, 4, 8, 16, 32, 60, 60):
@@ -229,8 +225,8 @@ def test_each_guess_past_the_free_ones_waits_twice_as_long_up_to_an_hour(platfor
 def test_one_address_failing_does_not_lock_out_the_members_who_signed_in_from_it(platform, monkeypatch):
     """A fab lab's members share its address: someone there failing 30 times keeps out only newcomers."""
     clock = Clock(monkeypatch)
-    _user(platform, "maker", "member")
-    _user(platform, "newcomer", "member")
+    new_user(platform, "maker", "member")
+    new_user(platform, "newcomer", "member")
     lab = "203.0.113.80"
     assert _sign_in(platform, "maker@example.kr", PASSWORD, lab) == "in"
     free = limits.SIGN_IN_ADDRESS.free
@@ -258,7 +254,7 @@ def test_an_unknown_e_mail_costs_the_same_password_check_as_a_known_one(client, 
     """The time of the answer must not tell whether an account exists: both check one hash of equal cost."""
     hasher = CountingHasher()
     monkeypatch.setattr(accounts, "_hasher", hasher)
-    _user(platform, "maker", "member")
+    new_user(platform, "maker", "member")
     for email in ("maker@example.kr", "nobody@example.kr"):
         assert client.post("/api/v1/session", json={"email": email, "password": "guess"}).status_code == 401
     known, unknown = hasher.checked
@@ -279,7 +275,7 @@ def test_weak_or_huge_passwords_are_refused(client, password):
 def test_a_huge_password_is_refused_before_hashing(client, platform, monkeypatch):
     hasher = CountingHasher()
     monkeypatch.setattr(accounts, "_hasher", hasher)
-    _user(platform, "maker", "member")
+    new_user(platform, "maker", "member")
     response = client.post("/api/v1/session", json={"email": "maker@example.kr", "password": "x" * 20_000})
     assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "password"]
     assert hasher.checked == [] and len(response.content) < 1000
@@ -316,7 +312,7 @@ def test_control_characters_and_overlong_fields_are_refused_by_name(client, path
 
 
 def test_a_token_name_with_a_control_character_is_refused(client, platform):
-    _user(platform, "maker", "member")
+    new_user(platform, "maker", "member")
     login = client.post("/api/v1/session", json={"email": "maker@example.kr", "password": PASSWORD})
     csrf = {"X-CSRF-Token": login.json()["csrf_token"]}
     for name in ("script\u0000", "s" * 101):
@@ -366,7 +362,7 @@ def test_x_forwarded_for_is_believed_only_from_a_trusted_proxy(platform):
 
 
 def test_secrets_are_stored_only_as_hashes(client, platform):
-    _user(platform, "maker", "member")
+    new_user(platform, "maker", "member")
     login = client.post("/api/v1/session", json={"email": "maker@example.kr", "password": PASSWORD})
     token = client.post("/api/v1/tokens", json={"name": "script"}, headers={"X-CSRF-Token": login.json()["csrf_token"]})
     secret = token.json()["token"]
@@ -392,7 +388,7 @@ def test_sign_up_errors_name_the_field(client):
 
 
 def test_the_last_admin_keeps_the_role(client, platform):
-    admin = _user(platform, "admin", "admin")
+    admin = new_user(platform, "admin", "admin")
     token = accounts.create_token(platform, admin, "t")
     response = client.put(
         f"/api/v1/users/{admin.id}/role", json={"role": "member"}, headers={"Authorization": f"Bearer {token}"}
@@ -413,7 +409,7 @@ def _form_token(client, path: str) -> str:
 
 
 def test_the_sign_in_page_says_how_long_to_wait(client, platform):
-    _user(platform, "maker", "member")
+    new_user(platform, "maker", "member")
     form = {"email": "maker@example.kr", "password": "wrong", "csrf": _form_token(client, "/login")}
     for _ in range(limits.SIGN_IN_PAIR.free):
         assert client.post("/login", data=form).status_code == 401

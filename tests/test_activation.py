@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import update
 
+from builders import add_nodes, node_record
 from fabcity.accounts import service as accounts
 from fabcity.clock import seoul_month
 from fabcity.directory import editing
 from fabcity.measure.activation import activation, activation_trend
 from fabcity.startup import open_platform
 from fabcity.storage.schema import node
-from test_search import _node, add_nodes
 
 EUNPYEONG = "11380"
 
@@ -25,7 +25,7 @@ def _gu(answer, code=EUNPYEONG) -> dict:
 @pytest.fixture
 def eunpyeong(empty_platform):
     """Eight makerspaces in Eunpyeong: six made in March 2025 (one verified then), two in March 2026."""
-    records = [_node(f"m{i}", 37.6189 + i * 1e-4, 126.9210, equipment=[{"type": "laser_cutter", "quantity": 2}])
+    records = [node_record(f"m{i}", 37.6189 + i * 1e-4, 126.9210, equipment=[{"type": "laser_cutter", "quantity": 2}])
                for i in range(8)]  # fmt: skip
     add_nodes(empty_platform, records)
     with empty_platform.engine.begin() as conn:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from fabcity.accounts import service as accounts
 from fabcity.directory import editing
 from fabcity.startup import open_platform
 from fabcity.web.app import create_app
+from servers import free_port
 
 PASSWORD = "correct horse battery"
 XSS = "<img src=x onerror=alert(1)>"
@@ -46,9 +46,7 @@ def site(backends) -> Iterator[str]:
         {"name": {"ko": XSS}, "node_type": "studio", "location": {"lat": 37.5665, "lon": 126.978},
          "description": {"ko": XSS}, "slug": "attack"},
     )  # fmt: skip
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(platform), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -11,13 +11,13 @@ import re
 import pytest
 from sqlalchemy import delete
 
+from builders import PASSWORD, new_user
 from fabcity import audit
 from fabcity.accounts import service as accounts
 from fabcity.directory import editing
 from fabcity.storage import stamps
 from fabcity.storage.schema import meta
 
-PASSWORD = "correct horse battery"
 NODE = "fab-lab-seoul"
 OTHER_NODE = "seoul-innovation-fab-lab"
 HIJACK = {"name": {"en": "Hijacked"}, "node_type": "studio", "external_ids": {"fablabs_io": "fablabseoul"}}
@@ -28,7 +28,7 @@ def tokens(platform) -> dict[str, dict[str, str]]:
     """Authorization headers of a host (of no node yet) and a curator."""
     headers = {}
     for role in ("host", "curator"):
-        user = accounts.create_user(platform, f"{role}@example.kr", PASSWORD, role, role=role)
+        user = new_user(platform, role, role)
         headers[role] = {"Authorization": f"Bearer {accounts.create_token(platform, user, 't')}"}
     return headers
 

@@ -7,8 +7,6 @@ is always checked by counting rows with SQL.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import signal
 import subprocess
@@ -18,11 +16,24 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import func, select
 
+from builders import (
+    IOPA_FILE,
+    IOPA_SEOUL_LABS,
+    KOREAN_HEADER,
+    KOREAN_ROWS,
+    count_rows,
+    fablabs_labs,
+    point_feature,
+    record_named,
+    records,
+    write_csv,
+    write_geojson,
+    write_json,
+)
 from fabcity.cli.main import main
 from fabcity.directory import importer
-from fabcity.directory.exporter import all_records, export
+from fabcity.directory.exporter import export
 from fabcity.directory.formats.common import ImportRejected
 from fabcity.directory.importer import guess_format, import_file
 from fabcity.platform import Platform
@@ -34,71 +45,14 @@ JONGNO = "11110"
 EUNPYEONG = "11380"
 SONGPA = "11710"
 
-# The IoPA list of Korea's fab labs, as published: 46 records, 7 of them in Seoul.
-IOPA_FILE = Path(__file__).with_name("data") / "okw-fablabs-io-2024" / "kr_entries.json"
-
-# The Seoul labs of the IoPA list, as its README names them; every other record lies outside Seoul.
-IOPA_SEOUL_LABS = {
-    "Fab Lab Seoul",
-    "Seoul Innovation Fab Lab",
-    "d.playlab - FABCAFE",
-    "Fablab Ogeum",
-    "Fablab Songpa",
-    "American Center Korea",
-    "Seoul Foreign School FabLab",
-}
-
 
 # --------------------------------------------------------------------------------------------
 # helpers
 
 
-def count_rows(platform: Platform, table=node, *where) -> int:
-    with platform.engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
-
-
-def records(platform: Platform) -> list[dict[str, Any]]:
-    return list(all_records(platform))
-
-
-def record_named(platform: Platform, name: str) -> dict[str, Any]:
-    """The one stored node whose Korean or English name is `name`."""
-    found = [r for r in records(platform) if name in (r["name"]["ko"], r["name"]["en"])]
-    assert len(found) == 1, f"expected one node named {name!r}, found {len(found)}"
-    return found[0]
-
-
 def comparable(record: dict[str, Any]) -> dict[str, Any]:
     """A public record without the write timestamps, which a re-import legitimately renews."""
     return {key: value for key, value in record.items() if key not in ("created_at", "updated_at")}
-
-
-def write_json(path: Path, data: Any) -> Path:
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-    return path
-
-
-def csv_text(header: list[str], rows: list[list[str]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buffer.getvalue()
-
-
-def write_csv(path: Path, header: list[str], rows: list[list[str]], encoding: str = "utf-8") -> Path:
-    path.write_bytes(csv_text(header, rows).encode(encoding))
-    return path
-
-
-def point_feature(properties: dict[str, Any], lon: float | None = None, lat: float | None = None) -> dict:
-    geometry = None if lon is None else {"type": "Point", "coordinates": [lon, lat]}
-    return {"type": "Feature", "geometry": geometry, "properties": properties}
-
-
-def write_geojson(path: Path, *features: dict) -> Path:
-    return write_json(path, {"type": "FeatureCollection", "features": list(features)})
 
 
 def assert_rejected(
@@ -121,58 +75,6 @@ def assert_rejected(
 
 # --------------------------------------------------------------------------------------------
 # sample files
-
-
-def fablabs_labs() -> list[dict[str, Any]]:
-    """Three labs shaped like fablabs.io's GET /api/labs answer."""
-    return [
-        {
-            "id": 1201,
-            "name": "Fab Lab Seoul",
-            "kind_name": "fab_lab",
-            "slug": "fablabseoul",
-            "blurb": "Korea's first fab lab, in the Sewoon arcade.",
-            "latitude": 37.569243,
-            "longitude": 126.9952266,
-            "address_1": "Sewoon Plaza #550",
-            "city": "Seoul",
-            "postal_code": "03194",
-            "country_code": "KR",
-            "email": "hello@fablabseoul.org",
-            "phone": "+82 2 2278 0000",
-            "capabilities": ["three_d_printing", "laser"],
-            "activity_status": "active",
-            "links": [{"id": 77, "url": "http://fablabseoul.org"}],
-        },
-        {
-            "id": 1875,
-            "name": "Fablab Ogeum",
-            "kind_name": "fab_lab",
-            "slug": "fablabogeum",
-            "latitude": 37.5004871,
-            "longitude": 127.1411087,
-            "address_1": "40, Dongnam-ro 28-gil",
-            "city": "Seoul",
-            "country_code": "KR",
-            "capabilities": ["laser"],
-            "activity_status": "corona",
-            "links": [],
-        },
-        {
-            "id": 2310,
-            "name": "BERIC",
-            "kind_name": "fab_lab",
-            "slug": "beric",
-            "latitude": 35.1743479,
-            "longitude": 129.0716954,
-            "address_1": "945 Jungang-daero, Busanjin-gu",
-            "city": "Busan",
-            "country_code": "KR",
-            "capabilities": ["cnc_milling", "circuit_production", "precision_milling", "vinyl_cutting"],
-            "activity_status": "active",
-            "links": [{"id": 12, "url": "https://beric.example.kr"}],
-        },
-    ]
 
 
 def rich_node_feature() -> dict:
@@ -445,36 +347,6 @@ def test_csv_with_english_headers(empty_platform, tmp_path):
     assert record["provenance"]["source_url"] == "https://example.kr/survey"
     assert record["provenance"]["license"] == "CC-BY-4.0"
     assert record["provenance"]["retrieved_at"].startswith("2025-03-01T00:00:00")
-
-
-KOREAN_HEADER = [
-    "이름",
-    "영문명",
-    "유형",
-    "위도",
-    "경도",
-    "주소",
-    "공정",
-    "재료",
-    "장비",
-    "전화",
-    "운영시간",
-    "출처",
-    "라이선스",
-]
-KOREAN_ROWS = [
-    [
-        "서울이노베이션팹랩", "Seoul Innovation Fab Lab", "fab_lab", "37.6084167", "126.9337532",
-        "서울특별시 은평구 통일로 684", "레이저커팅;3D프린팅", "아크릴;합판",
-        '[{"type": "레이저 커터", "make": "Trotec", "specs": {"laser_power_w": 80}}]',
-        "02-000-0000", "화-토 10:00-18:00", "은평구 메이커 조사", "CC-BY-4.0",
-    ],
-    [
-        "은평 수리공방", "", "repair", "", "", "서울특별시 은평구 연서로 1", "3D 출력", "", "", "", "",
-        "은평구 메이커 조사", "CC-BY-4.0",
-    ],
-    ["주소 미상 작업실", "", "studio", "", "", "", "", "", "", "", "", "은평구 메이커 조사", "CC-BY-4.0"],
-]  # fmt: skip
 
 
 @pytest.mark.parametrize("bom", [True, False], ids=["with-bom", "without-bom"])

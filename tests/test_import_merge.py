@@ -14,16 +14,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from fabcity.accounts import service as accounts
-from fabcity.cli.main import main
-from fabcity.directory import editing
-from fabcity.directory.exporter import export
-from fabcity.directory.formats.common import ImportRejected
-from fabcity.directory.importer import import_file
-from fabcity.directory.precedence import Precedence
-from fabcity.platform import Platform
-from fabcity.storage.schema import audit_log, node
-from test_import_export import (
+from builders import (
     IOPA_FILE,
     IOPA_SEOUL_LABS,
     KOREAN_HEADER,
@@ -35,6 +26,15 @@ from test_import_export import (
     write_csv,
     write_json,
 )
+from fabcity.accounts import service as accounts
+from fabcity.cli.main import main
+from fabcity.directory import editing
+from fabcity.directory.exporter import export
+from fabcity.directory.formats.common import ImportRejected
+from fabcity.directory.importer import import_file
+from fabcity.directory.precedence import Precedence
+from fabcity.platform import Platform
+from fabcity.storage.schema import audit_log, node
 
 
 def audit_entries(platform: Platform, *where) -> list[dict[str, Any]]:

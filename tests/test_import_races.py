@@ -11,7 +11,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,13 +18,13 @@ from typing import Any
 
 import pytest
 
+from builders import point_feature, write_geojson
 from fabcity.accounts import service as accounts
 from fabcity.directory.exporter import all_records
 from fabcity.directory.importer import import_file
 from fabcity.platform import Platform
 from fabcity.startup import open_platform
-from test_import_export import point_feature, write_geojson
-from test_serve import FABCITY, START_S, _all_answering, _free_port
+from servers import FABCITY, START_S, serving
 
 NODES = 150
 
@@ -63,22 +62,8 @@ def served(backends, backend, tmp_path) -> Iterator[tuple[str, int, str, dict[st
     curator = accounts.create_user(platform, "curator@example.kr", "long enough pw", "큐레이터", role="curator")
     token = accounts.create_token(platform, curator, "race")
     platform.engine.dispose()
-    port = _free_port()
-    log = (tmp_path / "serve.log").open("w")
-    server = subprocess.Popen(
-        [FABCITY, "serve", "--port", str(port), "--workers", "2", "--db", database],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=_environment(),
-    )
-    try:
-        _all_answering(server, port)
-        yield database, port, token, node_ids
-    finally:
-        if server.poll() is None:
-            server.send_signal(signal.SIGINT)
-            server.wait(timeout=60)
-        log.close()
+    with serving(database, tmp_path / "serve.log", env=_environment()) as server:
+        yield database, server.port, token, node_ids
 
 
 def _import(database: str, path: Path) -> subprocess.Popen:

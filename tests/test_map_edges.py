@@ -11,7 +11,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import select, text, update
 
-from fabcity.accounts import service as accounts
+from builders import auth_headers
 from fabcity.geo.cells import cell_of
 from fabcity.geo.stations import STATION_REACH_M
 from fabcity.startup import open_platform
@@ -19,11 +19,6 @@ from fabcity.storage.db import MIGRATIONS
 from fabcity.storage.schema import meta, node
 
 BARCELONA = (41.3874, 2.1686)
-
-
-def _host(platform) -> dict[str, str]:
-    user = accounts.create_user(platform, "host@example.kr", "correct horse battery", "host", role="host")
-    return {"Authorization": f"Bearer {accounts.create_token(platform, user, 'tests')}"}
 
 
 def _node(**location) -> dict:
@@ -48,7 +43,7 @@ def test_a_box_reaching_the_east_edge_finds_what_is_inside_it(client, bbox):
 
 
 def test_a_place_far_from_every_station_has_no_nearest_station(client, platform):
-    headers = _host(platform)
+    headers = auth_headers(platform)
     far = client.post("/api/v1/nodes", json=_node(lat=BARCELONA[0], lon=BARCELONA[1]), headers=headers)
     assert far.status_code == 201 and far.json()["nearest_station"] is None
     near = client.post("/api/v1/nodes", json=_node(), headers=headers).json()

@@ -8,13 +8,12 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
+from builders import YEONSINNAE, add_nodes, node_record
 from fabcity.cli.main import main
 from fabcity.matching.need import Need
 from fabcity.matching.rank import DETAILS, rank
 from fabcity.web.app import create_app
-from test_search import _node, add_nodes
 
-YEONSINNAE = (37.6189, 126.9210)
 GANGNAM = (37.4979, 127.0276)
 CHANGSIN = (37.5759, 127.0125)
 YONGSAN_STATION = (37.529849, 126.964561)
@@ -23,7 +22,7 @@ DOBONG = (37.666514, 127.032724)
 
 
 def _laser(slug: str, point, batch: str | None, area: list[float], materials=("acrylic",)) -> dict:
-    return _node(
+    return node_record(
         slug, *point, node_type="makerspace", batch_size=batch, processes=["laser_cutting"],
         equipment=[{"type": "laser_cutter", "specs": {"working_area_mm": area}, "materials": list(materials)}],
     )  # fmt: skip
@@ -38,9 +37,9 @@ def makers(empty_platform):
             _laser("small-laser", (YEONSINNAE[0] + 0.001, YEONSINNAE[1]), "0-50", [600, 400]),
             _laser("wood-only-laser", (YEONSINNAE[0] + 0.002, YEONSINNAE[1]), "50-500", [1300, 900], ["plywood"]),
             _laser("far-laser", GANGNAM, "50-500", [1300, 900]),
-            _node("plain-laser", YEONSINNAE[0] + 0.003, YEONSINNAE[1], processes=["laser_cutting"]),
-            _node("sewing-shop", *CHANGSIN, processes=["sewing"], materials=["fabric"], batch_size="50-500"),
-            _node("pcb-lab", CHANGSIN[0] + 0.002, CHANGSIN[1], processes=["pcb_fabrication"]),
+            node_record("plain-laser", YEONSINNAE[0] + 0.003, YEONSINNAE[1], processes=["laser_cutting"]),
+            node_record("sewing-shop", *CHANGSIN, processes=["sewing"], materials=["fabric"], batch_size="50-500"),
+            node_record("pcb-lab", CHANGSIN[0] + 0.002, CHANGSIN[1], processes=["pcb_fabrication"]),
         ],
     )
     return empty_platform
@@ -89,11 +88,11 @@ def spread(empty_platform):
     add_nodes(
         empty_platform,
         [
-            _node(
+            node_record(
                 "yongsan-welder", None, None, processes=["welding"], location={"precision": "gu", "gu_code": "용산구"}
             ),
-            _node("gasan-welder", *GASAN, processes=["welding"]),
-            _node("biolab", *CHANGSIN, processes=["bio_fabrication"], materials=["bio_leather"]),
+            node_record("gasan-welder", *GASAN, processes=["welding"]),
+            node_record("biolab", *CHANGSIN, processes=["bio_fabrication"], materials=["bio_leather"]),
         ],
     )
     return empty_platform

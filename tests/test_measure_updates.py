@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
+from builders import add_nodes, node_record
 from fabcity.cli.main import main
 from fabcity.directory.formats.common import ImportRejected
 from fabcity.errors import ParameterError
@@ -23,7 +24,6 @@ from fabcity.measure.districts import KSIC_SECTIONS, METHOD, CensusTable
 from fabcity.measure.iotables import import_io_table, list_tables
 from fabcity.storage.schema import data_source, district_stat, io_table
 from fabcity.web.app import create_app
-from test_search import _node, add_nodes
 
 EUNPYEONG, MULLAE_DONG = "11380", "1156060500"
 Z, F = [[150, 500], [200, 100]], [350, 1700]  # Miller & Blair (2009), ch. 2
@@ -160,7 +160,7 @@ def test_population_update_and_the_published_files_reimport_unchanged(empty_plat
     table = CensusTable(empty_platform)
     assert table.residents_period == "2025Q2" and table.values[EUNPYEONG]["population"] == 500_000
     assert table.method["residents"] == "resident registration population, 2025 Q2"
-    add_nodes(empty_platform, [_node(f"m{i}", 37.6189 + i * 1e-4, 126.9210) for i in range(5)])  # in Eunpyeong
+    add_nodes(empty_platform, [node_record(f"m{i}", 37.6189 + i * 1e-4, 126.9210) for i in range(5)])  # in Eunpyeong
     answer = activation(empty_platform)  # per residents of the newest period, whatever the database returns first
     assert answer["method"]["residents"] == "resident registration population, 2025 Q2"
     eunpyeong = next(row for row in answer["results"] if row["code"] == EUNPYEONG)

@@ -9,19 +9,19 @@ from pathlib import Path
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
+from builders import PASSWORD, new_user
 from fabcity.accounts import service as accounts
 from fabcity.directory import editing
 from fabcity.matching.rank import DETAILS
 from fabcity.measure.activation import activation
 from fabcity.web import i18n
 
-PASSWORD = "correct horse battery"
 XSS = "<img src=x onerror=alert(1)>"
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _sign_in(client, platform, name: str, role: str) -> accounts.User:
-    user = accounts.create_user(platform, f"{name}@example.kr", PASSWORD, name, role=role)
+    user = new_user(platform, name, role)
     form = {"email": user.email, "password": PASSWORD, "csrf": _csrf(client, "/login")}
     response = client.post("/login", data=form, follow_redirects=False)
     assert response.status_code == 303

@@ -6,8 +6,6 @@ timed. Marked `races`: they run in the normal `pytest` run (`pytest -m races` ru
 
 from __future__ import annotations
 
-import signal
-import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,15 +18,15 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
-from conftest import BACKENDS, IN_CI, _postgres_unavailable
+from builders import new_user
+from databases import BACKENDS, require_backend
 from fabcity.accounts import service as accounts
 from fabcity.startup import open_platform
 from fabcity.storage.schema import node
-from test_serve import FABCITY, START_S, _all_answering, _free_port
+from servers import START_S, serving
 
 pytestmark = pytest.mark.races
 
-PASSWORD = "correct horse battery"
 NODE = "fab-lab-seoul"
 WRITERS = 16
 PEOPLE = {"admin-a": "admin", "admin-b": "admin", "curator-a": "curator", "curator-b": "curator"}
@@ -55,8 +53,7 @@ def _prepare(db: str) -> tuple[dict[str, str], dict[str, int], list[str]]:
     try:
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-            users = {name: accounts.create_user(platform, f"{name}@example.kr", PASSWORD, name, role=role)
-                     for name, role in PEOPLE.items()}  # fmt: skip
+            users = {name: new_user(platform, name, role) for name, role in PEOPLE.items()}
         tokens = {name: accounts.create_token(platform, user, "races") for name, user in users.items()}
         with platform.engine.connect() as conn:
             query = select(node.c.slug).where(node.c.slug != NODE).order_by(node.c.pk).limit(WRITERS)
@@ -69,22 +66,11 @@ def _prepare(db: str) -> tuple[dict[str, str], dict[str, int], list[str]]:
 @pytest.fixture(scope="module", params=BACKENDS)
 def served(request, backends, tmp_path_factory) -> Iterator[Served]:
     """`fabcity serve --workers 2` on a fresh copy of the embedded dataset, once both workers answer."""
-    if request.param == "postgresql" and (reason := _postgres_unavailable()):
-        if IN_CI:
-            pytest.fail(f"CI requires PostgreSQL: {reason}")
-        pytest.skip(reason)
+    require_backend(request.param)
     db = backends.fresh(request.param)
     tokens, user_ids, nodes = _prepare(db)
-    port = _free_port()
-    with (tmp_path_factory.mktemp("serve") / "serve.log").open("w") as log:
-        command = [FABCITY, "serve", "--port", str(port), "--workers", "2", "--db", db]
-        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            _all_answering(server, port)
-            yield Served(f"http://127.0.0.1:{port}", tokens, user_ids, nodes)
-        finally:
-            server.send_signal(signal.SIGINT)
-            server.wait(timeout=60)
+    with serving(db, tmp_path_factory.mktemp("serve") / "serve.log") as server:
+        yield Served(server.url, tokens, user_ids, nodes)
 
 
 def _at_once(calls: list[Callable[[], T]]) -> list[T]:

@@ -16,19 +16,14 @@ from click.testing import CliRunner
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from builders import PASSWORD, auth_headers
 from fabcity.accounts import service as accounts
 from fabcity.cli.main import main
 from fabcity.directory.models import DESCRIPTION_MAX, NAME_MAX
 from fabcity.settings import MAX_BODY, Settings
 from fabcity.web.app import create_app
 
-PASSWORD = "correct horse battery"
 OUT_OF_RANGE_NEEDS = ["0", "0개", "0벌", "99999999999999999999개", "2월 30일까지", "13월 말", "9" * 400 + "개"]
-
-
-def _token(platform, role: str = "host") -> dict[str, str]:
-    user = accounts.create_user(platform, f"{role}@example.kr", PASSWORD, role, role=role)
-    return {"Authorization": f"Bearer {accounts.create_token(platform, user, 'tests')}"}
 
 
 def _node(**fields) -> dict:
@@ -73,7 +68,7 @@ def test_the_match_command_refuses_a_need_out_of_range_without_a_traceback(db_ur
 @pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
 def test_a_node_id_with_a_nul_is_not_found(client, platform, method):
     """PostgreSQL refuses a NUL in a parameter: the lookup answers for it."""
-    headers = _token(platform, "admin")
+    headers = auth_headers(platform, "admin")
     for path in ("/api/v1/nodes/%00", "/api/v1/nodes/fab%00lab", "/api/v1/nodes/%01/history"):
         response = client.request(method if "history" not in path else "GET", path, headers=headers, json={})
         assert response.status_code == 404, (path, response.text[:200])
@@ -91,7 +86,7 @@ def test_a_node_id_with_a_nul_is_not_found(client, platform, method):
     ],
 )
 def test_control_characters_in_a_node_are_refused_naming_the_field(client, platform, record, field):
-    headers = _token(platform)
+    headers = auth_headers(platform)
     response = client.post("/api/v1/nodes", json=record, headers=headers)
     assert response.status_code == 422, response.text[:300]
     problem = response.json()["detail"][0]
@@ -108,13 +103,13 @@ def test_control_characters_in_a_node_are_refused_naming_the_field(client, platf
     [({"gu_code": "Atlantis"}, "location.gu_code"), ({"dong_code": "99999"}, "location.dong_code")],
 )
 def test_an_unknown_district_is_a_422_naming_it(client, platform, location, field):
-    response = client.post("/api/v1/nodes", json=_node(location=location), headers=_token(platform))
+    response = client.post("/api/v1/nodes", json=_node(location=location), headers=auth_headers(platform))
     assert response.status_code == 422, response.text[:300]
     assert response.json()["detail"][0]["loc"] == ["body", *field.split(".")]
 
 
 def test_a_provenance_that_is_not_an_object_is_a_422(client, platform):
-    headers = _token(platform)
+    headers = auth_headers(platform)
     response = client.post("/api/v1/nodes", json=_node(provenance="ab"), headers=headers)
     assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "provenance"]
     slug = client.post("/api/v1/nodes", json=_node(), headers=headers).json()["slug"]
@@ -160,7 +155,7 @@ def test_a_422_does_not_echo_a_large_input(client):
     ],
 )
 def test_node_texts_have_a_maximum_length(client, platform, field, limit, text_of):
-    headers = _token(platform)
+    headers = auth_headers(platform)
     response = client.post("/api/v1/nodes", json=_node(**text_of(limit + 1)), headers=headers)
     assert response.status_code == 422, response.text[:300]
     problem = response.json()["detail"][0]
@@ -233,5 +228,5 @@ def test_private_pages_are_not_stored_by_caches(client, platform):
 def test_an_external_id_longer_than_its_column_is_a_422_naming_it(client, platform):
     """The model bounds what the table can hold (a 30-character scheme was a 500 on PostgreSQL)."""
     long_scheme = {"name": {"en": "Long scheme"}, "node_type": "studio", "external_ids": {"s" * 30: "x"}}
-    answer = client.post("/api/v1/nodes", json=long_scheme, headers=_token(platform, "admin"))
+    answer = client.post("/api/v1/nodes", json=long_scheme, headers=auth_headers(platform, "admin"))
     assert answer.status_code == 422 and answer.json()["detail"][0]["loc"][:2] == ["body", "external_ids"]

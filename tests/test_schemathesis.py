@@ -8,7 +8,6 @@ number of examples per operation); only loopback.
 from __future__ import annotations
 
 import json
-import signal
 import socket
 import subprocess
 import sys
@@ -18,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BACKENDS, IN_CI, _postgres_unavailable
+from databases import BACKENDS, require_backend
 from fabcity.accounts import service as accounts
 from fabcity.directory import editing
 from fabcity.startup import open_platform
-from test_serve import FABCITY, START_S, _all_answering, _free_port
+from servers import START_S, serving
 
 SCHEMATHESIS = str(Path(sys.executable).parent / "schemathesis")
 EXAMPLES = 25  # generated cases per operation and mode in the fuzzing phase; the coverage phase adds its own
@@ -58,27 +57,16 @@ def served(request, backends, tmp_path_factory) -> Iterator[Served]:
 
     One server for each backend's tests: starting two workers is most of a test's time.
     """
-    if request.param == "postgresql" and (reason := _postgres_unavailable()):
-        if IN_CI:
-            pytest.fail(f"CI requires PostgreSQL: {reason}")
-        pytest.skip(reason)
+    require_backend(request.param)
     url = backends.fresh(request.param)
     token, node, claim, member = _people_and_nodes(url)
-    port = _free_port()
-    log = (tmp_path_factory.mktemp("serve") / "serve.log").open("w")
-    server = subprocess.Popen(
-        [FABCITY, "serve", "--port", str(port), "--workers", "2", "--db", url], stdout=log, stderr=subprocess.STDOUT
-    )
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
     try:
-        _all_answering(server, port)
-        yield Served(port, token, node, claim, member)
+        with serving(url, log) as server:
+            yield Served(server.port, token, node, claim, member)
     finally:
-        if server.poll() is None:
-            server.send_signal(signal.SIGINT)
-            server.wait(timeout=60)
-        log.close()
         backends.drop(url)
-    assert "Traceback" not in Path(log.name).read_text(encoding="utf-8")  # nothing failed on the server's side
+    assert "Traceback" not in log.read_text(encoding="utf-8")  # nothing failed on the server's side
 
 
 def test_a_body_over_the_limit_is_refused_before_it_is_read(served):

@@ -4,33 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from builders import EULJIRO, YEONSINNAE, add_nodes, node_record
 from fabcity.directory.models import validate_node
 from fabcity.directory.search import SearchQuery, parse_bbox, search
-from fabcity.directory.writer import prepare, save_nodes
 from fabcity.errors import ParameterError
 from fabcity.geo.cells import distance_m
-
-# Around Yeonsinnae station (Eunpyeong-gu) and Euljiro (Jung-gu).
-YEONSINNAE = (37.6189, 126.9210)
-EULJIRO = (37.5660, 126.9920)
-
-
-def _node(slug: str, lat: float | None, lon: float | None, **fields) -> dict:
-    record = {
-        "slug": slug,
-        "name": fields.pop("name", {"ko": slug}),
-        "node_type": fields.pop("node_type", "makerspace"),
-        "location": {"lat": lat, "lon": lon, **fields.pop("location", {})},
-        "provenance": {"source": "test", "license": "CC0-1.0"},
-    }
-    record.update(fields)
-    return record
-
-
-def add_nodes(platform, records: list[dict]) -> None:
-    prepared = [prepare(validate_node(r), platform.districts) for r in records]
-    with platform.engine.begin() as conn:
-        save_nodes(conn, prepared, platform.districts, platform.stations)
 
 
 @pytest.fixture
@@ -40,7 +18,7 @@ def city(empty_platform):
     add_nodes(
         empty_platform,
         [
-            _node(
+            node_record(
                 "eunpyeong-laser",
                 lat + 0.002,
                 lon,
@@ -51,7 +29,7 @@ def city(empty_platform):
                 access_type="public",
                 equipment=[{"type": "laser_cutter", "specs": {"working_area_mm": [900, 600], "laser_power_w": 80}}],
             ),
-            _node(
+            node_record(
                 "eunpyeong-wood",
                 lat - 0.005,
                 lon + 0.004,
@@ -61,7 +39,7 @@ def city(empty_platform):
                 materials=["plywood"],
                 access_type="membership",
             ),
-            _node(
+            node_record(
                 "eunpyeong-far-printer",
                 lat + 0.03,
                 lon + 0.03,
@@ -70,7 +48,7 @@ def city(empty_platform):
                 processes=["fdm_printing"],
                 materials=["pla"],
             ),
-            _node(
+            node_record(
                 "euljiro-metal",
                 *EULJIRO,
                 name={"ko": "을지로 금속가공", "en": "Euljiro Metalworks"},
@@ -79,7 +57,7 @@ def city(empty_platform):
                 materials=["stainless_steel"],
                 batch_size="50-500",
             ),
-            _node(
+            node_record(
                 "euljiro-closed-print",
                 EULJIRO[0] + 0.001,
                 EULJIRO[1],
@@ -88,7 +66,7 @@ def city(empty_platform):
                 status="closed",
                 processes=["screen_printing"],
             ),
-            _node(
+            node_record(
                 "dobong-unknown",
                 None,
                 None,
@@ -204,7 +182,10 @@ def test_a_longer_term_needs_its_letters_together_not_just_its_bigrams(empty_pla
     # "레이 이저" holds both bigrams of "레이저" (레이, 이저) but not the word: no match, near or not.
     add_nodes(
         empty_platform,
-        [_node("apart", *EULJIRO, name={"ko": "레이 이저"}), _node("whole", *EULJIRO, name={"ko": "레이저 공방"})],
+        [
+            node_record("apart", *EULJIRO, name={"ko": "레이 이저"}),
+            node_record("whole", *EULJIRO, name={"ko": "레이저 공방"}),
+        ],
     )
     assert slugs(search(empty_platform, SearchQuery(q="레이저"))) == ["whole"]
     assert slugs(search(empty_platform, SearchQuery(q="레이저", near=EULJIRO))) == ["whole"]
@@ -288,7 +269,7 @@ def scattered(empty_platform):
         lat = EULJIRO[0] + distance * math.sin(angle) / 111_320
         lon = EULJIRO[1] + distance * math.cos(angle) / (111_320 * math.cos(math.radians(EULJIRO[0])))
         processes = ["laser_cutting"] if i % 3 == 0 else ["woodworking"]
-        records.append(_node(f"n{i:03d}", lat, lon, name={"en": f"Node {i}"}, processes=processes))
+        records.append(node_record(f"n{i:03d}", lat, lon, name={"en": f"Node {i}"}, processes=processes))
     add_nodes(empty_platform, records)
     return empty_platform
 
@@ -343,10 +324,10 @@ def test_summary_fields_are_enough_for_a_map_marker(city):
 
 def test_open_now_keeps_only_nodes_whose_hours_say_open_and_pages_stay_exact(empty_platform):
     records = [
-        _node(f"n{i:02d}", EULJIRO[0] + i * 1e-4, EULJIRO[1], opening_hours="24/7" if i % 2 else "off")
+        node_record(f"n{i:02d}", EULJIRO[0] + i * 1e-4, EULJIRO[1], opening_hours="24/7" if i % 2 else "off")
         for i in range(30)
     ]
-    add_nodes(empty_platform, [*records, _node("no-hours", *EULJIRO)])
+    add_nodes(empty_platform, [*records, node_record("no-hours", *EULJIRO)])
     assert len(search(empty_platform, SearchQuery(limit=100)).results) == 31
     found = [r["slug"] for r in _all_pages(empty_platform, open_now=True, near=EULJIRO, limit=4)]
     assert found == [f"n{i:02d}" for i in range(30) if i % 2]
@@ -356,9 +337,9 @@ def test_opening_hours_must_be_openstreetmap_syntax():
     from fabcity.errors import RecordInvalid
 
     with pytest.raises(RecordInvalid) as caught:
-        validate_node({**_node("x", None, None), "opening_hours": "whenever we feel like it"})
+        validate_node({**node_record("x", None, None), "opening_hours": "whenever we feel like it"})
     assert caught.value.problems[0].field == "opening_hours"
-    assert validate_node({**_node("x", None, None), "opening_hours": "Mo-Fr 10:00-18:00"}).opening_hours
+    assert validate_node({**node_record("x", None, None), "opening_hours": "Mo-Fr 10:00-18:00"}).opening_hours
 
 
 @pytest.mark.parametrize(
@@ -367,4 +348,4 @@ def test_opening_hours_must_be_openstreetmap_syntax():
      ("월,수,금 10:00-17:00; 일 휴무", "Mo,We,Fr 10:00-17:00; Su off")],
 )  # fmt: skip
 def test_korean_opening_hours_are_stored_in_openstreetmap_syntax(written, stored):
-    assert validate_node({**_node("x", None, None), "opening_hours": written}).opening_hours == stored
+    assert validate_node({**node_record("x", None, None), "opening_hours": written}).opening_hours == stored

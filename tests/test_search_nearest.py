@@ -20,11 +20,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from builders import EULJIRO, YEONSINNAE, add_nodes, node_record
 from fabcity.directory.search import DEFAULT_RADIUS_M, SearchQuery, search
 from fabcity.geo.cells import BBox, Ground, area_tokens, cell_of, circle_bbox, distance_m, ground_cell
 from fabcity.storage.db import MIGRATIONS
 from fabcity.storage.schema import area_cell, node
-from test_search import EULJIRO, YEONSINNAE, _node, add_nodes
 
 FILTERS = (
     {},
@@ -53,7 +53,7 @@ def town(empty_platform):
     for i, (lat, lon) in enumerate(points):
         words = ["레이저공방"] * (i % 4 == 0) + ["목공소"] * (i % 5 == 0) + [f"node {i}"]
         records.append(
-            _node(
+            node_record(
                 f"n{i:03d}",
                 lat,
                 lon,
@@ -142,7 +142,7 @@ def test_a_node_moved_to_empty_ground_is_found_there(town):
     suwon = (37.2664, 127.0001)
     assert search(town, SearchQuery(near=suwon, radius_m=5_000)).results == []
     moved = search(town, SearchQuery(q="node 7", limit=1)).results[0]
-    add_nodes(town, [{**_node(moved["slug"], *suwon, name=moved["name"]), "id": moved["id"]}])
+    add_nodes(town, [{**node_record(moved["slug"], *suwon, name=moved["name"]), "id": moved["id"]}])
     assert [r["slug"] for r in search(town, SearchQuery(near=suwon, radius_m=5_000)).results] == [moved["slug"]]
 
 
@@ -159,7 +159,7 @@ def test_area_cells_count_their_nodes_through_writes_and_the_migration(town):
     """The counts size first rings: kept by every write, and filled by migration 0006 from the nodes."""
     before = _counted(town)
     moved = search(town, SearchQuery(q="node 7", limit=1)).results[0]
-    add_nodes(town, [{**_node(moved["slug"], 37.2664, 127.0001, name=moved["name"]), "id": moved["id"]}])
+    add_nodes(town, [{**node_record(moved["slug"], 37.2664, 127.0001, name=moved["name"]), "id": moved["id"]}])
     assert sum(_counted(town).values()) == sum(before.values())
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))

@@ -11,8 +11,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import signal
-import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,10 +18,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from conftest import BACKENDS, IN_CI, _postgres_unavailable
+from databases import BACKENDS, require_backend
 from fabcity.accounts import limits
 from fabcity.settings import TRUSTED_PROXIES
-from test_serve import FABCITY, START_S, _all_answering, _free_port
+from servers import START_S, serving
 
 PROXY = "127.0.0.2"
 PASSWORD = "correct horse battery"
@@ -83,26 +81,10 @@ def _at_once(
 @pytest.fixture(scope="module", params=BACKENDS)
 def server(request, backends, tmp_path_factory) -> Iterator[Server]:
     """`fabcity serve --workers 2` on a fresh database of the backend, once both workers answer."""
-    if request.param == "postgresql" and (reason := _postgres_unavailable()):
-        if IN_CI:
-            pytest.fail(f"CI requires PostgreSQL: {reason}")
-        pytest.skip(reason)
-    port = _free_port()
-    log = (tmp_path_factory.mktemp("serve") / "serve.log").open("w")
-    process = subprocess.Popen(
-        [FABCITY, "serve", "--port", str(port), "--workers", "2", "--db", backends.fresh(request.param)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, TRUSTED_PROXIES.name: PROXY},
-    )
-    try:
-        _all_answering(process, port)
-        yield Server(port)
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            process.wait(timeout=60)
-        log.close()
+    require_backend(request.param)
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    with serving(backends.fresh(request.param), log, env={**os.environ, TRUSTED_PROXIES.name: PROXY}) as served:
+        yield Server(served.port)
 
 
 def test_racing_guesses_get_only_the_free_tries_and_the_owner_still_signs_in(server):

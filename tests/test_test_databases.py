@@ -8,7 +8,7 @@ import secrets
 import psycopg
 import pytest
 
-from conftest import _SESSION_LOCKS, POSTGRES_ADMIN, _drop_leftovers
+from databases import POSTGRES_ADMIN, SESSION_LOCKS, drop_leftovers
 
 
 def _databases(conn: psycopg.Connection) -> set[str]:
@@ -27,12 +27,12 @@ def test_a_tests_database_is_dropped_after_it(backends, backend):
 def test_what_a_killed_session_left_is_dropped_and_a_running_ones_is_kept(backend):
     killed, running = (f"fabcity_test_{secrets.randbits(32):08x}" for _ in range(2))
     with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as conn, psycopg.connect(POSTGRES_ADMIN) as session:
-        session.execute("SELECT pg_advisory_lock(%s)", (_SESSION_LOCKS | int(running[-8:], 16),))
+        session.execute("SELECT pg_advisory_lock(%s)", (SESSION_LOCKS | int(running[-8:], 16),))
         for prefix in (killed, running):
             conn.execute(f"CREATE DATABASE {prefix}_full")
         try:
             for prefix in (killed, running):
-                _drop_leftovers(conn, older_than="0 seconds", prefix=prefix)
+                drop_leftovers(conn, older_than="0 seconds", prefix=prefix)
             assert f"{killed}_full" not in _databases(conn) and f"{running}_full" in _databases(conn)
         finally:
             for prefix in (killed, running):

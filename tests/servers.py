@@ -1,0 +1,137 @@
+"""`fabcity serve` for tests: a free port, the command, and waiting until every worker answers."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+FABCITY = str(Path(sys.executable).parent / "fabcity")
+START_S = 120  # a worker opens the database and builds its indexes before it listens
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_side(port: int, connections: list[http.client.HTTPConnection]) -> set[int]:
+    """Socket inodes of the server's ends of these open client connections (from /proc/net/tcp)."""
+    peers = {connection.sock.getsockname()[1] for connection in connections}
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote = (int(address.rsplit(":", 1)[1], 16) for address in fields[1:3])
+        if local == port and remote in peers and fields[3] == "01":  # 01: established
+            inodes.add(int(fields[9]))
+    return inodes
+
+
+def socket_inodes(pid: int) -> set[int]:
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:  # closed meanwhile
+            continue
+        if target.startswith("socket:["):
+            inodes.add(int(target[8:-1]))
+    return inodes
+
+
+def worker_pids(pid: int) -> list[int]:
+    """The worker processes among the children of `pid` (not multiprocessing's resource tracker)."""
+    found = []
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
+        except FileNotFoundError:  # gone meanwhile
+            continue
+        if b"multiprocessing.spawn" in command:
+            found.append(int(child))
+    return found
+
+
+def until(condition: Callable[[], object], what: str, timeout: float = START_S) -> object:
+    """Poll (a worker's start is minutes at worst in CI) until `condition` gives something true."""
+    deadline = time.monotonic() + timeout
+    while not (result := condition()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout:.0f} s: {what}")
+        time.sleep(0.05)
+    return result
+
+
+def kept_alive(port: int) -> http.client.HTTPConnection:
+    """A connection that has been answered once and stays open, as a browser keeps it."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=START_S)
+    connection.request("GET", "/healthz")
+    response = connection.getresponse()
+    response.read()
+    assert response.status == 200
+    return connection
+
+
+def served_by(workers: Iterable[int], port: int, connections: list[http.client.HTTPConnection]) -> dict[int, int]:
+    """How many of these open connections each worker holds."""
+    server_ends = server_side(port, connections)
+    return {pid: len(socket_inodes(pid) & server_ends) for pid in workers}
+
+
+def all_answering(server: subprocess.Popen, port: int, workers: int = 2) -> list[int]:
+    """The workers, once there are `workers` of them and each has answered on a new connection
+    (until a worker has started, the parent hands connections to the others)."""
+    answered: set[int] = set()
+
+    def all_answered() -> list[int] | None:
+        assert server.poll() is None, "the server stopped"
+        current = worker_pids(server.pid)
+        if len(current) == workers:
+            connection = kept_alive(port)
+            answered.update(pid for pid, count in served_by(current, port, [connection]).items() if count)
+            connection.close()
+        return current if len(current) == workers and answered >= set(current) else None
+
+    return until(all_answered, f"{workers} workers answering")
+
+
+@dataclass(frozen=True)
+class Serving:
+    """A running `fabcity serve`: its process, its port, and the file its output goes to."""
+
+    process: subprocess.Popen
+    port: int
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+@contextmanager
+def serving(db: str, log: Path, env: dict[str, str] | None = None) -> Iterator[Serving]:
+    """`fabcity serve --workers 2` on `db`, once both workers answer; stopped (SIGINT) when the block ends."""
+    port = free_port()
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [FABCITY, "serve", "--port", str(port), "--workers", "2", "--db", db],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+        try:
+            all_answering(process, port)
+            yield Serving(process, port, log)
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+                process.wait(timeout=60)
