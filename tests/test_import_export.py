@@ -38,7 +38,7 @@ from fabcity.directory.formats.common import ImportRejected
 from fabcity.directory.importer import guess_format, import_file
 from fabcity.platform import Platform
 from fabcity.startup import open_platform
-from fabcity.storage.schema import node, node_external_id
+from fabcity.storage.schema import audit_log, node, node_external_id, node_record
 
 # MOIS codes of the gu the tests place nodes in (see the embedded districts.geojson).
 JONGNO = "11110"
@@ -907,6 +907,38 @@ def test_import_killed_midway_leaves_the_database_as_it_was(db_url, platform, tm
     assert count_rows(platform) == nodes_before
     assert count_rows(platform, node_external_id) == external_before
     assert count_rows(platform, node, node.c.name_en.like("Batch node%")) == 0
+
+
+def test_an_import_failing_in_its_second_batch_stores_nothing_of_its_first(platform, tmp_path, monkeypatch):
+    total = importer.BATCH + 5
+    features = [
+        point_feature(
+            {"name": f"Batch node {i:04d}", "node_type": "studio", "source": "s", "license": "CC0-1.0"},
+            lon=126.90 + (i % 60) * 0.0025,
+            lat=37.50 + (i // 60) * 0.002,
+        )
+        for i in range(total)
+    ]
+    path = write_geojson(tmp_path / "many.geojson", *features)
+    tables = (node, node_external_id, node_record, audit_log)
+    before = [count_rows(platform, table) for table in tables]
+    real_save_nodes = importer.save_nodes
+    saved_batches = []
+
+    def save_then_fail_on_the_second_batch(conn, prepared, *args, **kwargs):
+        if saved_batches:
+            raise RuntimeError("the second batch fails")
+        saved_batches.append(len(prepared))
+        return real_save_nodes(conn, prepared, *args, **kwargs)
+
+    monkeypatch.setattr(importer, "save_nodes", save_then_fail_on_the_second_batch)
+
+    with pytest.raises(RuntimeError, match="the second batch fails"):
+        import_file(platform, path)
+
+    assert saved_batches == [importer.BATCH]
+    assert count_rows(platform, node, node.c.name_en.like("Batch node%")) == 0
+    assert [count_rows(platform, table) for table in tables] == before
 
 
 # --------------------------------------------------------------------------------------------
