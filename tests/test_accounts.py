@@ -12,13 +12,14 @@ from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from builders import PASSWORD, new_user
+from builders import PASSWORD, count_rows, new_user
 from fabcity.accounts import limits
 from fabcity.accounts import service as accounts
 from fabcity.errors import TooManyAttempts
 from fabcity.settings import Settings, networks
 from fabcity.storage.schema import api_token, user_account, web_session
 from fabcity.web.app import create_app
+from fabcity.web.auth import FORM_CSRF_COOKIE, SESSION_COOKIE
 
 NODE = "fab-lab-seoul"
 OTHER_NODE = "seoul-innovation-fab-lab"
@@ -406,6 +407,29 @@ def test_invalid_node_from_a_host_is_refused_with_the_field_named(client, people
 
 def _form_token(client, path: str) -> str:
     return re.search(r'name="csrf" value="([^"]+)"', client.get(path).text).group(1)
+
+
+@pytest.mark.parametrize("path", ["/login", "/signup"])
+def test_the_sign_in_and_sign_up_forms_refuse_a_wrong_form_token(client, platform, path):
+    new_user(platform, "maker", "member")
+    form = {"display_name": "새 메이커", "email": "newcomer@example.kr", "password": PASSWORD}
+    if path == "/login":
+        form = {"email": "maker@example.kr", "password": PASSWORD}
+    token = _form_token(client, path)
+    assert client.cookies.get(FORM_CSRF_COOKIE) == token
+    users_before = count_rows(platform, user_account)
+
+    for wrong in ["wrong-token", token[:-1], token + "x"]:
+        response = client.post(path, data={**form, "csrf": wrong}, follow_redirects=False)
+        assert response.status_code == 403, wrong
+        assert SESSION_COOKIE not in response.headers.get("set-cookie", "")
+        assert client.cookies.get(SESSION_COOKIE) is None
+        assert count_rows(platform, web_session) == 0
+        assert count_rows(platform, user_account) == users_before
+
+    signed_in = client.post(path, data={**form, "csrf": token}, follow_redirects=False)
+    assert signed_in.status_code == 303 and client.cookies.get(SESSION_COOKIE)
+    assert count_rows(platform, web_session) == 1
 
 
 def test_the_sign_in_page_says_how_long_to_wait(client, platform):
