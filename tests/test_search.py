@@ -165,6 +165,21 @@ def test_korean_query_matches_inside_compound_words(city):
     assert slugs(search(city, SearchQuery(q="목공"))) == ["eunpyeong-wood"]
 
 
+def test_a_query_word_is_found_only_where_it_is_written_whole_not_where_its_bigrams_are_apart(city):
+    lat, lon = YEONSINNAE
+    add_nodes(
+        city,
+        [
+            node_record("apart", lat + 0.001, lon, name={"ko": "메이 이커 공방"}),
+            node_record("whole", lat - 0.001, lon, name={"ko": "메이커 공방"}),
+        ],
+    )
+    # Both names hold the bigrams of "메이커" (메이, 이커); only the second holds the word.
+    assert slugs(search(city, SearchQuery(q="메이커"))) == ["whole"]
+    assert slugs(search(city, SearchQuery(q="메이커", near=YEONSINNAE, radius_m=1000))) == ["whole"]
+    assert sorted(slugs(search(city, SearchQuery(q="메이")))) == ["apart", "whole"]
+
+
 def test_english_query_and_taxonomy_labels(city):
     assert slugs(search(city, SearchQuery(q="woodshop"))) == ["eunpyeong-wood"]
     # "welding" is in no node's own words, but Euljiro Metalworks does TIG welding.
