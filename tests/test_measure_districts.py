@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from fabcity.cli.main import main
 from fabcity.measure.districts import KSIC_SECTIONS, CensusTable
 
-JUNG_GU, MULLAE_DONG = "11140", "1156060500"
+JUNG_GU, SEONGDONG_GU, MULLAE_DONG = "11140", "11200", "1156060500"
 
 
 def _census_csv() -> dict[tuple[str, str], float]:
@@ -42,12 +42,28 @@ def test_quotients_and_capacity_from_the_census_by_hand(census, platform):
     )
 
 
-def test_the_index_of_a_gu_is_a_weighted_capped_capacity(census):
-    index = census.index("11380")  # 은평구, mostly homes
-    assert index.kind == "capacity" and 0 < index.value < 50 and index.coverage == pytest.approx(1.0)
+def test_the_index_of_a_gu_is_a_weighted_capped_capacity(census, platform):
+    stats = _census_csv()
+    gus = [d.code for d in platform.districts.gus()]
+    seoul_workers = sum(stats[(gu, "workers")] for gu in gus)
+    weights = {s: sum(stats[(gu, f"workers_ksic_{s}")] for gu in gus) / seoul_workers for s in KSIC_SECTIONS}
+    figures = census.figures(SEONGDONG_GU)
+    ratios = {f.section: f.capacity_ratio for f in figures if f.capacity_ratio is not None}
+
+    index = census.index(SEONGDONG_GU)
+
+    manufacturing = next(s for s in index.sectors if s.sector == "C")
+    assert manufacturing.raw_ratio > 1.5 and manufacturing.score == 1.0  # Seongsu's workshops, capped
+    assert index.kind == "capacity" and index.coverage == pytest.approx(1.0)
     assert sum(s.weight for s in index.sectors) == pytest.approx(1.0)
     assert all(s.score == min(1.0, s.raw_ratio) for s in index.sectors if s.raw_ratio is not None)
-    assert census.index(JUNG_GU).value > index.value  # the city centre has far more jobs than residents
+    capped = sum(weights[s] * min(1.0, ratio) for s, ratio in ratios.items()) / sum(weights[s] for s in ratios)
+    uncapped = sum(weights[s] * ratio for s, ratio in ratios.items()) / sum(weights[s] for s in ratios)
+    assert uncapped > 1.1 * capped  # the cap matters here
+    assert index.value == pytest.approx(100 * capped) and index.value < 100
+    eunpyeong = census.index("11380")  # 은평구, mostly homes
+    assert 0 < eunpyeong.value < 50
+    assert census.index(JUNG_GU).value > eunpyeong.value  # the city centre has far more jobs than residents
 
 
 def test_cluster_dongs_are_marked(census):
