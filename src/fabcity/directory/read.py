@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -27,7 +27,12 @@ LOCATION_OUTPUT_ONLY = ("gu", "dong")
 
 
 def _iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
+    """A stored instant as ISO 8601 in UTC with its `Z`: stored in UTC, though SQLite hands it back without a zone."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _district(districts: DistrictIndex, code: str | None) -> dict | None:

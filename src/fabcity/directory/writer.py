@@ -542,7 +542,7 @@ def _store_records(
 
 
 # Bump when the rendered record or the text index tokens change: stored nodes are then re-derived.
-DERIVED_VERSION = "3"
+DERIVED_VERSION = "4"  # 4: instants read back from SQLite keep their Z
 _REFRESH_BATCH = 2000
 
 
