@@ -32,7 +32,7 @@ from fabcity.directory import editing
 from fabcity.directory.exporter import export
 from fabcity.directory.formats.common import ImportRejected
 from fabcity.directory.importer import import_file
-from fabcity.directory.precedence import Precedence
+from fabcity.directory.precedence import Precedence, leaves
 from fabcity.platform import Platform
 from fabcity.storage.schema import audit_log, node
 
@@ -46,15 +46,6 @@ def audit_entries(platform: Platform, *where) -> list[dict[str, Any]]:
 def by_id(platform: Platform) -> dict[str, dict[str, Any]]:
     """Every stored public record, updated_at included: "untouched" means exactly equal."""
     return {record["id"]: record for record in records(platform)}
-
-
-def leaves(value: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(value, dict):
-        found: dict[str, Any] = {}
-        for key, item in value.items():
-            found.update(leaves(item, f"{prefix}{key}."))
-        return found
-    return {prefix.rstrip("."): value}
 
 
 def curator(platform: Platform) -> accounts.User:

@@ -77,17 +77,18 @@ def field_of(path: str) -> str:
 def fields(record: dict[str, Any]) -> Units:
     """The record's fields, each with its leaves (lists are leaves)."""
     found: Units = {}
-    for path, value in _leaves(record).items():
+    for path, value in leaves(record).items():
         if path not in _IDENTITY:
             found.setdefault(field_of(path), {})[path] = value
     return found
 
 
-def _leaves(value: Any, prefix: str = "") -> dict[str, Any]:
+def leaves(value: Any, prefix: str = "") -> dict[str, Any]:
+    """{dotted path: value} for every leaf of a record (lists are leaves)."""
     if isinstance(value, dict):
         found: dict[str, Any] = {}
         for key, item in value.items():
-            found.update(_leaves(item, f"{prefix}{key}."))
+            found.update(leaves(item, f"{prefix}{key}."))
         return found
     return {prefix.rstrip("."): value}
 
