@@ -71,6 +71,11 @@ class NodeSearchParams(BaseModel):
     format: Literal["json", "geojson"] = "json"
     open_now: bool = Field(False, description="only nodes whose opening hours say open now (KST)")
     fields: Literal["full", "summary"] = Field("full", description="summary: what a map marker needs, much lighter")
+    located: bool | None = Field(
+        None,
+        description="true: only nodes with a point; false: only nodes known by their district (location.precision"
+        " dong or gu) or not at all (unknown), which near and bbox cannot find",
+    )
 
 
 class ClaimRequest(BaseModel):
@@ -110,6 +115,7 @@ async def list_nodes(request: Request) -> Response:
         cursor=params.cursor,
         fields=params.fields,
         open_now=params.open_now,
+        located=params.located,
     )
     return await searches.run(_nodes_answer, request.app.state.platform, query, params.format)
 

@@ -78,6 +78,7 @@ class SearchQuery:
     cursor: str | None = None
     fields: Literal["full", "summary"] = "full"
     open_now: bool = False
+    located: bool | None = None  # True: only nodes with a point; False: only those known by district or not at all
 
 
 @dataclass
@@ -183,6 +184,8 @@ def search(platform: Platform, query: SearchQuery) -> SearchPage:
         raise ParameterError("radius_m", "needs near=lat,lon")
     if query.fields not in ("full", "summary"):
         raise ParameterError("fields", "use full or summary")
+    if query.located is False and (query.near is not None or query.bbox is not None):
+        raise ParameterError("located", "a node without a point is in no area: use gu or dong, not near or bbox")
     _one_of(query.types, vocabulary.NODE_TYPES, "type")
     _one_of(query.access, vocabulary.ACCESS_TYPES, "access")
     _one_of(query.status, vocabulary.STATUSES, "status")
@@ -271,6 +274,7 @@ class _Shape:
     sort: str
     filters: tuple[str, ...]  # node columns tested with IN
     open_now: bool
+    located: bool | None  # the node has a point (True), has none (False), either (None)
     term_kinds: tuple[str, ...]  # node_term kinds (p, m) a node must have
     texts: tuple[tuple[str, tuple[str, ...]], ...]  # each query term's _Text.mode and named kinds
     centre: bool
@@ -323,6 +327,7 @@ class _Plan:
             sort=sort,
             filters=tuple(filters),
             open_now=query.open_now,
+            located=query.located,
             term_kinds=tuple(term_filters),
             texts=tuple((text.mode, tuple(kind for kind, _ in text.named)) for text in texts),
             centre=centre is not None,
@@ -405,6 +410,8 @@ def _statement(shape: _Shape) -> Select:
     ]
     if shape.open_now:
         conditions.append(node.c.opening_hours.is_not(None))
+    if shape.located is not None:
+        conditions.append(node.c.lat.is_not(None) if shape.located else node.c.lat.is_(None))
     distance2: ColumnElement[float] | None = None
     if shape.centre:
         dx = (node.c.lon - bindparam("lon0", type_=Float)) * bindparam("kx", type_=Float)
