@@ -8,13 +8,17 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import uvicorn
+
 FABCITY = str(Path(sys.executable).parent / "fabcity")
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-output" / "screenshots"  # of failed browser tests
 START_S = 120  # a worker opens the database and builds its indexes before it listens
 
 
@@ -135,3 +139,20 @@ def serving(db: str, log: Path, env: dict[str, str] | None = None) -> Iterator[S
             if process.poll() is None:
                 process.send_signal(signal.SIGINT)
                 process.wait(timeout=60)
+
+
+@contextmanager
+def live_app(app: object) -> Iterator[str]:
+    """The app served in this process on a free loopback port (for a browser), stopped when the block ends."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    until(lambda: server.started or not thread.is_alive(), "the test server listening", 30)
+    if not thread.is_alive():
+        raise RuntimeError("the test server did not start")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
