@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from fabcity.geo.districts import District
 from fabcity.platform import Platform
-from fabcity.storage.schema import cluster_zone, district, district_stat, node
+from fabcity.storage.schema import cluster_zone, data_source, district, district_stat, node
 
 
 def _stats(conn, codes: list[str]) -> dict[str, dict[str, Any]]:
@@ -116,6 +116,14 @@ def district_detail(platform: Platform, code: str) -> dict[str, Any] | None:
             if d.parent_code == found.code
         ]
     return detail
+
+
+def sources_of(platform: Platform, statistics: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The data sources these statistics name (title, link, licence, attribution), by id."""
+    ids = sorted({stat["source"] for stat in statistics.values()})
+    with platform.engine.connect() as conn:
+        rows = conn.execute(select(data_source).where(data_source.c.id.in_(ids))).mappings().all()
+    return {row["id"]: dict(row) for row in rows}
 
 
 def cluster_zones(platform: Platform) -> dict[str, Any]:
