@@ -6,6 +6,7 @@ Most of the embedded dataset's places are known only by their gu; the map asks f
 
 from __future__ import annotations
 
+from builders import auth_headers
 from fabcity.directory.search import SearchQuery, search
 
 YONGSAN = "11170"
@@ -46,3 +47,29 @@ def test_an_area_search_for_places_without_a_point_is_refused_naming_the_paramet
         answer = client.get("/api/v1/nodes", params={"located": "false", **area})
         assert answer.status_code == 422
         assert answer.json()["detail"][0]["loc"] == ["query", "located"]
+
+
+def test_a_places_card_says_what_it_is_what_it_can_make_and_where(client):
+    card = client.get("/nodes/n15/card", params={"lang": "en"})
+    assert card.status_code == 200
+    for text in ("Makerspace", "District (gu) only · Yongsan-gu", "Laser cutting", "and 5 more", 'href="/nodes/n15"'):
+        assert text in card.text
+    assert "Opening hours: not listed" in card.text
+    assert "위치: 자치구 단위" not in card.text and "자치구 단위" in client.get("/nodes/n15/card?lang=ko").text
+
+
+def test_a_card_says_open_now_from_the_opening_hours_and_escapes_the_name(client, platform):
+    record = {
+        "name": {"ko": "<b>늘 여는 곳</b>"},
+        "node_type": "studio",
+        "opening_hours": "24/7",
+        "location": {"lat": 37.5665, "lon": 126.978},
+        "slug": "always-open",
+    }
+    assert client.post("/api/v1/nodes", json=record, headers=auth_headers(platform)).status_code == 201
+    card = client.get("/nodes/always-open/card", params={"lang": "en"}).text
+    assert "open now" in card and "&lt;b&gt;늘 여는 곳&lt;/b&gt;" in card and "<b>" not in card
+
+
+def test_a_card_of_no_place_is_not_found(client):
+    assert client.get("/nodes/no-such-place/card").status_code == 404

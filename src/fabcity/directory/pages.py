@@ -101,6 +101,38 @@ def node_page(request: Request, slug: str, platform: PlatformDep) -> HTMLRespons
     )
 
 
+@router.get("/nodes/{slug}/card", response_class=HTMLResponse)
+def node_card(request: Request, slug: str, platform: PlatformDep) -> HTMLResponse:
+    """A place in brief, for the map's pop-up: what it is, what it can make, whether it is open now.
+
+    Rendered here rather than in the browser so that "open now" comes from the same opening-hours
+    reading as the place's page, and the labels from the same catalog.
+    """
+    with platform.engine.connect() as conn:
+        record = public_nodes(conn, [editing.node_pk_of(conn, slug)])[0]
+    terms = taxonomy()
+    machines = [
+        machine["name"] if any(machine["name"].values()) else terms.get("equipment_types", machine["type"])
+        for machine in record["equipment"]
+    ]
+    processes = [terms.get("processes", p) for p in record["capabilities"]["processes"]]
+    return render(
+        request,
+        "directory/card.html",
+        node=record,
+        node_types=vocabulary.NODE_TYPES,
+        precisions=vocabulary.PRECISIONS,
+        processes=processes[:_CARD_ITEMS],
+        more_processes=max(len(processes) - _CARD_ITEMS, 0),
+        machines=machines[:_CARD_ITEMS],
+        more_machines=max(len(machines) - _CARD_ITEMS, 0),
+        open_now=open_now(record["opening_hours"]),
+    )
+
+
+_CARD_ITEMS = 4  # a pop-up names this many processes and machines, then says how many more
+
+
 @router.get("/nodes/{slug}/edit", response_class=HTMLResponse)
 def edit_page(request: Request, slug: str, platform: PlatformDep) -> HTMLResponse:
     user = visitor(request).user

@@ -91,8 +91,10 @@ def outlines(platform: Platform, level: str, parent: str | None = None) -> bytes
 
 
 def _outline_properties(found: District) -> dict[str, Any]:
+    """Codes and names, and the centre where the map puts the places known only by this district."""
     return {"code": found.code, "level": found.level, "parent_code": found.parent_code,
-            "name": {"ko": found.name_ko, "en": found.name_en}}  # fmt: skip
+            "name": {"ko": found.name_ko, "en": found.name_en},
+            "center": {"lat": found.center_lat, "lon": found.center_lon}}  # fmt: skip
 
 
 def district_detail(platform: Platform, code: str) -> dict[str, Any] | None:

@@ -1,6 +1,9 @@
 // The map page: nodes in the viewport from /api/v1/nodes (summaries, at most 500, nearest the
 // centre first), a list kept in step with the map, filters kept in the URL so a view can be shared.
-// All text from the data is set with textContent, never parsed as HTML.
+// Places without a point (most are known only by their gu) come from located=false: each district
+// gets one marker at its centre, and they are listed when that centre is in view; a place with no
+// location at all is always listed. All text from the data is set with textContent; the only HTML
+// parsed is the pop-up card the server renders (and escapes), /nodes/{slug}/card.
 (function () {
   "use strict";
 
@@ -12,7 +15,8 @@
   const typeLabels = JSON.parse(mapElement.dataset.typeLabels);
   const FILTERS = ["q", "type", "process", "material", "gu", "access", "open_now"];
   const LIMIT = 500;
-  const SEOUL = [37.5665, 126.978];
+  const SEOUL = L.latLngBounds([37.413, 126.764], [37.715, 127.184]);
+  const PHONE = window.matchMedia("(max-width: 899px)");
 
   function message(name, values) {
     let text = mapElement.dataset["msg" + name];
@@ -27,20 +31,36 @@
 
   // --- the map and its base layers ---------------------------------------------------------
   const url = new URL(window.location.href);
-  const start = url.searchParams.has("lat")
-    ? [parseFloat(url.searchParams.get("lat")), parseFloat(url.searchParams.get("lon"))]
-    : SEOUL;
-  const map = L.map(mapElement, { maxZoom: 19 }).setView(start, parseInt(url.searchParams.get("z") || "11", 10));
+  const viewGiven = url.searchParams.has("lat");
+  // On a phone the filters fold away so the map is on the first screen; open by default elsewhere.
+  if (PHONE.matches) document.getElementById("filter-panel").open = false;
+  // Quarter zoom steps, so that the whole of Seoul fills a 390-px phone as well as a desktop.
+  const map = L.map(mapElement, { maxZoom: 19, zoomSnap: 0.25 });
+  if (viewGiven) {
+    const start = [parseFloat(url.searchParams.get("lat")), parseFloat(url.searchParams.get("lon"))];
+    map.setView(start, parseFloat(url.searchParams.get("z") || "11"));
+  } else {
+    map.fitBounds(SEOUL);
+  }
   if (mapElement.dataset.tiles) {
     L.tileLayer(mapElement.dataset.tiles, { maxZoom: 19, attribution: mapElement.dataset.tileAttribution }).addTo(map);
   }
   map.attributionControl.addAttribution("admdongkor (SGIS) · KOGL Type 1");
 
-  fetch("/api/v1/districts?level=gu&format=geojson&fields=outline")
+  // Each district's outline layer and centre, by code: a gu filter fits the map to its gu, and the
+  // places known only by their district are drawn at its centre.
+  const districts = {};
+  function remember(boundaries) {
+    for (const feature of boundaries.features) {
+      districts[feature.properties.code] = { feature: feature, centre: L.latLng(feature.properties.center.lat, feature.properties.center.lon) };
+    }
+  }
+  const gusLoaded = fetch("/api/v1/districts?level=gu&format=geojson&fields=outline")
     .then((response) => response.json())
     .then((boundaries) => {
+      remember(boundaries);
       L.geoJSON(boundaries, {
-        style: { color: "#5b6770", weight: 1, fillColor: "#eef1f3", fillOpacity: 0.6 },
+        style: { color: "#5b6770", weight: 1, fillColor: "#eef1f3", fillOpacity: 0.6, className: "gu-outline" },
         interactive: false,
       }).addTo(map).bringToBack();
     });
@@ -60,8 +80,11 @@
     fetch("/api/v1/districts?level=dong&format=geojson&fields=outline")
       .then((response) => response.json())
       .then((boundaries) => {
+        remember(boundaries);
         dongs = L.geoJSON(boundaries, { style: { color: "#8a969e", weight: 0.6, fill: false }, interactive: false });
         updateDongs();
+        drawDistricts(); // a place known by its dong moves from its gu's centre to its dong's
+        render();
       });
   }
   map.on("zoomend", updateDongs);
@@ -86,6 +109,7 @@
 
   const markers = L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 40 });
   map.addLayer(markers);
+  const districtMarkers = L.layerGroup().addTo(map);
 
   // --- filters <-> URL -----------------------------------------------------------------------
   for (const name of FILTERS) {
@@ -121,7 +145,24 @@
   }
 
   // --- loading what is in view ---------------------------------------------------------------
+  // The list says it is busy (aria-busy) until every answer asked for has come and been shown.
+  let loading = 0;
+  function busy(answer) {
+    loading += 1;
+    list.setAttribute("aria-busy", "true");
+    answer
+      .catch((error) => {
+        if (error.name !== "AbortError") count.textContent = String(error);
+      })
+      .finally(() => {
+        loading -= 1;
+        if (loading === 0) list.setAttribute("aria-busy", "false");
+      });
+  }
+
   let pending = null;
+  let placed = { results: [], next_cursor: null };
+  let unplaced = [];
 
   function load() {
     const bounds = map.getBounds();
@@ -132,58 +173,191 @@
     params.set("limit", String(LIMIT));
     if (pending) pending.abort();
     pending = new AbortController();
-    fetch("/api/v1/nodes?" + params.toString(), { signal: pending.signal })
-      .then((response) => response.json())
-      .then(show)
-      .catch((error) => {
-        if (error.name !== "AbortError") count.textContent = String(error);
-      });
+    busy(
+      fetch("/api/v1/nodes?" + params.toString(), { signal: pending.signal })
+        .then((response) => response.json())
+        .then((page) => {
+          placed = page;
+          render();
+        }),
+    );
   }
 
-  function show(page) {
-    markers.clearLayers();
-    list.replaceChildren();
-    const results = page.results || [];
+  // The places without a point match the filters wherever the map is: asked for once per filter change.
+  let pendingUnplaced = null;
+  function loadUnplaced() {
+    const params = filterParams();
+    params.set("located", "false");
+    params.set("fields", "summary");
+    params.set("limit", "1000");
+    if (pendingUnplaced) pendingUnplaced.abort();
+    pendingUnplaced = new AbortController();
+    busy(
+      fetch("/api/v1/nodes?" + params.toString(), { signal: pendingUnplaced.signal })
+        .then((response) => response.json())
+        .then((page) => {
+          unplaced = page.results || [];
+          if (unplaced.some((node) => node.location.dong_code && !districts[node.location.dong_code])) {
+            fetch("/api/v1/districts?level=dong&format=geojson&fields=outline")
+              .then((response) => response.json())
+              .then((boundaries) => {
+                remember(boundaries);
+                drawDistricts();
+                render();
+              });
+          }
+          return gusLoaded.then(() => {
+            drawDistricts();
+            render();
+          });
+        }),
+    );
+  }
+
+  function filtersChanged() {
+    const gu = form.elements.gu.value;
+    loadUnplaced();
+    // not animated: a fit asked for while another is under way (type-ahead in the gu list) would be lost
+    if (gu && districts[gu]) map.fitBounds(L.geoJSON(districts[gu].feature).getBounds(), { animate: false });
+    else load();
+  }
+
+  // The district a place without a point is drawn in: its dong when known (and drawn), else its gu.
+  function districtOf(node) {
+    const location = node.location;
+    if (location.dong_code && districts[location.dong_code]) return location.dong_code;
+    if (location.gu_code && districts[location.gu_code]) return location.gu_code;
+    return null;
+  }
+
+  function precisionText(node) {
+    if (node.location.precision === "dong") return message("ByDong");
+    if (node.location.precision === "gu") return message("ByGu");
+    return message("Unplaced");
+  }
+
+  function listItem(node, where) {
+    const item = document.createElement("li");
+    const link = document.createElement("a");
+    link.href = "/nodes/" + encodeURIComponent(node.slug);
+    link.textContent = pick(node.name);
+    const meta = document.createElement("span");
+    meta.className = "meta";
+    const parts = [pick(typeLabels[node.node_type])];
+    if (where) parts.push(where);
+    if (node.nearest_station) parts.push(pick(node.nearest_station.name) + " " + node.nearest_station.distance_m + " m");
+    meta.textContent = parts.join(" · ");
+    item.className = "type-" + node.node_type;
+    item.append(link, meta);
+    return item;
+  }
+
+  // A place's pop-up: its name and link at once, then the server's card (type, what it can make, open now).
+  function cardInto(box, node, popup) {
+    const link = document.createElement("a");
+    link.href = "/nodes/" + encodeURIComponent(node.slug);
+    link.textContent = pick(node.name);
+    box.append(link);
+    fetch("/nodes/" + encodeURIComponent(node.slug) + "/card?lang=" + lang)
+      .then((response) => (response.ok ? response.text() : Promise.reject(response.status)))
+      .then((html) => {
+        const card = document.createElement("div");
+        card.innerHTML = html; // rendered by the server with every text escaped
+        link.replaceWith(card.firstElementChild);
+        popup.update(); // re-measured, so that the map pans to show the whole card
+      })
+      .catch(() => {});
+  }
+
+  // Placed markers stay while their place stays in the answer: an open pop-up stays open when the
+  // map pans to show it (which loads the view again).
+  const placedMarkers = new Map();
+  function drawPlaced(results) {
+    const kept = new Set();
     for (const node of results) {
-      const name = pick(node.name);
-      const typeName = pick(typeLabels[node.node_type]);
-      const item = document.createElement("li");
-      const link = document.createElement("a");
-      link.href = "/nodes/" + encodeURIComponent(node.slug);
-      link.textContent = name;
-      const meta = document.createElement("span");
-      meta.className = "meta";
-      meta.textContent = typeName + (node.nearest_station ? " · " + pick(node.nearest_station.name) + " " + node.nearest_station.distance_m + " m" : "");
-      item.className = "type-" + node.node_type;
-      item.append(link, meta);
-      list.append(item);
       if (node.location.lat === null) continue;
-      const icon = L.divIcon({ className: "marker marker-" + node.node_type, iconSize: [14, 14] });
-      const marker = L.marker([node.location.lat, node.location.lon], { icon: icon, title: name, keyboard: true });
+      kept.add(node.slug);
+      if (placedMarkers.has(node.slug)) continue;
+      const icon = L.divIcon({ className: "marker marker-" + node.node_type, iconSize: [16, 16] });
+      const marker = L.marker([node.location.lat, node.location.lon], { icon: icon, title: pick(node.name), keyboard: true });
       const popup = document.createElement("div");
-      const title = document.createElement("a");
-      title.href = link.href;
-      title.textContent = name;
-      const kind = document.createElement("div");
-      kind.textContent = typeName;
-      popup.append(title, kind);
       marker.bindPopup(popup);
+      marker.once("popupopen", (event) => cardInto(popup, node, event.popup));
       markers.addLayer(marker);
+      placedMarkers.set(node.slug, marker);
     }
-    if (!results.length) count.textContent = message("None");
-    else if (page.next_cursor) count.textContent = message("More", { shown: results.length });
-    else count.textContent = message("Count", { shown: results.length });
+    for (const [slug, marker] of placedMarkers) {
+      if (kept.has(slug)) continue;
+      markers.removeLayer(marker);
+      placedMarkers.delete(slug);
+    }
+  }
+
+  // The places without a point by the district code they are drawn in; "" holds those placed nowhere.
+  function unplacedByDistrict() {
+    const groups = {};
+    for (const node of unplaced) {
+      const code = districtOf(node) || "";
+      (groups[code] = groups[code] || []).push(node);
+    }
+    return groups;
+  }
+
+  // One marker per district, at its centre, for the places known only by it.
+  function drawDistricts() {
+    districtMarkers.clearLayers();
+    const groups = unplacedByDistrict();
+    for (const code in groups) {
+      if (!code) continue;
+      const places = groups[code];
+      const title = pick(districts[code].feature.properties.name) + ": " + message("DistrictPlaces", { count: places.length });
+      const icon = L.divIcon({ className: "marker-district", html: "<span>" + places.length + "</span>", iconSize: [36, 36] });
+      const marker = L.marker(districts[code].centre, { icon: icon, title: title, keyboard: true });
+      const popup = document.createElement("div");
+      popup.className = "district-popup";
+      const heading = document.createElement("strong");
+      heading.textContent = title;
+      popup.append(heading);
+      marker.bindPopup(popup, { maxHeight: 320 });
+      marker.once("popupopen", (event) => {
+        for (const node of places) {
+          const box = document.createElement("div");
+          popup.append(box);
+          cardInto(box, node, event.popup);
+        }
+      });
+      districtMarkers.addLayer(marker);
+    }
+  }
+
+  // The list: the placed places in view, those known by a district whose centre is in view, and
+  // those placed nowhere (always, since no view holds them).
+  function render() {
+    const results = placed.results || [];
+    drawPlaced(results);
+    const bounds = map.getBounds();
+    const items = results.map((node) => listItem(node, ""));
+    const groups = unplacedByDistrict();
+    for (const code in groups) {
+      if (code && !bounds.contains(districts[code].centre)) continue;
+      const where = code ? " · " + pick(districts[code].feature.properties.name) : "";
+      for (const node of groups[code]) items.push(listItem(node, precisionText(node) + where));
+    }
+    list.replaceChildren(...items);
+    if (!items.length) count.textContent = message("None");
+    else if (placed.next_cursor) count.textContent = message("More", { shown: items.length });
+    else count.textContent = message("Count", { shown: items.length });
   }
 
   map.on("moveend", load);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    load();
+    filtersChanged();
   });
   form.addEventListener("change", (event) => {
-    if (event.target.name !== "station" && event.target.name !== "q") load();
+    if (event.target.name !== "station" && event.target.name !== "q") filtersChanged();
   });
-  form.addEventListener("reset", () => window.setTimeout(load, 0));
+  form.addEventListener("reset", () => window.setTimeout(filtersChanged, 0));
 
   // --- near me, near a station -----------------------------------------------------------------
   document.getElementById("near-me").addEventListener("click", () => {
@@ -227,4 +401,7 @@
   });
 
   load();
+  loadUnplaced();
+  // a link to a gu (the district page's) opens the map on that gu
+  if (!viewGiven && form.elements.gu.value) gusLoaded.then(filtersChanged);
 })();
