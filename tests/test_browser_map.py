@@ -91,13 +91,17 @@ def test_no_page_scrolls_sideways(tab, path, lang):
     assert tab.evaluate("document.documentElement.scrollWidth") <= tab.viewport_size["width"]
 
 
-def test_touch_targets_on_the_map_page_are_at_least_44_px_high(tab):
+def test_touch_targets_on_the_map_and_district_pages_are_at_least_44_px_high(tab):
     _open_map(tab)
     _open_filters(tab)
     targets = ", ".join(
         ("#filter-panel summary", "#filters input:not([type=checkbox])", "label.check", "#filters select")
         + ("#filters button", "#results a")
     )
+    heights = tab.locator(targets).evaluate_all("all => all.map(e => e.getBoundingClientRect().height)")
+    assert heights and min(heights) >= 44
+    tab.goto(f"/districts/{YONGSAN}")
+    targets = "table.counts a, section.statistics-source h3 a, #indicator"
     heights = tab.locator(targets).evaluate_all("all => all.map(e => e.getBoundingClientRect().height)")
     assert heights and min(heights) >= 44
 
