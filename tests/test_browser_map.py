@@ -124,6 +124,14 @@ def test_a_gu_filter_lists_all_its_places_with_their_precision(tab):
     assert f"gu={YONGSAN}" in tab.url
 
 
+def test_another_filter_keeps_the_view_a_gu_filter_brought(tab):
+    _open_map(tab, f"/?gu={YONGSAN}&lat=37.53&lon=126.98&z=15")
+    _open_filters(tab)
+    tab.select_option("#type", "makerspace")
+    _settled(tab)
+    assert "lat=37.53000&lon=126.98000&z=15" in tab.url
+
+
 def test_a_place_without_any_location_is_listed_and_says_so(tab):
     _open_map(tab)
     assert "위치 정보 없음" in _listed(tab)["로컬스티치"]

@@ -214,12 +214,19 @@
     );
   }
 
+  // A gu newly chosen brings the map to it; other filters keep the view the visitor has.
+  let fittedGu = null;
   function filtersChanged() {
     const gu = form.elements.gu.value;
     loadUnplaced();
-    // not animated: a fit asked for while another is under way (type-ahead in the gu list) would be lost
-    if (gu && districts[gu]) map.fitBounds(L.geoJSON(districts[gu].feature).getBounds(), { animate: false });
-    else load();
+    if (gu && gu !== fittedGu && districts[gu]) {
+      fittedGu = gu;
+      // not animated: a fit asked for while another is under way (type-ahead in the gu list) would be lost
+      map.fitBounds(L.geoJSON(districts[gu].feature).getBounds(), { animate: false });
+    } else {
+      fittedGu = gu || null;
+      load();
+    }
   }
 
   // The district a place without a point is drawn in: its dong when known (and drawn), else its gu.
@@ -402,6 +409,7 @@
 
   load();
   loadUnplaced();
-  // a link to a gu (the district page's) opens the map on that gu
-  if (!viewGiven && form.elements.gu.value) gusLoaded.then(filtersChanged);
+  // a link to a gu (the district page's) opens the map on that gu; a shared view keeps its own framing
+  if (viewGiven) fittedGu = form.elements.gu.value || null;
+  else if (form.elements.gu.value) gusLoaded.then(filtersChanged);
 })();
