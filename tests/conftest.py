@@ -18,22 +18,29 @@ import secrets
 import shutil
 import signal
 import sqlite3
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
+import uvicorn
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
+from builders import PASSWORD, XSS
 from databases import BACKENDS, IN_CI, POSTGRES_ADMIN, SESSION_LOCKS, drop_leftovers, require_backend
 from fabcity.accounts import service as accounts
+from fabcity.directory import editing
 from fabcity.platform import Platform
 from fabcity.startup import open_platform
 from fabcity.web.app import create_app
+from servers import free_port
 
 CHROMIUM = os.environ.get("FABCITY_CHROMIUM", "/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-output" / "screenshots"
 
 
 def _admin_execute(statement: str) -> None:
@@ -182,6 +189,57 @@ def browser() -> Iterator[object]:
         )
         yield launched
         launched.close()
+
+
+@pytest.fixture(scope="module")
+def site(backends) -> Iterator[str]:
+    """A live server on loopback with a host, another host, a curator and a node named like an attack.
+
+    One per test module (the browser tests of a module share its data).
+    """
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    original, accounts._hasher = accounts._hasher, cheap
+    platform = open_platform(backends.fresh("sqlite"))
+    curator = accounts.create_user(platform, "curator@example.kr", PASSWORD, "큐레이터", role="curator")
+    host = accounts.create_user(platform, "host@example.kr", PASSWORD, "호스트", role="member")
+    accounts.create_user(platform, "other@example.kr", PASSWORD, "다른 호스트", role="host")
+    claim = editing.claim_node(platform, host, "fab-lab-seoul", "운영자입니다")
+    editing.decide_claim(platform, curator, claim["id"], approve=True)
+    editing.create_node(
+        platform, curator,
+        {"name": {"ko": XSS}, "node_type": "studio", "location": {"lat": 37.5665, "lon": 126.978},
+         "description": {"ko": XSS}, "slug": "attack"},
+    )  # fmt: skip
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(platform), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    platform.engine.dispose()
+    accounts._hasher = original
+
+
+@pytest.fixture
+def page(browser, site, request):
+    """A Korean browser tab on the live site; a failing test leaves its screenshot."""
+    context = browser.new_context(base_url=site, locale="ko-KR", viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    tab.dialogs = []
+    tab.on("dialog", lambda dialog: (tab.dialogs.append(dialog.message), dialog.dismiss()))
+    tab.set_default_timeout(10_000)
+    yield tab
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        tab.screenshot(path=str(SCREENSHOTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
 
 
 @pytest.hookimpl(wrapper=True)
