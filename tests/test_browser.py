@@ -73,7 +73,7 @@ def test_a_host_logs_in_and_edits_their_node(page):
     page.fill("#opening_hours", "화-토 10:00-18:00")
     page.click("form[action='/nodes/fab-lab-seoul/edit'] button[type=submit]")
     page.wait_for_url(re.compile(r"/nodes/fab-lab-seoul$"))
-    assert "Tu-Sa 10:00-18:00" in page.inner_text("article")
+    assert "화–토 10:00–18:00" in page.inner_text("article")
 
 
 def test_another_host_cannot_edit_it(page):

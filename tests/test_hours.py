@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fabcity.directory.hours import DAYS, Week, clock_of, describe, holidays_of, to_osm, week_hours, week_of
@@ -79,6 +79,7 @@ _WEEKS = st.builds(
 )
 
 
+@settings(deadline=None)
 @given(_WEEKS)
 def test_rows_written_as_hours_read_back_as_the_same_rows(week):
     hours = week_hours(week)
@@ -89,6 +90,7 @@ def test_rows_written_as_hours_read_back_as_the_same_rows(week):
     assert week_of(hours) == week
 
 
+@settings(deadline=None)
 @given(_WEEKS)
 def test_hours_shown_in_korean_can_be_typed_back_in(week):
     hours = week_hours(week)

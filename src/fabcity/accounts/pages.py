@@ -15,6 +15,7 @@ from fabcity.errors import FieldError, Forbidden, NotAuthenticated, TooManyAttem
 from fabcity.platform import Platform
 from fabcity.web.auth import SESSION_COOKIE, client_address, set_session_cookie, signed_in, visitor
 from fabcity.web.deps import PlatformDep, form_of, render, say
+from fabcity.web.forms import form_errors
 
 router = APIRouter(include_in_schema=False)
 
@@ -117,9 +118,10 @@ def _shown_back(form: dict[str, str]) -> dict[str, str]:
 def _account_form(
     request: Request, title: str, action: str, fields: list[dict], errors: list[tuple[str, str]], status: int
 ) -> HTMLResponse:
-    """The sign-in and sign-up forms: one page, the title also on the button."""
+    """The sign-in and sign-up forms: one page, the title also on the button; errors under their fields."""
+    shown = form_errors(request, errors, {field["name"] for field in fields})
     return render(
-        request, "form_page.html", status, heading=title, action=action, fields=fields, submit=title, errors=errors
+        request, "form_page.html", status, heading=title, action=action, fields=fields, submit=title, errors=shown
     )
 
 
