@@ -14,14 +14,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from fabcity.accounts.service import User
 from fabcity.directory import editing, vocabulary
 from fabcity.directory import form as node_form
 from fabcity.directory.hours import DAY_LABELS, DAYS, UNREADABLE, describe, open_now
 from fabcity.directory.read import importable, public_nodes
 from fabcity.directory.specs import SPECS, spec_text, types_of_spec
 from fabcity.directory.taxonomy import taxonomy
-from fabcity.errors import FieldError, Forbidden, NotAuthenticated, PreconditionFailed, RecordInvalid
+from fabcity.errors import FieldError, PreconditionFailed, RecordInvalid
 from fabcity.web import i18n
 from fabcity.web.auth import visitor
 from fabcity.web.deps import PlatformDep, SettingsDep, form_of, render, say
@@ -51,7 +50,8 @@ def map_page(request: Request, platform: PlatformDep, settings: SettingsDep) -> 
 # before /nodes/{slug}, which would take 'new' for a slug
 @router.get("/nodes/new", response_class=HTMLResponse)
 def new_page(request: Request) -> HTMLResponse:
-    _refuse_unless(editing.may_create(visitor(request).user), visitor(request).user)
+    user = visitor(request).user
+    editing.require(editing.may_create(user), user)  # the form is shown only to who may save it
     blank = node_form.values_of_record({}, i18n.language_of(request))
     return _node_form(request, "/nodes/new", say(request, "Add a node"), blank)
 
@@ -60,7 +60,7 @@ def new_page(request: Request) -> HTMLResponse:
 async def create(request: Request, platform: PlatformDep) -> Response:
     form = await form_of(request)
     user = visitor(request).user
-    _refuse_unless(editing.may_create(user), user)
+    editing.require(editing.may_create(user), user)
     reading = node_form.read_form(form)
     record = editing.merge_patch({}, reading.patch)  # a new record: empty fields are absent
     try:
@@ -118,7 +118,7 @@ def edit_page(request: Request, slug: str, platform: PlatformDep) -> HTMLRespons
     user = visitor(request).user
     with platform.engine.connect() as conn:
         pk = editing.node_pk_of(conn, slug)
-        _refuse_unless(editing.may_edit(conn, user, pk), user)
+        editing.require(editing.may_edit(conn, user, pk), user)
         stored, version = editing.stored_node(conn, slug)
     values = node_form.values_of_record(importable(json.loads(stored)), i18n.language_of(request))
     return _node_form(request, f"/nodes/{slug}/edit", say(request, "Edit node"), values, version=version)
@@ -133,7 +133,7 @@ async def edit(request: Request, slug: str, platform: PlatformDep) -> Response:
     try:
         if reading.problems:
             with platform.engine.connect() as conn:
-                _refuse_unless(editing.may_edit(conn, user, editing.node_pk_of(conn, slug)), user)
+                editing.require(editing.may_edit(conn, user, editing.node_pk_of(conn, slug)), user)
                 stored = importable(json.loads(editing.stored_node(conn, slug)[0]))
             node_form.refuse_problems(reading, editing.merge_patch(stored, reading.patch))
         expected = _version_from_form(form)
@@ -167,12 +167,6 @@ async def claim(request: Request, slug: str, platform: PlatformDep) -> Response:
     form = await form_of(request)
     editing.claim_node(platform, visitor(request).user, slug, form.get("message", ""))
     return RedirectResponse(f"/nodes/{slug}?claimed=1", status_code=303)
-
-
-def _refuse_unless(allowed: bool, user: User | None) -> None:
-    """The node forms are shown only to whoever may save them (the services check again on saving)."""
-    if not allowed:
-        raise NotAuthenticated() if user is None else Forbidden()
 
 
 def _node_form(
