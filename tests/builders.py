@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from fabcity.platform import Platform
 from fabcity.storage.schema import node
 
 PASSWORD = "correct horse battery"
+XSS = "<img src=x onerror=alert(1)>"  # a name or text that would run script if a page did not escape it
 
 # Around Yeonsinnae station (Eunpyeong-gu) and Euljiro (Jung-gu).
 YEONSINNAE = (37.6189, 126.9210)
@@ -204,6 +206,20 @@ KOREAN_ROWS = [
 def new_user(platform: Platform, name: str, role: str) -> accounts.User:
     """A user named `name`, signing in as name@example.kr with PASSWORD."""
     return accounts.create_user(platform, f"{name}@example.kr", PASSWORD, name, role=role)
+
+
+def sign_in(client, platform: Platform, name: str, role: str) -> accounts.User:
+    """A new user of the role, signed in through the log-in form of the test client."""
+    user = new_user(platform, name, role)
+    form = {"email": user.email, "password": PASSWORD, "csrf": form_token(client, "/login")}
+    response = client.post("/login", data=form, follow_redirects=False)
+    assert response.status_code == 303
+    return user
+
+
+def form_token(client, path: str) -> str:
+    """The CSRF token the page at `path` puts in its forms."""
+    return re.search(r'name="csrf" value="([^"]+)"', client.get(path).text).group(1)
 
 
 def auth_headers(platform: Platform, role: str = "host") -> dict[str, str]:

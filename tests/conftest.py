@@ -27,11 +27,14 @@ import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
+from builders import PASSWORD, XSS
 from databases import BACKENDS, IN_CI, POSTGRES_ADMIN, SESSION_LOCKS, drop_leftovers, require_backend
 from fabcity.accounts import service as accounts
+from fabcity.directory import editing
 from fabcity.platform import Platform
 from fabcity.startup import open_platform
 from fabcity.web.app import create_app
+from servers import SCREENSHOTS, live_app
 
 CHROMIUM = os.environ.get("FABCITY_CHROMIUM", "/usr/bin/chromium")
 
@@ -182,6 +185,47 @@ def browser() -> Iterator[object]:
         )
         yield launched
         launched.close()
+
+
+@pytest.fixture(scope="module")
+def site(backends) -> Iterator[str]:
+    """A live server on loopback with a host, another host, a curator and a node named like an attack.
+
+    One per test module (the browser tests of a module share its data).
+    """
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    original, accounts._hasher = accounts._hasher, cheap
+    platform = open_platform(backends.fresh("sqlite"))
+    curator = accounts.create_user(platform, "curator@example.kr", PASSWORD, "큐레이터", role="curator")
+    host = accounts.create_user(platform, "host@example.kr", PASSWORD, "호스트", role="member")
+    accounts.create_user(platform, "other@example.kr", PASSWORD, "다른 호스트", role="host")
+    claim = editing.claim_node(platform, host, "fab-lab-seoul", "운영자입니다")
+    editing.decide_claim(platform, curator, claim["id"], approve=True)
+    editing.create_node(
+        platform, curator,
+        {"name": {"ko": XSS}, "node_type": "studio", "location": {"lat": 37.5665, "lon": 126.978},
+         "description": {"ko": XSS}, "slug": "attack"},
+    )  # fmt: skip
+    with live_app(create_app(platform)) as url:
+        yield url
+    platform.engine.dispose()
+    accounts._hasher = original
+
+
+@pytest.fixture
+def page(browser, site, request):
+    """A Korean browser tab on the live site; a failing test leaves its screenshot."""
+    context = browser.new_context(base_url=site, locale="ko-KR", viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    tab.dialogs = []
+    tab.on("dialog", lambda dialog: (tab.dialogs.append(dialog.message), dialog.dismiss()))
+    tab.set_default_timeout(10_000)
+    yield tab
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        tab.screenshot(path=str(SCREENSHOTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
 
 
 @pytest.hookimpl(wrapper=True)

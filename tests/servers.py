@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -17,9 +18,20 @@ from pathlib import Path
 
 import uvicorn
 
+from builders import PASSWORD
+
 FABCITY = str(Path(sys.executable).parent / "fabcity")
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-output" / "screenshots"  # of failed browser tests
 START_S = 120  # a worker opens the database and builds its indexes before it listens
+
+
+def log_in(page, email: str, password: str = PASSWORD) -> None:
+    """Sign in through the log-in form in a browser tab (Playwright), landing on the map."""
+    page.goto("/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("form[action='/login'] button[type=submit]")
+    page.wait_for_url(re.compile(r"/$"))
 
 
 def free_port() -> int:

@@ -445,7 +445,7 @@ def test_the_sign_in_page_says_how_long_to_wait(client, platform):
 def test_the_sign_up_page_refuses_a_guessable_password_and_a_control_character(client):
     form = {"display_name": "메이커", "email": "maker@example.kr", "password": "1234567890"}
     weak = client.post("/signup", data={**form, "csrf": _form_token(client, "/signup")})
-    assert weak.status_code == 422 and "too easy to guess" in weak.text
+    assert weak.status_code == 422 and "너무 쉽게 추측할 수 있습니다" in weak.text  # in the page's language
     nul = client.post("/signup", data={**form, "display_name": "메\x00이커", "password": PASSWORD,
                                        "csrf": _form_token(client, "/signup")})  # fmt: skip
-    assert nul.status_code == 422 and "remove the control characters" in nul.text
+    assert nul.status_code == 422 and "제어 문자가 들어 있습니다" in nul.text

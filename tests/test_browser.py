@@ -1,73 +1,19 @@
 """The pages in a real browser: Debian's Chromium, headless, driven by Playwright.
 
-A live server runs the app on a fresh SQLite copy of the embedded dataset. Locally the tests skip
-when Chromium is missing; in CI they must run. A failing test leaves a screenshot of its page
-under test-output/screenshots/.
+A live server (conftest.py `site`) runs the app on a fresh SQLite copy of the embedded dataset.
+Locally the tests skip when Chromium is missing; in CI they must run. A failing test leaves a
+screenshot of its page under test-output/screenshots/.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 
-import pytest
-from argon2 import PasswordHasher
 from playwright.sync_api import expect
 
-from fabcity.accounts import service as accounts
-from fabcity.directory import editing
-from fabcity.startup import open_platform
-from fabcity.web.app import create_app
-from servers import SCREENSHOTS, live_app
-
-PASSWORD = "correct horse battery"
-XSS = "<img src=x onerror=alert(1)>"
-
-
-@pytest.fixture(scope="module")
-def site(backends) -> Iterator[str]:
-    """A live server on loopback with a host, another host, a curator and a node named like an attack."""
-    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    original, accounts._hasher = accounts._hasher, cheap
-    platform = open_platform(backends.fresh("sqlite"))
-    curator = accounts.create_user(platform, "curator@example.kr", PASSWORD, "큐레이터", role="curator")
-    host = accounts.create_user(platform, "host@example.kr", PASSWORD, "호스트", role="member")
-    accounts.create_user(platform, "other@example.kr", PASSWORD, "다른 호스트", role="host")
-    claim = editing.claim_node(platform, host, "fab-lab-seoul", "운영자입니다")
-    editing.decide_claim(platform, curator, claim["id"], approve=True)
-    editing.create_node(
-        platform, curator,
-        {"name": {"ko": XSS}, "node_type": "studio", "location": {"lat": 37.5665, "lon": 126.978},
-         "description": {"ko": XSS}, "slug": "attack"},
-    )  # fmt: skip
-    with live_app(create_app(platform)) as url:
-        yield url
-    platform.engine.dispose()
-    accounts._hasher = original
-
-
-@pytest.fixture
-def page(browser, site, request):
-    context = browser.new_context(base_url=site, locale="ko-KR", viewport={"width": 1280, "height": 900})
-    tab = context.new_page()
-    tab.dialogs = []
-    tab.on("dialog", lambda dialog: (tab.dialogs.append(dialog.message), dialog.dismiss()))
-    tab.set_default_timeout(10_000)
-    yield tab
-    report = getattr(request.node, "rep_call", None)
-    if report is not None and report.failed:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        tab.screenshot(path=str(SCREENSHOTS / f"{request.node.name}.png"), full_page=True)
-    context.close()
-
-
-def _log_in(page, email: str) -> None:
-    page.goto("/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("form[action='/login'] button[type=submit]")
-    page.wait_for_url(re.compile(r"/$"))
+from builders import XSS
+from servers import log_in
 
 
 def _results(page) -> list[str]:
@@ -121,17 +67,17 @@ def test_the_language_switch(page):
 
 
 def test_a_host_logs_in_and_edits_their_node(page):
-    _log_in(page, "host@example.kr")
+    log_in(page, "host@example.kr")
     page.goto("/nodes/fab-lab-seoul")
     page.click("a.button[href$='/edit']")
     page.fill("#opening_hours", "화-토 10:00-18:00")
     page.click("form[action='/nodes/fab-lab-seoul/edit'] button[type=submit]")
     page.wait_for_url(re.compile(r"/nodes/fab-lab-seoul$"))
-    assert "Tu-Sa 10:00-18:00" in page.inner_text("article")
+    assert "화–토 10:00–18:00" in page.inner_text("article")
 
 
 def test_another_host_cannot_edit_it(page):
-    _log_in(page, "other@example.kr")
+    log_in(page, "other@example.kr")
     page.goto("/nodes/fab-lab-seoul")
     assert page.locator("a.button[href$='/edit']").count() == 0
     response = page.goto("/nodes/fab-lab-seoul/edit")
@@ -140,7 +86,7 @@ def test_another_host_cannot_edit_it(page):
 
 
 def test_a_curator_verifies_a_node(page):
-    _log_in(page, "curator@example.kr")
+    log_in(page, "curator@example.kr")
     page.goto("/nodes/fablab-songpa")
     assert page.inner_text("#verified") == "아직 확인되지 않음"
     page.click("#verify")

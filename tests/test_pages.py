@@ -9,7 +9,7 @@ from pathlib import Path
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from builders import PASSWORD, new_user
+from builders import PASSWORD, form_token, sign_in
 from fabcity.accounts import service as accounts
 from fabcity.directory import editing
 from fabcity.matching.rank import DETAILS
@@ -18,18 +18,6 @@ from fabcity.web import i18n
 
 XSS = "<img src=x onerror=alert(1)>"
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _sign_in(client, platform, name: str, role: str) -> accounts.User:
-    user = new_user(platform, name, role)
-    form = {"email": user.email, "password": PASSWORD, "csrf": _csrf(client, "/login")}
-    response = client.post("/login", data=form, follow_redirects=False)
-    assert response.status_code == 303
-    return user
-
-
-def _csrf(client, path: str) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', client.get(path).text).group(1)
 
 
 def test_pages_are_korean_by_default_and_english_on_request(client):
@@ -101,13 +89,13 @@ def test_district_boundaries_and_station_names_for_the_map(client):
 
 def test_a_host_edits_their_node_through_the_form_and_another_host_cannot(client, platform):
     curator = accounts.create_user(platform, "cur@example.kr", PASSWORD, "cur", role="curator")
-    host = _sign_in(client, platform, "host", "member")
+    host = sign_in(client, platform, "host", "member")
     claim = editing.claim_node(platform, host, "fab-lab-seoul", "운영자입니다")
     editing.decide_claim(platform, curator, claim["id"], approve=True)
     form = client.get("/nodes/fab-lab-seoul/edit")
     assert form.status_code == 200 and 'value="팹랩 서울"' in form.text
     fields = dict(re.findall(r'<input id="(\w+)" name="\w+" type="[^"]*" value="([^"]*)"', form.text))
-    fields.update(csrf=_csrf(client, "/nodes/fab-lab-seoul/edit"), opening_hours="Mo-Sa 10:00-19:00",
+    fields.update(csrf=form_token(client, "/nodes/fab-lab-seoul/edit"), opening_hours="Mo-Sa 10:00-19:00",
                   node_type="fab_lab", status="active", equipment="[]", description_ko="새 설명")  # fmt: skip
     saved = client.post("/nodes/fab-lab-seoul/edit", data=fields, follow_redirects=False)
     assert saved.status_code == 303
@@ -119,16 +107,16 @@ def test_a_host_edits_their_node_through_the_form_and_another_host_cannot(client
     assert bad.status_code == 422 and "opening_hours" in bad.text
 
     client.cookies.clear()
-    _sign_in(client, platform, "other", "host")
+    sign_in(client, platform, "other", "host")
     assert client.get("/nodes/fab-lab-seoul/edit").status_code == 403
-    refused = client.post("/nodes/fab-lab-seoul/edit", data={**fields, "csrf": _csrf(client, "/")})
+    refused = client.post("/nodes/fab-lab-seoul/edit", data={**fields, "csrf": form_token(client, "/")})
     assert refused.status_code == 403
 
 
 def test_a_form_post_without_the_csrf_token_is_refused(client, platform):
-    _sign_in(client, platform, "curator", "curator")
+    sign_in(client, platform, "curator", "curator")
     assert client.post("/nodes/fab-lab-seoul/verify", data={}).status_code == 403
-    assert client.post("/nodes/fab-lab-seoul/verify", data={"csrf": _csrf(client, "/")}).status_code == 200
+    assert client.post("/nodes/fab-lab-seoul/verify", data={"csrf": form_token(client, "/")}).status_code == 200
     assert "아직 확인되지 않음" not in client.get("/nodes/fab-lab-seoul").text
 
 
@@ -140,7 +128,7 @@ def test_pages_that_need_a_sign_in_send_to_the_log_in_form(client):
 
 def test_wrong_password_is_said_plainly(client, platform):
     accounts.create_user(platform, "m@example.kr", PASSWORD, "m")
-    form = {"email": "m@example.kr", "password": "wrong password", "csrf": _csrf(client, "/login")}
+    form = {"email": "m@example.kr", "password": "wrong password", "csrf": form_token(client, "/login")}
     response = client.post("/login", data=form)
     assert response.status_code == 401 and "이메일 또는 비밀번호가 맞지 않습니다" in response.text
 
@@ -149,9 +137,9 @@ def test_sign_up_then_create_a_token(client):
     form = {"display_name": "메이커", "email": "maker@example.kr", "password": PASSWORD}
     refused = client.post("/signup", data=form, follow_redirects=False)
     assert refused.status_code == 403  # no form token: a cross-site form cannot sign anyone up or in
-    signed = client.post("/signup", data={**form, "csrf": _csrf(client, "/signup")}, follow_redirects=False)
+    signed = client.post("/signup", data={**form, "csrf": form_token(client, "/signup")}, follow_redirects=False)
     assert signed.status_code == 303
-    page = client.post("/account/tokens", data={"name": "script", "csrf": _csrf(client, "/account")})
+    page = client.post("/account/tokens", data={"name": "script", "csrf": form_token(client, "/account")})
     token = re.search(r'<code id="new-token">([^<]+)</code>', page.text).group(1)
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).json()["display_name"] == "메이커"
 

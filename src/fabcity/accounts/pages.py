@@ -15,6 +15,8 @@ from fabcity.errors import FieldError, Forbidden, NotAuthenticated, TooManyAttem
 from fabcity.platform import Platform
 from fabcity.web.auth import SESSION_COOKIE, client_address, set_session_cookie, signed_in, visitor
 from fabcity.web.deps import PlatformDep, form_of, render, say
+from fabcity.web.forms import form_errors
+from fabcity.web.i18n import mark
 
 router = APIRouter(include_in_schema=False)
 
@@ -114,12 +116,24 @@ def _shown_back(form: dict[str, str]) -> dict[str, str]:
     return {name: form[name] for name in ("display_name", "email") if len(form.get(name, "")) <= limit}
 
 
+# The account service's messages as people read them (see web/forms.py).
+_MESSAGES = (
+    (r"use at most (?P<limit>\d+) characters", mark("Write at most %(limit)s characters.")),
+    (r"use at least (?P<limit>\d+) characters", mark("Use at least %(limit)s characters.")),
+    (r"remove the control characters", mark("Holds a control character, which cannot be stored; remove it.")),
+    (r"too easy to guess.*", mark("Too easy to guess: a few uncommon words are better.")),
+    (r"a name is needed", mark("A name is needed.")),
+    (r"an account with this e-mail address exists", mark("An account with this e-mail address exists.")),
+)
+
+
 def _account_form(
     request: Request, title: str, action: str, fields: list[dict], errors: list[tuple[str, str]], status: int
 ) -> HTMLResponse:
-    """The sign-in and sign-up forms: one page, the title also on the button."""
+    """The sign-in and sign-up forms: one page, the title also on the button; errors under their fields."""
+    shown = form_errors(request, errors, {field["name"] for field in fields}, _MESSAGES)
     return render(
-        request, "form_page.html", status, heading=title, action=action, fields=fields, submit=title, errors=errors
+        request, "form_page.html", status, heading=title, action=action, fields=fields, submit=title, errors=shown
     )
 
 

@@ -95,7 +95,8 @@ def may_verify(user: User | None) -> bool:
     return user is not None and user.role in ("curator", "admin")
 
 
-def _require(allowed: bool, user: User | None) -> None:
+def require(allowed: bool, user: User | None) -> None:
+    """NotAuthenticated for a visitor, Forbidden for a signed-in user, unless the action is allowed."""
     if not allowed:
         raise NotAuthenticated() if user is None else Forbidden()
 
@@ -222,7 +223,7 @@ def _save(conn: Connection, platform: Platform, record: dict[str, Any], own_pk: 
 
 def create_node(platform: Platform, user: User | None, data: dict[str, Any]) -> Written:
     """A new node from a person; a host who creates it becomes its host."""
-    _require(may_create(user), user)
+    require(may_create(user), user)
     record = dict(data)
     record.pop("id", None)
     provenance = {"source": f"fabcity user {user.id}", "license": CONTRIBUTION_LICENSE}
@@ -258,7 +259,7 @@ def update_node(
     """
     with _taken_meanwhile_is_a_conflict(), platform.engine.begin() as conn:
         pk = node_pk_of(conn, node_id)
-        _require(may_edit(conn, user, pk), user)
+        require(may_edit(conn, user, pk), user)
         _claim(conn, pk, expected_versions)
         before = importable(public_nodes(conn, [pk])[0])
         after = merge_patch(before, {key: value for key, value in patch.items() if key != "id"})
@@ -284,14 +285,14 @@ def verify_node(
     if not may_verify(user):
         with platform.engine.connect() as conn:
             node_pk_of(conn, node_id)  # an unknown node is a 404 before it is a 403
-        _require(False, user)
+        require(False, user)
     stamp = {"verified_at": datetime.now(UTC).isoformat(), "verified_by": user.display_name}
     return update_node(platform, user, node_id, {"provenance": stamp}, "node.verify", expected_versions)
 
 
 def claim_node(platform: Platform, user: User | None, node_id: str, message: str) -> dict[str, Any]:
     """A person who runs a listed place asks to host it; a curator decides."""
-    _require(user is not None, user)
+    require(user is not None, user)
     with platform.engine.begin() as conn:
         pk = node_pk_of(conn, node_id)
         values = {"node_pk": pk, "user_id": user.id, "message": message.strip(), "status": "pending"}
@@ -315,7 +316,7 @@ def pending_claims(conn: Connection) -> list[dict[str, Any]]:
 
 def decide_claim(platform: Platform, user: User | None, claim_id: int, approve: bool) -> dict[str, Any]:
     """Approving makes the claimant a host of the node (and a member a host)."""
-    _require(may_verify(user), user)
+    require(may_verify(user), user)
     with platform.engine.begin() as conn:
         claim = conn.execute(select(node_claim).where(node_claim.c.id == claim_id)).first()
         if claim is None or claim.status != "pending":

@@ -7,6 +7,7 @@ Thin like the API: each route reads the request, calls the services, renders a t
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,13 +15,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from fabcity.directory import editing, vocabulary
-from fabcity.directory.hours import open_now
+from fabcity.directory import form as node_form
+from fabcity.directory.hours import DAY_LABELS, DAYS, UNREADABLE, describe, open_now
 from fabcity.directory.read import importable, public_nodes
+from fabcity.directory.specs import SPECS, spec_text, types_of_spec
 from fabcity.directory.taxonomy import taxonomy
-from fabcity.errors import FieldError, Forbidden, NotAuthenticated, PreconditionFailed, RecordInvalid
+from fabcity.errors import FieldError, PreconditionFailed, RecordInvalid
 from fabcity.web import i18n
 from fabcity.web.auth import visitor
 from fabcity.web.deps import PlatformDep, SettingsDep, form_of, render, say
+from fabcity.web.forms import FormErrors, forget_notice, form_errors, notice_of, redirect_with_notice
 from fabcity.web.i18n import mark
 
 router = APIRouter(include_in_schema=False)
@@ -47,21 +51,25 @@ def map_page(request: Request, platform: PlatformDep, settings: SettingsDep) -> 
 @router.get("/nodes/new", response_class=HTMLResponse)
 def new_page(request: Request) -> HTMLResponse:
     user = visitor(request).user
-    if not editing.may_create(user):
-        raise NotAuthenticated() if user is None else Forbidden()
-    return _node_form(request, "/nodes/new", say(request, "Add a node"), {}, [])
+    editing.require(editing.may_create(user), user)  # the form is shown only to who may save it
+    blank = node_form.values_of_record({}, i18n.language_of(request))
+    return _node_form(request, "/nodes/new", say(request, "Add a node"), blank)
 
 
 @router.post("/nodes/new")
 async def create(request: Request, platform: PlatformDep) -> Response:
     form = await form_of(request)
+    user = visitor(request).user
+    editing.require(editing.may_create(user), user)
+    reading = node_form.read_form(form)
+    record = editing.merge_patch({}, reading.patch)  # a new record: empty fields are absent
     try:
-        record = editing.merge_patch({}, _patch_from_form(form))  # a new record: empty fields are absent
-        created = editing.create_node(platform, visitor(request).user, record)
+        node_form.refuse_problems(reading, record)
+        created = editing.create_node(platform, user, record)
     except RecordInvalid as invalid:
-        errors = [(p.field, p.message) for p in invalid.problems]
-        return _node_form(request, "/nodes/new", say(request, "Add a node"), _record_from_form(form), errors, 422)
-    return RedirectResponse(f"/nodes/{created.record['slug']}", status_code=303)
+        errors = _form_errors(request, form, reading, invalid)
+        return _node_form(request, "/nodes/new", say(request, "Add a node"), form, errors, 422)
+    return redirect_with_notice(request, f"/nodes/{created.record['slug']}", "saved")
 
 
 @router.get("/nodes/{slug}", response_class=HTMLResponse)
@@ -72,12 +80,14 @@ def node_page(request: Request, slug: str, platform: PlatformDep) -> HTMLRespons
         record = public_nodes(conn, [pk])[0]
         may_edit = editing.may_edit(conn, user, pk)
     terms = taxonomy()
+    language = i18n.language_of(request)
     location = record["location"]
     stations = []
     if location["lat"] is not None:
         nearest = platform.stations.nearest(location["lat"], location["lon"], 3)
         stations = [station.public(distance) for station, distance in nearest]
-    return render(
+    claimed = say(request, "A curator of the Fab City council will review your claim.")
+    response = render(
         request,
         "directory/node.html",
         node=record,
@@ -90,15 +100,17 @@ def node_page(request: Request, slug: str, platform: PlatformDep) -> HTMLRespons
         processes=[terms.get("processes", p) for p in record["capabilities"]["processes"]],
         materials=[terms.get("materials", m) for m in record["capabilities"]["materials"]],
         stations=stations,
+        hours=describe(record["opening_hours"], language),
+        spec_text=spec_text,
         open_now=open_now(record["opening_hours"]),
         now_kst=i18n.kst(datetime.now(UTC)),
         may_edit=may_edit,
         may_verify=editing.may_verify(user),
         json_ld=_json_ld(record),
-        message=say(request, "A curator of the Fab City council will review your claim.")
-        if request.query_params.get("claimed")
-        else None,
+        message=claimed if request.query_params.get("claimed") else notice_of(request),
     )
+    forget_notice(request, response)
+    return response
 
 
 @router.get("/nodes/{slug}/card", response_class=HTMLResponse)
@@ -138,30 +150,35 @@ def edit_page(request: Request, slug: str, platform: PlatformDep) -> HTMLRespons
     user = visitor(request).user
     with platform.engine.connect() as conn:
         pk = editing.node_pk_of(conn, slug)
-        if not editing.may_edit(conn, user, pk):
-            raise NotAuthenticated() if user is None else Forbidden()
+        editing.require(editing.may_edit(conn, user, pk), user)
         stored, version = editing.stored_node(conn, slug)
-    record = importable(json.loads(stored))
-    return _node_form(request, f"/nodes/{slug}/edit", say(request, "Edit node"), record, [], version=version)
+    values = node_form.values_of_record(importable(json.loads(stored)), i18n.language_of(request))
+    return _node_form(request, f"/nodes/{slug}/edit", say(request, "Edit node"), values, version=version)
 
 
 @router.post("/nodes/{slug}/edit")
 async def edit(request: Request, slug: str, platform: PlatformDep) -> Response:
     """Save the form, unless the node was saved by someone else after the form was opened (its hidden version)."""
     form = await form_of(request)
-    heading, shown = say(request, "Edit node"), _record_from_form(form)
+    user = visitor(request).user
+    heading, reading = say(request, "Edit node"), node_form.read_form(form)
     try:
-        patch, expected = _patch_from_form(form), _version_from_form(form)
-        updated = editing.update_node(platform, visitor(request).user, slug, patch, expected_versions=expected)
+        if reading.problems:
+            with platform.engine.connect() as conn:
+                editing.require(editing.may_edit(conn, user, editing.node_pk_of(conn, slug)), user)
+                stored = importable(json.loads(editing.stored_node(conn, slug)[0]))
+            node_form.refuse_problems(reading, editing.merge_patch(stored, reading.patch))
+        expected = _version_from_form(form)
+        updated = editing.update_node(platform, user, slug, reading.patch, expected_versions=expected)
     except RecordInvalid as invalid:
-        errors = [(p.field, p.message) for p in invalid.problems]
-        return _node_form(request, f"/nodes/{slug}/edit", heading, shown, errors, 422, form.get("version"))
+        errors = _form_errors(request, form, reading, invalid)
+        return _node_form(request, f"/nodes/{slug}/edit", heading, form, errors, 422, form.get("version"))
     except PreconditionFailed:
         with platform.engine.connect() as conn:
             current = editing.stored_node(conn, slug)[1]
-        stale = [(say(request, "Changed meanwhile"), say(request, _CHANGED_MEANWHILE))]
-        return _node_form(request, f"/nodes/{slug}/edit", heading, shown, stale, 409, current)  # saving again replaces
-    return RedirectResponse(f"/nodes/{updated.record['slug']}", status_code=303)
+        stale = FormErrors(general=[f"{say(request, 'Changed meanwhile')}: {say(request, _CHANGED_MEANWHILE)}"])
+        return _node_form(request, f"/nodes/{slug}/edit", heading, form, stale, 409, current)  # saving again replaces
+    return redirect_with_notice(request, f"/nodes/{updated.record['slug']}", "saved")
 
 
 _CHANGED_MEANWHILE = mark(
@@ -188,18 +205,18 @@ def _node_form(
     request: Request,
     action: str,
     heading: str,
-    record: dict[str, Any],
-    errors: list[tuple[str, str]],
+    values: dict[str, str],
+    errors: FormErrors | None = None,
     status: int = 200,
     version: int | str | None = None,
 ) -> HTMLResponse:
-    """The node form; `version`: the node's version the form is filled from, sent back hidden on save."""
-    fields = _node_fields(request, record)
+    """The node form filled with `values`; `version`: the node's version it is filled from, sent back hidden."""
+    fields = _node_fields(request, values)
     if version is not None:
         fields.append({"name": "version", "kind": "hidden", "label": "", "value": str(version)})
     return render(
         request, "form_page.html", status, heading=heading, action=action, fields=fields,
-        submit=say(request, "Save"), errors=errors,
+        submit=say(request, "Save"), errors=errors or FormErrors(), scripts=["/static/node_form.js"],
     )  # fmt: skip
 
 
@@ -236,49 +253,55 @@ _FORM_FIELDS = (
     ("name_ko", mark("Name (Korean)")), ("name_en", mark("Name (English)")),
     ("node_type", mark("Type")), ("status", mark("Status")),
     ("description_ko", mark("Description (Korean)")), ("description_en", mark("Description (English)")),
-    ("access_type", mark("Access")), ("batch_size", mark("Batch size")), ("opening_hours", mark("Opening hours")),
+    ("access_type", mark("Access")), ("batch_size", mark("Batch size")), (node_form.HOURS_GROUP, mark("Opening hours")),
     ("address_ko", mark("Address")), ("lat", mark("Latitude")), ("lon", mark("Longitude")),
     ("phone", mark("Phone")), ("email", mark("E-mail")), ("website", mark("Website")),
-    ("processes", mark("Processes")), ("materials", mark("Materials")), ("equipment", mark("Equipment (JSON)")),
+    ("processes", mark("Processes")), ("materials", mark("Materials")), ("equipment", mark("Equipment")),
 )  # fmt: skip
+_ROW_FIELDS = ("type", "name", "make", "model", "quantity")
+# The directory's messages (models, hours, the node form) as people read them; see web/forms.py.
+_MESSAGES = (
+    (r"a node needs a name.*", mark("Give the node a name, in Korean or English.")),
+    (r"latitude and longitude come together", mark("Give both the latitude and the longitude.")),
+    (r"latitude .* and longitude .* look swapped", mark("The latitude and the longitude look swapped.")),
+    (r"latitude .* is outside -90\.\.90", mark("The latitude must be between -90 and 90.")),
+    (r"longitude .* is outside -180\.\.180", mark("The longitude must be between -180 and 180.")),
+    (r"unknown process '(?P<value>.*)'.*", mark("No process is called “%(value)s”.")),
+    (r"unknown material '(?P<value>.*)'.*", mark("No material is called “%(value)s”.")),
+    (r"unknown equipment type '(?P<value>.*)'.*", mark("No machine type is called “%(value)s”.")),
+    (r"unknown .*", mark("Choose one of the options.")),
+    (re.escape(UNREADABLE), mark("These hours cannot be read; write them like 월-금 10:00-18:00, 토 10:00-14:00.")),
+    (r"every dimension must be greater than 0", mark("Every dimension must be greater than 0.")),
+    (r"not a time of day.*", mark("Not a time of day; write it like 10:00.")),
+    (r"give both the opening and the closing time", mark("Give both the opening and the closing time.")),
+    (r"the closing time is the opening time", mark("The closing time is the same as the opening time.")),
+    (r"choose the type of machine", mark("Choose the type of machine.")),
+    (r"give every dimension", mark("Give every dimension.")),
+    (r"not a number", mark("Enter a number.")),
+    (r"not a version number.*", mark("The form is out of date; open it again.")),
+)
 
 
-def _record_from_form(form: dict[str, str]) -> dict[str, Any]:
-    """What the form showed, to show again with its errors (the fields are the flat names)."""
-    return {"_form": form}
+def _form_errors(
+    request: Request, values: dict[str, str], reading: node_form.Reading, invalid: RecordInvalid
+) -> FormErrors:
+    """The problems of a posted node form, each under its field: the form's own, then the record's."""
+    own = {id(problem) for problem in reading.problems}
+    pairs = [
+        (problem.field if id(problem) in own else reading.field_of(problem.field) or problem.field, problem.message)
+        for problem in invalid.problems
+    ]
+    names = {name for name, _ in _FORM_FIELDS} | {"opening_hours", "hours-holidays"}
+    names |= {f"hours-{day}-{end}" for day in DAYS for end in ("open", "close")}
+    for row in node_form.machine_rows(values):
+        names |= {f"machine-{row}-{name}" for name in _ROW_FIELDS}
+        names |= {f"machine-{row}-{node_form.spec_fields(key)[0]}" for key in SPECS}
+    return form_errors(request, pairs, names, _MESSAGES)
 
 
-def _flat(record: dict[str, Any]) -> dict[str, str]:
-    if "_form" in record:
-        return record["_form"]
-    location = record.get("location") or {}
-    contact = record.get("contact") or {}
-    return {
-        "name_ko": (record.get("name") or {}).get("ko") or "",
-        "name_en": (record.get("name") or {}).get("en") or "",
-        "description_ko": (record.get("description") or {}).get("ko") or "",
-        "description_en": (record.get("description") or {}).get("en") or "",
-        "node_type": record.get("node_type") or "makerspace",
-        "status": record.get("status") or "active",
-        "access_type": record.get("access_type") or "",
-        "batch_size": record.get("batch_size") or "",
-        "opening_hours": record.get("opening_hours") or "",
-        "address_ko": (location.get("address") or {}).get("ko") or "",
-        "lat": "" if location.get("lat") is None else str(location["lat"]),
-        "lon": "" if location.get("lon") is None else str(location["lon"]),
-        "phone": contact.get("phone", ""),
-        "email": contact.get("email", ""),
-        "website": contact.get("website", ""),
-        "processes": ", ".join(record.get("processes") or []),
-        "materials": ", ".join(record.get("materials") or []),
-        "equipment": json.dumps(record.get("equipment") or [], ensure_ascii=False, indent=1),
-    }
-
-
-def _node_fields(request: Request, record: dict[str, Any]) -> list[dict[str, Any]]:
+def _node_fields(request: Request, values: dict[str, str]) -> list[dict[str, Any]]:
     language = i18n.language_of(request)
     catalog = i18n.translations(language)
-    values = _flat(record)
     choices = {
         "node_type": [(k, i18n.label(v, language)) for k, v in vocabulary.NODE_TYPES.items()],
         "status": [(k, i18n.label(v, language)) for k, v in vocabulary.STATUSES.items()],
@@ -290,14 +313,51 @@ def _node_fields(request: Request, record: dict[str, Any]) -> list[dict[str, Any
         field: dict[str, Any] = {"name": name, "label": catalog.gettext(text), "value": values.get(name, "")}
         if name in choices:
             field.update(kind="select", options=choices[name])
-        elif name in ("description_ko", "description_en", "equipment"):
-            field.update(kind="textarea", rows=8 if name == "equipment" else 4)
+        elif name in ("description_ko", "description_en"):
+            field.update(kind="textarea", rows=4)
+        elif name == node_form.HOURS_GROUP:
+            field.update(kind="include", template="directory/hours_editor.html", **_week(values, language))
+        elif name == "equipment":
+            field.update(kind="include", template="directory/machine_editor.html", **_machines(values, language))
         if name in ("processes", "materials"):
             field["help"] = catalog.gettext(mark("Ids or names, separated by commas, e.g. 레이저커팅, woodworking"))
-        if name == "opening_hours":
-            field["help"] = catalog.gettext(mark("OpenStreetMap syntax, e.g. Mo-Fr 10:00-18:00; Sa 12:00-17:00"))
         fields.append(field)
     return fields
+
+
+def _week(values: dict[str, str], language: str) -> dict[str, Any]:
+    """The opening-hours editor: a row per weekday, public holidays, or the hours written out."""
+    days = [
+        {"day": day, "label": i18n.label(DAY_LABELS[day], language), "open": values.get(f"hours-{day}-open", ""),
+         "close": values.get(f"hours-{day}-close", ""), "closed": bool(values.get(f"hours-{day}-closed"))}
+        for day in DAYS
+    ]  # fmt: skip
+    return {"days": days, "holidays": values.get("hours-holidays", ""), "written": values.get("opening_hours", "")}
+
+
+def _machines(values: dict[str, str], language: str) -> dict[str, Any]:
+    """The machine editor: a row per machine, one empty row for a new one, and the template of a row for adding more."""
+    rows = node_form.machine_rows(values)
+    types = sorted(taxonomy().terms["equipment_types"].values(), key=lambda term: i18n.label(term, language))
+    return {
+        "rows": [_machine_row(values, str(row), language) for row in rows],
+        "blank": _machine_row({}, str(max(rows, default=-1) + 1), language),
+        "new_row": _machine_row({}, "__row__", language),
+        "types": [("", "—")] + [(term.id, i18n.label(term, language)) for term in types],
+    }
+
+
+def _machine_row(values: dict[str, str], row: str, language: str) -> dict[str, Any]:
+    prefix = f"machine-{row}-"
+    specs = [
+        {"key": key, "label": i18n.label(spec.label, language), "unit": spec.unit, "kind": spec.kind,
+         "types": " ".join(types_of_spec(key)),
+         "inputs": [(prefix + name, values.get(prefix + name, "")) for name in node_form.spec_fields(key)]}
+        for key, spec in SPECS.items()
+    ]  # fmt: skip
+    kept = {name: values.get(prefix + name, "") for name in ("name_en", "processes", "materials", "notes")}
+    shown = {name: values.get(prefix + name, "") for name in (*_ROW_FIELDS, "remove")}
+    return {"row": row, "prefix": prefix, "values": shown, "kept": kept, "specs": specs}
 
 
 def _version_from_form(form: dict[str, str]) -> set[int] | None:
@@ -308,40 +368,3 @@ def _version_from_form(form: dict[str, str]) -> set[int] | None:
     if not value.isascii() or not value.isdigit() or len(value) > 18:
         raise RecordInvalid([FieldError("version", "not a version number; open the form again")])
     return {int(value)}
-
-
-def _patch_from_form(form: dict[str, str]) -> dict[str, Any]:
-    """The node form as a merge patch: an empty field removes the value."""
-
-    def text(name: str) -> str | None:
-        value = (form.get(name) or "").strip()
-        return value or None
-
-    def number(name: str) -> float | str | None:
-        value = text(name)
-        try:
-            return float(value) if value is not None else None
-        except ValueError:
-            return value  # the model names the field and says it is not a number
-
-    def items(name: str) -> list[str]:
-        return [part.strip() for part in (form.get(name) or "").split(",") if part.strip()]
-
-    try:
-        equipment = json.loads(form.get("equipment") or "[]")
-    except json.JSONDecodeError as error:
-        raise RecordInvalid([FieldError("equipment", f"not JSON: {error.msg} (line {error.lineno})")]) from None
-    return {
-        "name": {"ko": text("name_ko"), "en": text("name_en")},
-        "description": {"ko": text("description_ko"), "en": text("description_en")},
-        "node_type": text("node_type"),
-        "status": text("status") or "active",
-        "access_type": text("access_type"),
-        "batch_size": text("batch_size"),
-        "opening_hours": text("opening_hours"),
-        "location": {"lat": number("lat"), "lon": number("lon"), "address": {"ko": text("address_ko")}},
-        "contact": {"phone": text("phone"), "email": text("email"), "website": text("website")},
-        "processes": items("processes"),
-        "materials": items("materials"),
-        "equipment": equipment,
-    }
