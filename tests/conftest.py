@@ -32,8 +32,10 @@ from fabcity.accounts import service as accounts
 from fabcity.platform import Platform
 from fabcity.startup import open_platform
 from fabcity.web.app import create_app
+from servers import app_serving
 
 CHROMIUM = os.environ.get("FABCITY_CHROMIUM", "/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-output" / "screenshots"  # a failed browser test's page
 
 
 def _admin_execute(statement: str) -> None:
@@ -190,3 +192,26 @@ def pytest_runtest_makereport(item, call):
     report = yield
     setattr(item, f"rep_{report.when}", report)
     return report
+
+
+@pytest.fixture(scope="module")
+def embedded_site(backends: Backends) -> Iterator[str]:
+    """A live server on loopback over a fresh SQLite copy of the embedded dataset, nothing added."""
+    platform = open_platform(backends.fresh("sqlite"))
+    with app_serving(platform) as url:
+        yield url
+    platform.engine.dispose()
+
+
+@pytest.fixture
+def phone(browser, embedded_site, request) -> Iterator[object]:
+    """A tab 390 px wide (a small phone) on the embedded site, in Korean; a failed test leaves a screenshot."""
+    context = browser.new_context(base_url=embedded_site, locale="ko-KR", viewport={"width": 390, "height": 844})
+    tab = context.new_page()
+    tab.set_default_timeout(10_000)
+    yield tab
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        tab.screenshot(path=str(SCREENSHOTS / f"{request.node.name}.png"), full_page=True)
+    context.close()

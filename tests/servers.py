@@ -8,11 +8,17 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import uvicorn
+
+from fabcity.platform import Platform
+from fabcity.web.app import create_app
 
 FABCITY = str(Path(sys.executable).parent / "fabcity")
 START_S = 120  # a worker opens the database and builds its indexes before it listens
@@ -135,3 +141,20 @@ def serving(db: str, log: Path, env: dict[str, str] | None = None) -> Iterator[S
             if process.poll() is None:
                 process.send_signal(signal.SIGINT)
                 process.wait(timeout=60)
+
+
+@contextmanager
+def app_serving(platform: Platform) -> Iterator[str]:
+    """The app of `platform` served in a thread on loopback (for the browser tests); its URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(platform), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    until(lambda: server.started or not thread.is_alive(), "the test server started", 30)
+    if not thread.is_alive():
+        raise RuntimeError("the test server did not start")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -9,21 +9,17 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from argon2 import PasswordHasher
 from playwright.sync_api import expect
 
 from fabcity.accounts import service as accounts
 from fabcity.directory import editing
 from fabcity.startup import open_platform
-from fabcity.web.app import create_app
-from servers import free_port
+from servers import app_serving
 
 PASSWORD = "correct horse battery"
 XSS = "<img src=x onerror=alert(1)>"
@@ -46,18 +42,8 @@ def site(backends) -> Iterator[str]:
         {"name": {"ko": XSS}, "node_type": "studio", "location": {"lat": 37.5665, "lon": 126.978},
          "description": {"ko": XSS}, "slug": "attack"},
     )  # fmt: skip
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(platform), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with app_serving(platform) as url:
+        yield url
     platform.engine.dispose()
     accounts._hasher = original
 

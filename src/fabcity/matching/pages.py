@@ -19,7 +19,7 @@ from fabcity.directory.taxonomy import taxonomy
 from fabcity.errors import ParameterError, RecordInvalid
 from fabcity.matching.need import Need, Place, size_text
 from fabcity.matching.parse import read_need
-from fabcity.matching.rank import DETAILS, Check, rank
+from fabcity.matching.rank import DETAILS, Check, Match, Ranking, WayForward, rank, requirements_with
 from fabcity.platform import Platform
 from fabcity.web import i18n
 from fabcity.web.deps import PlatformDep, render, say
@@ -45,15 +45,7 @@ def match_page(request: Request, platform: PlatformDep, text: str = "", correcte
             problems = {"text": "; ".join(problem.message for problem in error.problems)}
     if need is not None:
         ranking = rank(platform, need)
-        map_data = {
-            "place": need.place.model_dump() if need.place else None,
-            "within_m": need.max_distance_m,
-            "matches": [
-                {"slug": m.node["slug"], "name": m.node["name"], "node_type": m.node["node_type"],
-                 "lat": m.node["location"]["lat"], "lon": m.node["location"]["lon"]}
-                for m in ranking.matches
-            ],
-        }  # fmt: skip
+        map_data = _map_data(need, ranking)
     terms = taxonomy()
     lang = i18n.language_of(request)
 
@@ -84,6 +76,8 @@ def match_page(request: Request, platform: PlatformDep, text: str = "", correcte
     return render(
         request, "matching/match.html", text=text, reading=reading, ranking=ranking, map_data=json.dumps(map_data),
         requirement=requirement, shown=shown, detail=detail, corrected=corrected,
+        why=lambda way: _why(way, lambda text: say(request, text), requirement),
+        requirements_with=requirements_with,
         form=_form_values(need, request.query_params if corrected else None),
         problems={field_labels.get(name, name): message for name, message in problems.items()},
         process_choices=choices("processes"), material_choices=choices("materials"),
@@ -99,6 +93,51 @@ _NEED_FIELDS = {
     "part_size_mm": mark("part size (mm)"), "place": mark("place"), "max_distance_m": mark("within (m)"),
     "needed_by": mark("needed by"), "budget_krw": mark("budget (won)"), "access": mark("access"),
 }  # fmt: skip
+
+
+def _map_data(need: Need, ranking: Ranking) -> dict[str, Any]:
+    """What the map draws: the place, the distance allowed, the makers and those beyond the distance."""
+
+    def drawn(matches: list[Match]) -> list[dict[str, Any]]:
+        return [{"slug": m.node["slug"], "name": m.node["name"], "node_type": m.node["node_type"],
+                 "lat": m.node["location"]["lat"], "lon": m.node["location"]["lon"]} for m in matches]  # fmt: skip
+
+    return {
+        "place": need.place.model_dump() if need.place else None,
+        "within_m": need.max_distance_m,
+        "matches": drawn(ranking.matches),
+        "beyond": drawn(ranking.way_forward.beyond if ranking.way_forward else []),
+    }
+
+
+def _why(way: WayForward, translate: Callable[[str], str], requirement: Callable[[str], str]) -> list[str]:
+    """Why nothing matched, in the page's language: one sentence a constraint (WayForward.explanation in English)."""
+    said = [translate(_WHY["no_doer"]) % {"process": requirement(f"process:{process}")}
+            for process, count in way.doers.items() if not count]  # fmt: skip
+    if len(way.doers) > 1 and all(way.doers.values()) and not way.doers_of_all:
+        processes = ", ".join(requirement(f"process:{process}") for process in way.doers)
+        said.append(translate(_WHY["no_single_doer"]) % {"processes": processes})
+    if way.farther_only:
+        values = {"count": way.beyond_total, "within": f"{way.within_m:,.0f}"}
+        nearest = way.beyond[0].distance_m
+        if nearest is None:
+            said.append(translate(_WHY["farther"]) % values)
+        else:
+            said.append(translate(_WHY["farther_nearest"]) % {**values, "distance": f"{nearest:,.0f}"})
+    said += [translate(_WHY["left_out"]) % {"requirement": requirement(name), "count": count}
+             for name, count in way.excluded.items() if name != "distance" or not way.farther_only]  # fmt: skip
+    return said
+
+
+_WHY = {
+    "no_doer": mark("No listed maker does %(process)s."),
+    "no_single_doer": mark("No single maker does all of: %(processes)s."),
+    "farther": mark("Makers that fit otherwise but are farther than %(within)s m: %(count)s."),
+    "farther_nearest": mark(
+        "Makers that fit otherwise but are farther than %(within)s m: %(count)s; the nearest is %(distance)s m away."
+    ),
+    "left_out": mark("Makers left out by %(requirement)s: %(count)s."),
+}
 _CHECK_STATUSES = {"met": mark("yes"), "missed": mark("no"), "unknown": mark("not stated")}
 _REQUIREMENTS = {
     "batch": mark("quantity"), "part_size": mark("part size"), "distance": mark("distance"), "access": mark("access"),
