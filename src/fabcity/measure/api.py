@@ -87,13 +87,14 @@ def indicator_resilience(format: Literal["json", "csv"] = "json") -> Any:  # noq
     return {"method": RESILIENCE_METHOD, "capital_region": CAPITAL_REGION, "results": regions}
 
 
-@router.get("/indices", summary="The index of every gu or dong", responses=also_as(CSV))
+@router.get("/indices", summary="The Fab City capacity index of every gu or dong", responses=also_as(CSV))
 def indicator_indices(
     platform: PlatformDep,
     level: Literal["gu", "dong"] = "gu",
     format: Literal["json", "csv"] = "json",  # noqa: A002
     period: Period = None,
 ) -> Any:
+    """A capacity index (census proxy), not self-sufficiency: see `method.meaning`."""
     table = census_table(platform, period)
     rows = table.indices(level)
     if format == "csv":
@@ -101,7 +102,7 @@ def indicator_indices(
     return {"method": table.method, "results": rows}
 
 
-@router.get("/index", summary="The Fab City Index (capacity, census proxy) of a gu, a dong or Seoul")
+@router.get("/index", summary="The Fab City capacity index (census proxy) of a gu, a dong or Seoul")
 def indicator_index(
     platform: PlatformDep,
     place: Annotated[
