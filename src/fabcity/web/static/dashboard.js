@@ -114,7 +114,7 @@
       sectorChart = new Chart(document.getElementById("sectors"), {
         type: "bar",
         data: { labels: labels, datasets: [{ label: pick(answer.place.name) + " · " + (answer.value === null ? "—" : answer.value.toFixed(1)), data: scores, backgroundColor: "#2b8cbe" }] },
-        options: { indexAxis: "y", animation: false, scales: { x: { min: 0, max: 100 } } },
+        options: { indexAxis: "y", animation: false, maintainAspectRatio: false, scales: { x: { min: 0, max: 100 } } },
       });
     });
   }
@@ -138,7 +138,7 @@
             spanGaps: false,
           })),
       },
-      options: { animation: false, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
+      options: { animation: false, maintainAspectRatio: false, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
     });
   });
 
@@ -157,7 +157,7 @@
           { label: pick({ ko: "대한민국", en: "Korea" }), data: korea.topics.map((t) => t.score), backgroundColor: "#9ecae1" },
         ],
       },
-      options: { indexAxis: "y", animation: false, scales: { x: { min: 0, max: 10 } } },
+      options: { indexAxis: "y", animation: false, maintainAspectRatio: false, scales: { x: { min: 0, max: 10 } } },
     });
   });
 })();
