@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
+from babel.messages.pofile import read_po
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from builders import YEONSINNAE, add_nodes, node_record
 from fabcity.cli.main import main
 from fabcity.matching.need import Need
-from fabcity.matching.rank import DETAILS, rank
+from fabcity.matching.rank import DETAILS, WHY, rank
 from fabcity.web.app import create_app
 
 GANGNAM = (37.4979, 127.0276)
@@ -182,7 +184,7 @@ def test_a_maker_doing_part_of_the_need_says_which_part(makers):
     assert ranking.matches == [] and ranking.combinations == []
     answer = ranking.public()["way_forward"]
     assert answer["doers"] == {"pcb_fabrication": 1, "welding": 0}
-    assert answer["explanation"][0] == "no listed maker does welding"
+    assert answer["explanation"][0] == "No listed maker does welding."
     pcb = answer["partial"][0]
     assert pcb["node"]["slug"] == "pcb-lab"
     assert pcb["can"] == ["process:pcb_fabrication", "distance"] and pcb["cannot"] == ["process:welding"]
@@ -204,6 +206,8 @@ def test_match_api_offers_a_way_forward(makers_client):
 def test_the_match_page_offers_a_way_forward_in_its_language(makers_client):
     need = {"corrected": "true", "process": "laser_cutting", "material": "acrylic", "quantity": "200",
             "place": "창신동", "within_km": "2"}  # fmt: skip
+    catalog = read_po((Path(__file__).parents[1] / "src/fabcity/web/locale/ko/LC_MESSAGES/messages.po").open("rb"))
+    assert all(catalog.get(template) and catalog[template].string for template in WHY.values())
     korean = makers_client.get("/match", params=need).text.split('id="way-forward"')[1].split("</section>")[0]
     assert "맞는 곳이 없는 이유" in korean and "2,000 m보다 먼 제작처: 3곳. 가장 가까운 곳은" in korean
     assert "아크릴 조건 때문에 빠진 제작처: 1곳." in korean
@@ -220,7 +224,9 @@ def test_match_command_explains_why_nothing_fits(makers):
     assert result.exit_code == 0
     told = " ".join(result.output.split())  # as the console wrapped it
     # the command also loads the embedded places, among them welders near Changsin-dong
-    assert "No maker fits every requirement" in told and "no single maker does all of pcb_fabrication, welding" in told
+    assert (
+        "No maker fits every requirement" in told and "No single maker does all of: pcb_fabrication, welding." in told
+    )
     partial = (
         "일부 / part: pcb-lab (pcb-lab) — 가능 / can: process:pcb_fabrication, distance; 불가 / cannot: process:welding"
     )

@@ -19,7 +19,7 @@ from fabcity.directory.taxonomy import taxonomy
 from fabcity.errors import ParameterError, RecordInvalid
 from fabcity.matching.need import Need, Place, size_text
 from fabcity.matching.parse import read_need
-from fabcity.matching.rank import DETAILS, Check, Match, Ranking, WayForward, rank, requirements_with
+from fabcity.matching.rank import DETAILS, WHY, Check, Match, Ranking, rank, requirements_with, tell
 from fabcity.platform import Platform
 from fabcity.web import i18n
 from fabcity.web.deps import PlatformDep, render, say
@@ -76,7 +76,7 @@ def match_page(request: Request, platform: PlatformDep, text: str = "", correcte
     return render(
         request, "matching/match.html", text=text, reading=reading, ranking=ranking, map_data=json.dumps(map_data),
         requirement=requirement, shown=shown, detail=detail, corrected=corrected,
-        why=lambda way: _why(way, lambda text: say(request, text), requirement),
+        why=lambda way: [tell(say(request, WHY[kind]), values, requirement) for kind, values in way.reasons()],
         requirements_with=requirements_with,
         form=_form_values(need, request.query_params if corrected else None),
         problems={field_labels.get(name, name): message for name, message in problems.items()},
@@ -110,34 +110,6 @@ def _map_data(need: Need, ranking: Ranking) -> dict[str, Any]:
     }
 
 
-def _why(way: WayForward, translate: Callable[[str], str], requirement: Callable[[str], str]) -> list[str]:
-    """Why nothing matched, in the page's language: one sentence a constraint (WayForward.explanation in English)."""
-    said = [translate(_WHY["no_doer"]) % {"process": requirement(f"process:{process}")}
-            for process, count in way.doers.items() if not count]  # fmt: skip
-    if len(way.doers) > 1 and all(way.doers.values()) and not way.doers_of_all:
-        processes = ", ".join(requirement(f"process:{process}") for process in way.doers)
-        said.append(translate(_WHY["no_single_doer"]) % {"processes": processes})
-    if way.farther_only:
-        values = {"count": way.beyond_total, "within": f"{way.within_m:,.0f}"}
-        nearest = way.beyond[0].distance_m
-        if nearest is None:
-            said.append(translate(_WHY["farther"]) % values)
-        else:
-            said.append(translate(_WHY["farther_nearest"]) % {**values, "distance": f"{nearest:,.0f}"})
-    said += [translate(_WHY["left_out"]) % {"requirement": requirement(name), "count": count}
-             for name, count in way.excluded.items() if name != "distance" or not way.farther_only]  # fmt: skip
-    return said
-
-
-_WHY = {
-    "no_doer": mark("No listed maker does %(process)s."),
-    "no_single_doer": mark("No single maker does all of: %(processes)s."),
-    "farther": mark("Makers that fit otherwise but are farther than %(within)s m: %(count)s."),
-    "farther_nearest": mark(
-        "Makers that fit otherwise but are farther than %(within)s m: %(count)s; the nearest is %(distance)s m away."
-    ),
-    "left_out": mark("Makers left out by %(requirement)s: %(count)s."),
-}
 _CHECK_STATUSES = {"met": mark("yes"), "missed": mark("no"), "unknown": mark("not stated")}
 _REQUIREMENTS = {
     "batch": mark("quantity"), "part_size": mark("part size"), "distance": mark("distance"), "access": mark("access"),

@@ -20,6 +20,7 @@ requirement left out, so that a person sees which constraint to loosen.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -214,6 +215,28 @@ def _score(need: Need, node: dict[str, Any], checks: list[Check], distance: floa
 
 # How many makers a way forward offers of each kind.
 WAY_FORWARD_SHOWN = 5
+# Why nothing matched, by kind: English here and in the API; the page shows them from its catalog.
+WHY = {
+    "no_doer": "No listed maker does %(process)s.",
+    "no_single_doer": "No single maker does all of: %(processes)s.",
+    "farther": "Makers that fit otherwise but are farther than %(within)s m: %(count)s.",
+    "farther_nearest": "Makers that fit otherwise but are farther than %(within)s m: %(count)s; "
+    "the nearest is %(distance)s m away.",
+    "left_out": "Makers left out by %(requirement)s: %(count)s.",
+}
+
+
+def tell(template: str, values: dict[str, Any], name: Callable[[str], str]) -> str:
+    """A reason in words: numbers with thousands separators, ids (a process, a requirement) by `name`."""
+    shown: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, list):
+            shown[key] = ", ".join(name(f"process:{item}") if key == "processes" else name(item) for item in value)
+        elif isinstance(value, float | int):
+            shown[key] = f"{value:,.0f}"
+        else:
+            shown[key] = name(f"process:{value}") if key == "process" else name(value)
+    return template % shown
 
 
 @dataclass
@@ -233,20 +256,27 @@ class WayForward:
         """Whether some makers fit everything but the distance: the distance is then told on its own."""
         return bool(self.beyond_total) and self.within_m is not None
 
-    def explanation(self) -> list[str]:
-        """Why nothing matched, one sentence a constraint (English; the page says it in its language)."""
-        said = [f"no listed maker does {process}" for process, count in self.doers.items() if not count]
+    def reasons(self) -> list[tuple[str, dict[str, Any]]]:
+        """Why nothing matched, one (key of WHY, values) a constraint; requirements and processes as ids."""
+        said: list[tuple[str, dict[str, Any]]] = [
+            ("no_doer", {"process": process}) for process, count in self.doers.items() if not count
+        ]
         if len(self.doers) > 1 and all(self.doers.values()) and not self.doers_of_all:
-            said.append(f"no single maker does all of {', '.join(self.doers)}")
+            said.append(("no_single_doer", {"processes": list(self.doers)}))
         if self.farther_only:
+            values = {"count": self.beyond_total, "within": self.within_m}
             nearest = self.beyond[0].distance_m
-            told = "" if nearest is None else f"; the nearest is {nearest:,.0f} m away"
             said.append(
-                f"makers that fit otherwise but are farther than {self.within_m:,.0f} m: {self.beyond_total}{told}"
+                ("farther", values) if nearest is None else ("farther_nearest", {**values, "distance": nearest})
             )
-        said += [f"makers left out by {requirement}: {count}" for requirement, count in self.excluded.items()
-                 if requirement != "distance" or not self.farther_only]  # fmt: skip
+        for requirement, count in self.excluded.items():
+            if requirement != "distance" or not self.farther_only:  # else told above
+                said.append(("left_out", {"requirement": requirement, "count": count}))
         return said
+
+    def explanation(self) -> list[str]:
+        """The reasons in English, for the API and the CLI (the page says them from its catalog)."""
+        return [tell(WHY[kind], values, lambda name: name.removeprefix("process:")) for kind, values in self.reasons()]
 
     def public(self) -> dict[str, Any]:
         return {
