@@ -389,7 +389,8 @@ def _way_forward(platform: Platform, need: Need, origin: tuple[float, float] | N
 
     beyond = [m for m in assessed if _exclusions(m) == ["distance"]]
     beyond.sort(key=lambda m: (far(m), m.node["slug"]))
-    partial = [m for m in assessed if m not in beyond and requirements_with(m, MET)]
+    farther = {id(m) for m in beyond}  # by identity: comparing matches compares whole node records
+    partial = [m for m in assessed if id(m) not in farther and requirements_with(m, MET)]
     partial.sort(key=lambda m: (len(_exclusions(m)), -m.score, far(m), m.node["slug"]))
     shown = WAY_FORWARD_SHOWN
     doers_of_all = sum(not any(r.startswith("process:") for r in requirements_with(m, MISSED)) for m in assessed)
