@@ -34,7 +34,7 @@ from fabcity.directory import editing
 from fabcity.platform import Platform
 from fabcity.startup import open_platform
 from fabcity.web.app import create_app
-from servers import SCREENSHOTS, live_app
+from servers import DESKTOP, PHONE, browser_tab, live_app
 
 CHROMIUM = os.environ.get("FABCITY_CHROMIUM", "/usr/bin/chromium")
 
@@ -214,18 +214,11 @@ def site(backends) -> Iterator[str]:
 
 @pytest.fixture
 def page(browser, site, request):
-    """A Korean browser tab on the live site; a failing test leaves its screenshot."""
-    context = browser.new_context(base_url=site, locale="ko-KR", viewport={"width": 1280, "height": 900})
-    tab = context.new_page()
-    tab.dialogs = []
-    tab.on("dialog", lambda dialog: (tab.dialogs.append(dialog.message), dialog.dismiss()))
-    tab.set_default_timeout(10_000)
-    yield tab
-    report = getattr(request.node, "rep_call", None)
-    if report is not None and report.failed:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        tab.screenshot(path=str(SCREENSHOTS / f"{request.node.name}.png"), full_page=True)
-    context.close()
+    """A Korean browser tab on the live site, its dialogs dismissed and kept in `tab.dialogs`."""
+    with browser_tab(browser, site, DESKTOP, request) as tab:
+        tab.dialogs = []
+        tab.on("dialog", lambda dialog: (tab.dialogs.append(dialog.message), dialog.dismiss()))
+        yield tab
 
 
 @pytest.hookimpl(wrapper=True)
@@ -234,3 +227,19 @@ def pytest_runtest_makereport(item, call):
     report = yield
     setattr(item, f"rep_{report.when}", report)
     return report
+
+
+@pytest.fixture(scope="module")
+def embedded_site(backends: Backends) -> Iterator[str]:
+    """A live server on loopback over a fresh SQLite copy of the embedded dataset, nothing added."""
+    platform = open_platform(backends.fresh("sqlite"))
+    with live_app(create_app(platform)) as url:
+        yield url
+    platform.engine.dispose()
+
+
+@pytest.fixture
+def phone(browser, embedded_site, request) -> Iterator[object]:
+    """A tab 390 px wide (a small phone) on the embedded site, in Korean."""
+    with browser_tab(browser, embedded_site, PHONE, request) as tab:
+        yield tab

@@ -22,6 +22,8 @@ from builders import PASSWORD
 
 FABCITY = str(Path(sys.executable).parent / "fabcity")
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-output" / "screenshots"  # of failed browser tests
+DESKTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}  # a small phone
 START_S = 120  # a worker opens the database and builds its indexes before it listens
 
 
@@ -168,3 +170,19 @@ def live_app(app: object) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextmanager
+def browser_tab(browser, base_url: str, viewport: dict[str, int], request) -> Iterator[object]:
+    """A Korean tab on `base_url`; a failed test leaves a screenshot of its page under SCREENSHOTS."""
+    context = browser.new_context(base_url=base_url, locale="ko-KR", viewport=viewport)
+    tab = context.new_page()
+    tab.set_default_timeout(10_000)
+    try:
+        yield tab
+        report = getattr(request.node, "rep_call", None)
+        if report is not None and report.failed:
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            tab.screenshot(path=str(SCREENSHOTS / f"{request.node.name}.png"), full_page=True)
+    finally:
+        context.close()

@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import update
 
-from builders import add_nodes, node_record
+from builders import add_nodes, fablabs_labs, node_record, records, write_json
 from fabcity.accounts import service as accounts
 from fabcity.clock import seoul_month
 from fabcity.directory import editing
+from fabcity.directory.importer import import_file
 from fabcity.measure.activation import activation, activation_trend
 from fabcity.startup import open_platform
 from fabcity.storage.schema import node
@@ -24,8 +25,10 @@ def _gu(answer, code=EUNPYEONG) -> dict:
 
 @pytest.fixture
 def eunpyeong(empty_platform):
-    """Eight makerspaces in Eunpyeong: six made in March 2025 (one verified then), two in March 2026."""
-    records = [node_record(f"m{i}", 37.6189 + i * 1e-4, 126.9210, equipment=[{"type": "laser_cutter", "quantity": 2}])
+    """Eight makerspaces in Eunpyeong, each registered the day it opened: six in March 2025 (one
+    verified then), two in March 2026."""
+    records = [node_record(f"m{i}", 37.6189 + i * 1e-4, 126.9210, equipment=[{"type": "laser_cutter", "quantity": 2}],
+                           founded="2025-03-10" if i < 6 else "2026-03-10")
                for i in range(8)]  # fmt: skip
     add_nodes(empty_platform, records)
     with empty_platform.engine.begin() as conn:
@@ -109,6 +112,47 @@ def test_the_trend_follows_each_month_and_suppresses_small_counts(eunpyeong):
     assert activation_trend(eunpyeong, "2025-03", months=2)["series"][0]["active_nodes"] == [0, 6]
     with pytest.raises(ValueError, match="months"):
         activation_trend(eunpyeong, "2025-03", months=0)
+
+
+def test_a_place_counts_from_when_it_opened_or_was_listed_not_from_when_it_was_loaded(empty_platform):
+    """Loaded today: one opened in 2024, one its source listed in 2025-06, one with neither date."""
+    listed = {"source": "a list", "license": "CC0-1.0", "retrieved_at": "2025-06-15T00:00:00Z"}
+    add_nodes(empty_platform, [
+        *(node_record(f"old{i}", 37.6189 + i * 1e-4, 126.9210, founded="2024-05-01") for i in range(5)),
+        *(node_record(f"listed{i}", 37.6189 + i * 1e-4, 126.9220, provenance=listed) for i in range(5)),
+        *(node_record(f"undated{i}", 37.6189 + i * 1e-4, 126.9230) for i in range(5)),
+    ])  # fmt: skip
+    trend = activation_trend(empty_platform, "2025-08", months=4)
+    seoul = next(series for series in trend["series"] if series["code"] == "11")
+    assert trend["months"] == ["2025-05", "2025-06", "2025-07", "2025-08"]
+    assert seoul["active_nodes"] == [5, 10, 10, 10] and seoul["no_known_start"] == [5, 5, 5, 5]
+    this_month = seoul_month()
+    now = activation_trend(empty_platform, this_month, months=12)["series"][0]["active_nodes"]
+    assert now == [10] * 12  # no jump in the month the places were loaded
+    assert activation(empty_platform, this_month)["seoul"]["new_nodes"] == 0
+    assert activation(empty_platform, this_month)["seoul"]["no_known_start"] == 5
+
+
+def test_an_imported_lab_counts_from_the_day_fablabs_io_says_it_opened(empty_platform, tmp_path):
+    labs = fablabs_labs()
+    for lab in labs:
+        lab["activity_start_at"] = "2014-09-01"
+    labs[0]["activity_start_at"] = None  # a lab without the date keeps none
+    import_file(empty_platform, write_json(tmp_path / "labs.json", labs), "fablabs")
+    founded = [row["founded"] for row in records(empty_platform)]
+    assert founded.count(None) == 1 and founded.count("2014-09-01") == len(labs) - 1
+
+
+def test_the_dashboard_says_how_the_trend_counts_and_how_many_have_no_known_start(client):
+    trend = client.get("/api/v1/indicators/activation/trend", params={"months": 12}).json()
+    seoul = next(series for series in trend["series"] if series["code"] == "11")
+    assert len(set(seoul["active_nodes"])) == 1  # the embedded places, loaded today, are no jump this month
+    undated = client.get("/api/v1/indicators/activation").json()["seoul"]["no_known_start"]
+    assert undated >= 5  # the curated places that name no opening day
+    for language, said in (("ko", f"운영 중인 장소 {undated}곳은 시작 날짜를 알 수 없어"),
+                           ("en", f"{undated} open places have no known start")):  # fmt: skip
+        note = client.get("/dashboard", params={"lang": language}).text.split('id="trend-note"')[1].split("</p>")[0]
+        assert said in note
 
 
 def test_activation_api(client):

@@ -8,40 +8,20 @@ whose places are mostly known only by their gu (Yongsan-gu holds one placed and 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import expect
 
-from fabcity.startup import open_platform
-from fabcity.web.app import create_app
-from servers import SCREENSHOTS, live_app
+from servers import DESKTOP, PHONE, browser_tab
 
-DESKTOP = {"width": 1366, "height": 900}
-PHONE = {"width": 390, "height": 844}
 YONGSAN = "11170"
 YONGSAN_PLACES = {"American Center Korea", "N15", "서울디지털대장간", "서울글로벌창업센터"}
 
 
-@pytest.fixture(scope="module")
-def site(backends) -> Iterator[str]:
-    platform = open_platform(backends.fresh("sqlite"))
-    with live_app(create_app(platform)) as url:
-        yield url
-    platform.engine.dispose()
-
-
 @pytest.fixture(params=[DESKTOP, PHONE], ids=["desktop", "phone"])
-def tab(browser, site, request):
-    context = browser.new_context(base_url=site, locale="ko-KR", viewport=request.param)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    report = getattr(request.node, "rep_call", None)
-    if report is not None and report.failed:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"{request.node.name}.png"), full_page=True)
-    context.close()
+def tab(browser, embedded_site, request):
+    with browser_tab(browser, embedded_site, request.param, request) as page:
+        yield page
 
 
 def _open_map(tab, path: str = "/") -> None:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
+from babel.messages.pofile import read_po
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from builders import YEONSINNAE, add_nodes, node_record
 from fabcity.cli.main import main
 from fabcity.matching.need import Need
-from fabcity.matching.rank import DETAILS, rank
+from fabcity.matching.rank import DETAILS, WHY, rank
 from fabcity.web.app import create_app
 
 GANGNAM = (37.4979, 127.0276)
@@ -79,7 +82,7 @@ def test_when_no_single_node_can_two_nearby_nodes_together_are_offered(makers):
     ranking = rank(makers, _need(processes=["pcb_fabrication", "sewing"], place=CHANGSIN))
     assert ranking.matches == []
     assert [{m.node["slug"] for m in pair} for pair in ranking.combinations] == [{"sewing-shop", "pcb-lab"}]
-    assert ranking.public()["combinations"][0]["covers"] == {"pcb_fabrication", "sewing"}
+    assert ranking.public()["combinations"][0]["covers"] == ["pcb_fabrication", "sewing"]  # a list: JSON
 
 
 @pytest.fixture
@@ -154,3 +157,79 @@ def test_match_command(makers):
     assert answer["need"]["place"]["label"] == "창신동" and [r["node"]["slug"] for r in answer["results"]] == [
         "sewing-shop"
     ]
+
+
+def _way_forward_need() -> Need:
+    """Acrylic laser cutting, 200 pieces, within 2 km of Changsin-dong: every laser is farther."""
+    return _need(processes=["laser_cutting"], materials=["acrylic"], quantity=200, place=CHANGSIN, max_distance_m=2000)
+
+
+def test_when_nothing_fits_the_nearest_makers_beyond_the_distance_are_offered_with_why(makers):
+    ranking = rank(makers, _way_forward_need())
+    assert ranking.matches == [] and ranking.way_forward is not None
+    way = ranking.way_forward
+    beyond = [m.node["slug"] for m in way.beyond]
+    assert set(beyond) == {"far-laser", "plain-laser", "big-laser"}  # each fits, but for the distance
+    distances = [m.distance_m for m in way.beyond]
+    assert distances == sorted(distances) and distances[0] > 2000
+    partial = {m.node["slug"]: m for m in way.partial}
+    assert set(partial) == {"small-laser", "wood-only-laser"}
+    assert "batch" in [c.requirement for c in partial["small-laser"].checks if c.status == "missed"]
+    assert way.excluded == {"distance": 5, "batch": 1, "material:acrylic": 1}
+    assert f"the nearest is {distances[0]:,.0f} m away" in way.explanation()[0]
+
+
+def test_a_maker_doing_part_of_the_need_says_which_part(makers):
+    ranking = rank(makers, _need(processes=["pcb_fabrication", "welding"], place=CHANGSIN))
+    assert ranking.matches == [] and ranking.combinations == []
+    answer = ranking.public()["way_forward"]
+    assert answer["doers"] == {"pcb_fabrication": 1, "welding": 0}
+    assert answer["explanation"][0] == "No listed maker does welding."
+    pcb = answer["partial"][0]
+    assert pcb["node"]["slug"] == "pcb-lab"
+    assert pcb["can"] == ["process:pcb_fabrication", "distance"] and pcb["cannot"] == ["process:welding"]
+    assert rank(makers, _need(processes=["sewing"], place=CHANGSIN)).way_forward is None  # something fits
+
+
+def test_match_api_offers_a_way_forward(makers_client):
+    need = _way_forward_need().model_dump(mode="json")
+    answer = makers_client.post("/api/v1/match", json={"need": need}).json()
+    assert answer["results"] == []
+    way = answer["way_forward"]
+    assert way["beyond"][0]["distance_m"] > 2000 and way["beyond"][0]["checks"][-1]["status"] == "missed"
+    assert {"requirement": "distance", "nodes": 5} in way["excluded"]
+    assert {item["node"]["slug"]: item["cannot"] for item in way["partial"]}["wood-only-laser"] == [
+        "material:acrylic", "distance",
+    ]  # fmt: skip
+
+
+def test_the_match_page_offers_a_way_forward_in_its_language(makers_client):
+    need = {"corrected": "true", "process": "laser_cutting", "material": "acrylic", "quantity": "200",
+            "place": "창신동", "within_km": "2"}  # fmt: skip
+    catalog = read_po((Path(__file__).parents[1] / "src/fabcity/web/locale/ko/LC_MESSAGES/messages.po").open("rb"))
+    assert all(catalog.get(template) and catalog[template].string for template in WHY.values())
+    korean = makers_client.get("/match", params=need).text.split('id="way-forward"')[1].split("</section>")[0]
+    assert "맞는 곳이 없는 이유" in korean and "2,000 m보다 먼 제작처: 3곳. 가장 가까운 곳은" in korean
+    assert "아크릴 조건 때문에 빠진 제작처: 1곳." in korean
+    assert re.findall(r'<a href="/nodes/([^"]+)"', korean.split('id="beyond"')[1].split("</ol>")[0])[0] == "far-laser"
+    assert "불가: 아크릴, 거리" in korean
+    english = makers_client.get("/match", params={**need, "lang": "en"}).text.split('id="way-forward"')[1]
+    assert "Why nothing matched" in english and "Farther away" in english
+    assert "Makers left out by Acrylic (PMMA): 1." in english and "Cannot: Acrylic (PMMA), distance" in english
+
+
+def test_match_command_explains_why_nothing_fits(makers):
+    db = makers.engine.url.render_as_string(hide_password=False).replace("+psycopg", "")
+    result = CliRunner().invoke(main, ["match", "창신동 PCB 용접", "--db", db])
+    assert result.exit_code == 0
+    told = " ".join(result.output.split())  # as the console wrapped it
+    # the command also loads the embedded places, among them welders near Changsin-dong
+    assert (
+        "No maker fits every requirement" in told and "No single maker does all of: pcb_fabrication, welding." in told
+    )
+    partial = (
+        "일부 / part: pcb-lab (pcb-lab) — 가능 / can: process:pcb_fabrication, distance; 불가 / cannot: process:welding"
+    )
+    assert partial in told
+    answer = json.loads(CliRunner().invoke(main, ["match", "창신동 PCB 용접", "--json", "--db", db]).output)
+    assert answer["results"] == [] and answer["way_forward"]["doers"]["welding"] > 0

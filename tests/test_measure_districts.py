@@ -98,6 +98,28 @@ def test_index_command(db_url):
     result = CliRunner().invoke(main, ["index", "은평구", "--json", "--db", db_url])
     assert result.exit_code == 0
     answer = json.loads(result.output)
-    assert answer["kind"] == "capacity" and answer["gap_to_50"] == pytest.approx(50 - answer["value"], abs=1e-3)
-    table = CliRunner().invoke(main, ["index", "Eunpyeong-gu", "--db", db_url])
-    assert "팹시티 지수" in table.output and "제조업" in table.output
+    assert answer["kind"] == "capacity" and answer["gap_to_50"] is None  # the pledge is about self-supply
+    assert "not self-sufficiency" in answer["method"]["meaning"]
+    table = " ".join(CliRunner().invoke(main, ["index", "Eunpyeong-gu", "--db", db_url]).output.split())
+    assert "팹시티 역량 지수" in table and "제조업" in table and "자급률이 아닙니다" in table
+
+
+@pytest.mark.parametrize("words", [["서울"], ["Seoul"], ["서울특별시"], []])
+def test_the_index_of_seoul_is_the_mean_of_its_gu_as_the_dashboard_shows(db_url, words):
+    result = CliRunner().invoke(main, ["index", *words, "--json", "--db", db_url])
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.output)
+    gus = [gu["value"] for gu in answer["gus"]]
+    assert answer["place"]["code"] == "11" and len(gus) == 25
+    assert answer["value"] == pytest.approx(sum(gus) / 25, abs=1e-3) and answer["kind"] == "capacity"
+    table = " ".join(CliRunner().invoke(main, ["index", *words, "--db", db_url]).output.split())  # as wrapped
+    assert f"{answer['value']:.1f} — 25개 구의 평균" in table and "not self-sufficiency" in table
+
+
+def test_an_unknown_place_is_named_in_the_error(db_url, client):
+    result = CliRunner().invoke(main, ["index", "아틀란티스", "--db", db_url])
+    assert result.exit_code == 2 and "'아틀란티스' names no gu or dong of Seoul" in result.output
+    answer = client.get("/api/v1/indicators/index", params={"place": "아틀란티스"}).json()
+    assert "'아틀란티스'" in answer["detail"][0]["msg"]
+    seoul = client.get("/api/v1/indicators/index", params={"place": "서울"}).json()
+    assert seoul["place"]["code"] == "11" and seoul["value"] == client.get("/api/v1/indicators/index").json()["value"]

@@ -160,7 +160,8 @@ def test_population_update_and_the_published_files_reimport_unchanged(empty_plat
     table = CensusTable(empty_platform)
     assert table.residents_period == "2025Q2" and table.values[EUNPYEONG]["population"] == 500_000
     assert table.method["residents"] == "resident registration population, 2025 Q2"
-    add_nodes(empty_platform, [node_record(f"m{i}", 37.6189 + i * 1e-4, 126.9210) for i in range(5)])  # in Eunpyeong
+    opened = "2020-01-01"  # activation counts a place from its opening
+    add_nodes(empty_platform, [node_record(f"m{i}", 37.6189 + i * 1e-4, 126.9210, founded=opened) for i in range(5)])
     answer = activation(empty_platform)  # per residents of the newest period, whatever the database returns first
     assert answer["method"]["residents"] == "resident registration population, 2025 Q2"
     eunpyeong = next(row for row in answer["results"] if row["code"] == EUNPYEONG)

@@ -197,7 +197,7 @@ def test_the_dashboard_compares_the_prototype_zones_with_seoul(client, platform)
     page = client.get("/dashboard")
     assert page.status_code == 200
     table = page.text.split('id="prototype-zones"')[1].split("</table>")[0]
-    assert "은평구" in table and "도봉구" in table and "팹시티 지수" in table
+    assert "은평구" in table and "도봉구" in table and "팹시티 역량 지수" in table
     rows = re.findall(r"<tr><th scope=\"row\">(.*?)</th>(.*?)</tr>", table)
     assert len(rows) == 4
     census_row, activation_row = rows[0][1], rows[3][1]

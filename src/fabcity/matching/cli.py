@@ -10,7 +10,7 @@ from rich.table import Table
 
 from fabcity.cli.options import db_option, told_plainly
 from fabcity.matching.parse import read_need
-from fabcity.matching.rank import rank
+from fabcity.matching.rank import MET, MISSED, WayForward, rank, requirements_with
 from fabcity.startup import open_platform
 
 
@@ -49,6 +49,25 @@ def match_command(text: str, limit: int, as_json: bool, db: str | None) -> None:
     console.print(table)
     for first, second in ranking.combinations:
         console.print(f"함께 / together: {first.node['slug']} + {second.node['slug']}")
+    if ranking.way_forward is not None:
+        _print_way_forward(console, ranking.way_forward)
+
+
+def _print_way_forward(console: Console, way: WayForward) -> None:
+    """Nothing fits: why, then who does all of it farther away and who does part of it."""
+    console.print("[bold]조건에 모두 맞는 곳이 없습니다 / No maker fits every requirement.[/] 이유 / why:")
+    for sentence in way.explanation():
+        console.print(f"  · {sentence}")
+    for found in way.beyond:
+        name = found.node["name"]["ko"] or found.node["name"]["en"]
+        ranged = next((check.detail for check in found.checks if check.requirement == "distance"), "")
+        distance = ranged if found.distance_m is None else f"{found.distance_m:,.0f} m"  # a district: its range
+        console.print(f"더 멀리 / farther: {name} ({found.node['slug']}), {distance}")
+    for found in way.partial:
+        name = found.node["name"]["ko"] or found.node["name"]["en"]
+        can = ", ".join(requirements_with(found, MET)) or "—"
+        cannot = ", ".join(requirements_with(found, MISSED)) or "—"
+        console.print(f"일부 / part: {name} ({found.node['slug']}) — 가능 / can: {can}; 불가 / cannot: {cannot}")
 
 
 commands = (match_command,)

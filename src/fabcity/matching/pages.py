@@ -19,7 +19,7 @@ from fabcity.directory.taxonomy import taxonomy
 from fabcity.errors import ParameterError, RecordInvalid
 from fabcity.matching.need import Need, Place, size_text
 from fabcity.matching.parse import read_need
-from fabcity.matching.rank import DETAILS, Check, rank
+from fabcity.matching.rank import DETAILS, WHY, Check, Match, Ranking, rank, requirements_with, tell
 from fabcity.platform import Platform
 from fabcity.web import i18n
 from fabcity.web.deps import PlatformDep, render, say
@@ -45,15 +45,7 @@ def match_page(request: Request, platform: PlatformDep, text: str = "", correcte
             problems = {"text": "; ".join(problem.message for problem in error.problems)}
     if need is not None:
         ranking = rank(platform, need)
-        map_data = {
-            "place": need.place.model_dump() if need.place else None,
-            "within_m": need.max_distance_m,
-            "matches": [
-                {"slug": m.node["slug"], "name": m.node["name"], "node_type": m.node["node_type"],
-                 "lat": m.node["location"]["lat"], "lon": m.node["location"]["lon"]}
-                for m in ranking.matches
-            ],
-        }  # fmt: skip
+        map_data = _map_data(need, ranking)
     terms = taxonomy()
     lang = i18n.language_of(request)
 
@@ -84,6 +76,8 @@ def match_page(request: Request, platform: PlatformDep, text: str = "", correcte
     return render(
         request, "matching/match.html", text=text, reading=reading, ranking=ranking, map_data=json.dumps(map_data),
         requirement=requirement, shown=shown, detail=detail, corrected=corrected,
+        why=lambda way: [tell(say(request, WHY[kind]), values, requirement) for kind, values in way.reasons()],
+        requirements_with=requirements_with,
         form=_form_values(need, request.query_params if corrected else None),
         problems={field_labels.get(name, name): message for name, message in problems.items()},
         process_choices=choices("processes"), material_choices=choices("materials"),
@@ -99,6 +93,23 @@ _NEED_FIELDS = {
     "part_size_mm": mark("part size (mm)"), "place": mark("place"), "max_distance_m": mark("within (m)"),
     "needed_by": mark("needed by"), "budget_krw": mark("budget (won)"), "access": mark("access"),
 }  # fmt: skip
+
+
+def _map_data(need: Need, ranking: Ranking) -> dict[str, Any]:
+    """What the map draws: the place, the distance allowed, the makers and those beyond the distance."""
+
+    def drawn(matches: list[Match]) -> list[dict[str, Any]]:
+        return [{"slug": m.node["slug"], "name": m.node["name"], "node_type": m.node["node_type"],
+                 "lat": m.node["location"]["lat"], "lon": m.node["location"]["lon"]} for m in matches]  # fmt: skip
+
+    return {
+        "place": need.place.model_dump() if need.place else None,
+        "within_m": need.max_distance_m,
+        "matches": drawn(ranking.matches),
+        "beyond": drawn(ranking.way_forward.beyond if ranking.way_forward else []),
+    }
+
+
 _CHECK_STATUSES = {"met": mark("yes"), "missed": mark("no"), "unknown": mark("not stated")}
 _REQUIREMENTS = {
     "batch": mark("quantity"), "part_size": mark("part size"), "distance": mark("distance"), "access": mark("access"),

@@ -10,11 +10,17 @@ it states one) and the part size (when its machines state their bed or build vol
 does not state is "unknown": it stays, scored lower, and says so. The score weighs coverage,
 distance, access, the machines' stated specs and how recently a curator verified the listing.
 When no node covers every process, pairs of nearby nodes that cover them together are offered.
+
+When no node fits at all, the ranking still offers a way forward, looked for in all of Seoul: the
+nearest makers that do everything but lie beyond the distance (with their distance), makers that do
+part of the need (their checks say which part and which not), and how many capable makers each
+requirement left out, so that a person sees which constraint to loosen.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -130,9 +136,14 @@ def _batch_fits(quantity: int, band: str | None) -> bool | None:
 
 
 def assess(
-    need: Need, node: dict[str, Any], origin: tuple[float, float] | None, reach: Reach | None = None
+    need: Need,
+    node: dict[str, Any],
+    origin: tuple[float, float] | None,
+    reach: Reach | None = None,
+    keep_misses: bool = False,
 ) -> Match | None:
-    """The checks and score of one node for a need; None when a hard requirement is missed.
+    """The checks and score of one node for a need; None when a hard requirement is missed, unless
+    `keep_misses` (a partial match says what it cannot do).
 
     `reach` places a node known only by its district: how far that district is from the origin.
     """
@@ -166,7 +177,7 @@ def assess(
         verdicts = [fit for m in machines if (fit := _fits(need.part_size_mm, m)) is not None]
         status = UNKNOWN if not verdicts else MET if any(verdicts) else MISSED
         checks.append(Check("part_size", status, "part_size", {"size": size_text(need.part_size_mm)}))
-    if any(check.status == MISSED for check in checks if not check.requirement.startswith("process:")):
+    if not keep_misses and any(c.status == MISSED for c in checks if not c.requirement.startswith("process:")):
         return None
     distance = estimate = None
     if origin is not None and node["location"]["lat"] is not None:
@@ -202,18 +213,108 @@ def _score(need: Need, node: dict[str, Any], checks: list[Check], distance: floa
     return 0.55 * coverage + 0.25 * nearness + 0.08 * specified + 0.06 * access + 0.06 * fresh
 
 
+# How many makers a way forward offers of each kind.
+WAY_FORWARD_SHOWN = 5
+# Why nothing matched, by kind: English here and in the API; the page shows them from its catalog.
+WHY = {
+    "no_doer": "No listed maker does %(process)s.",
+    "no_single_doer": "No single maker does all of: %(processes)s.",
+    "farther": "Makers that fit otherwise but are farther than %(within)s m: %(count)s.",
+    "farther_nearest": "Makers that fit otherwise but are farther than %(within)s m: %(count)s; "
+    "the nearest is %(distance)s m away.",
+    "left_out": "Makers left out by %(requirement)s: %(count)s.",
+}
+
+
+def tell(template: str, values: dict[str, Any], name: Callable[[str], str]) -> str:
+    """A reason in words: numbers with thousands separators, ids (a process, a requirement) by `name`."""
+    shown: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, list):
+            shown[key] = ", ".join(name(f"process:{item}") if key == "processes" else name(item) for item in value)
+        elif isinstance(value, float | int):
+            shown[key] = f"{value:,.0f}"
+        else:
+            shown[key] = name(f"process:{value}") if key == "process" else name(value)
+    return template % shown
+
+
+@dataclass
+class WayForward:
+    """What is offered when no maker fits the need: looked for in all of Seoul."""
+
+    beyond: list[Match]  # every requirement met but the distance, nearest first
+    partial: list[Match]  # part of the need: their checks say which part and which not
+    doers: dict[str, int]  # process → capable makers in Seoul
+    excluded: dict[str, int]  # requirement → capable makers it left out
+    within_m: float | None  # the distance asked for
+    beyond_total: int = 0  # makers that fit but for the distance, of which `beyond` shows the nearest
+    doers_of_all: int = 0  # makers doing every needed process, whatever else they miss
+
+    @property
+    def farther_only(self) -> bool:
+        """Whether some makers fit everything but the distance: the distance is then told on its own."""
+        return bool(self.beyond_total) and self.within_m is not None
+
+    def reasons(self) -> list[tuple[str, dict[str, Any]]]:
+        """Why nothing matched, one (key of WHY, values) a constraint; requirements and processes as ids."""
+        said: list[tuple[str, dict[str, Any]]] = [
+            ("no_doer", {"process": process}) for process, count in self.doers.items() if not count
+        ]
+        if len(self.doers) > 1 and all(self.doers.values()) and not self.doers_of_all:
+            said.append(("no_single_doer", {"processes": list(self.doers)}))
+        if self.farther_only:
+            values = {"count": self.beyond_total, "within": self.within_m}
+            nearest = self.beyond[0].distance_m
+            said.append(
+                ("farther", values) if nearest is None else ("farther_nearest", {**values, "distance": nearest})
+            )
+        for requirement, count in self.excluded.items():
+            if requirement != "distance" or not self.farther_only:  # else told above
+                said.append(("left_out", {"requirement": requirement, "count": count}))
+        return said
+
+    def explanation(self) -> list[str]:
+        """The reasons in English, for the API and the CLI (the page says them from its catalog)."""
+        return [tell(WHY[kind], values, lambda name: name.removeprefix("process:")) for kind, values in self.reasons()]
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "beyond": [match.public() for match in self.beyond],
+            "partial": [
+                {**match.public(), "can": requirements_with(match, MET), "cannot": requirements_with(match, MISSED)}
+                for match in self.partial
+            ],  # fmt: skip
+            "doers": self.doers,
+            "excluded": [{"requirement": key, "nodes": count} for key, count in self.excluded.items()],
+            "explanation": self.explanation(),
+        }
+
+
+def requirements_with(match: Match, status: str) -> list[str]:
+    """The requirements a match checked with this status (met, missed, unknown)."""
+    return [check.requirement for check in match.checks if check.status == status]
+
+
+def _exclusions(match: Match) -> list[str]:
+    """The requirements that leave a maker out: all but access, which only ranks it lower."""
+    return [requirement for requirement in requirements_with(match, MISSED) if requirement != "access"]
+
+
 @dataclass
 class Ranking:
     matches: list[Match]
     combinations: list[tuple[Match, Match]]
+    way_forward: WayForward | None = None
 
     def public(self) -> dict[str, Any]:
         return {
             "results": [match.public() for match in self.matches],
             "combinations": [
-                {"nodes": [first.public(), second.public()], "covers": _covered(first) | _covered(second)}
+                {"nodes": [first.public(), second.public()], "covers": sorted(_covered(first) | _covered(second))}
                 for first, second in self.combinations
             ],
+            "way_forward": None if self.way_forward is None else self.way_forward.public(),
         }
 
 
@@ -251,13 +352,10 @@ def _in_districts(
     return list(zip(records, [reach for *_, reach in found], strict=True))
 
 
-def rank(platform: Platform, need: Need, limit: int = 20) -> Ranking:
-    """Nodes that can make the need, best first, and pairs that can when no single node does."""
-    if not need.processes and not need.materials:
-        return Ranking([], [])
-    origin = (need.place.lat, need.place.lon) if need.place else None
-    # A place without a distance says where the person is: it orders the makers, it excludes none in the city.
-    radius = need.max_distance_m or DEFAULT_RADIUS_M
+def _candidates(
+    platform: Platform, need: Need, origin: tuple[float, float] | None, radius: float
+) -> list[tuple[dict[str, Any], Reach | None]]:
+    """Active nodes doing a needed process (or listing a needed material), within the radius of the origin."""
     query = SearchQuery(
         processes=list(need.processes), materials=[] if need.processes else list(need.materials), limit=CANDIDATES
     )
@@ -266,6 +364,48 @@ def rank(platform: Platform, need: Need, limit: int = 20) -> Ranking:
     candidates: list[tuple[dict[str, Any], Reach | None]] = [(found, None) for found in search(platform, query).results]
     if origin is not None:
         candidates += _in_districts(platform, need, origin, radius)
+    return candidates
+
+
+def _way_forward(platform: Platform, need: Need, origin: tuple[float, float] | None) -> WayForward:
+    """Every capable maker in Seoul, assessed without dropping any: who does all of it farther away,
+    who does part of it, and which requirement left out how many."""
+    assessed = [
+        match
+        for found, reach in _candidates(platform, need, origin, DEFAULT_RADIUS_M)
+        if (match := assess(need, found, origin, reach, keep_misses=True))
+    ]
+    doers = {
+        process: sum(f"process:{process}" in requirements_with(m, MET) for m in assessed) for process in need.processes
+    }
+    excluded: dict[str, int] = {}
+    for match in assessed:
+        for requirement in _exclusions(match):
+            if not requirement.startswith("process:"):
+                excluded[requirement] = excluded.get(requirement, 0) + 1
+
+    def far(match: Match) -> float:
+        return match.distance_m if match.distance_m is not None else math.inf
+
+    beyond = [m for m in assessed if _exclusions(m) == ["distance"]]
+    beyond.sort(key=lambda m: (far(m), m.node["slug"]))
+    farther = {id(m) for m in beyond}  # by identity: comparing matches compares whole node records
+    partial = [m for m in assessed if id(m) not in farther and requirements_with(m, MET)]
+    partial.sort(key=lambda m: (len(_exclusions(m)), -m.score, far(m), m.node["slug"]))
+    shown = WAY_FORWARD_SHOWN
+    doers_of_all = sum(not any(r.startswith("process:") for r in requirements_with(m, MISSED)) for m in assessed)
+    return WayForward(beyond[:shown], partial[:shown], doers, excluded, need.max_distance_m, len(beyond), doers_of_all)
+
+
+def rank(platform: Platform, need: Need, limit: int = 20) -> Ranking:
+    """Nodes that can make the need, best first, and pairs that can when no single node does; when
+    nothing fits, a way forward."""
+    if not need.processes and not need.materials:
+        return Ranking([], [])
+    origin = (need.place.lat, need.place.lon) if need.place else None
+    # A place without a distance says where the person is: it orders the makers, it excludes none in the city.
+    radius = need.max_distance_m or DEFAULT_RADIUS_M
+    candidates = _candidates(platform, need, origin, radius)
     assessed = [match for found, reach in candidates if (match := assess(need, found, origin, reach))]
     complete = [m for m in assessed if len(_covered(m)) == len(need.processes)]
     complete.sort(key=lambda m: (-m.score, m.distance_m if m.distance_m is not None else math.inf, m.node["slug"]))
@@ -280,4 +420,5 @@ def rank(platform: Platform, need: Need, limit: int = 20) -> Ranking:
         ]
         pairs.sort(key=lambda pair: -(pair[0].score + pair[1].score))
         combinations = pairs[:limit]
-    return Ranking(complete[:limit], combinations)
+    way_forward = None if complete else _way_forward(platform, need, origin)
+    return Ranking(complete[:limit], combinations, way_forward)

@@ -4,10 +4,14 @@ For the month ending on a date (KST), for every gu and for Seoul as a whole: nod
 date (cumulative, closed ones included), active nodes by type and in all, those active in the
 last 90 days (their record created, edited or verified then), their machines, nodes new in the
 month, nodes verified within the last 90 days and at all; active nodes per 10,000 residents, as a
-share of Seoul's, and the change from the same month a year before. A node counts from its
-creation; one closed counts until its closing is recorded in the audit trail (closings before
-that trail are taken as closed throughout). Counts from 1 to 4 are suppressed (None, marked), so
-that no small group of places can be singled out; 0 stays 0. Bookings, production orders,
+share of Seoul's, and the change from the same month a year before. A node counts from when it
+opened (`founded`) or, failing that, from when its source listed it (the provenance's retrieval
+date: for a place entered here by a person, the day they entered it), never from the day this
+database was filled, which would show every loaded place as new in the month of loading. A node
+with neither date is counted in no month, only in `no_known_start`. One closed counts until its
+closing is recorded in the audit trail (closings before that trail are taken as closed throughout).
+Counts from 1 to 4 are suppressed (None, marked), so that no small group of places can be singled
+out; 0 stays 0. Bookings, production orders,
 projects and participants join these once the platform records them.
 """
 
@@ -51,7 +55,7 @@ def _aware(value: datetime | None) -> datetime | None:
 class _Node:
     gu: str
     node_type: str
-    created: datetime
+    started: datetime | None  # opened or listed by its source; None: not known
     closed: datetime | None  # None: open
     verified: datetime | None
     machines: int
@@ -77,20 +81,29 @@ def _nodes(platform: Platform) -> list[_Node]:
             ).all()
         )
         rows = conn.execute(
-            select(node.c.pk, node.c.id, node.c.gu_code, node.c.node_type, node.c.status, node.c.created_at,
-                   node.c.verified_at).where(node.c.gu_code.is_not(None), node.c.source != "synthetic")
+            select(node.c.pk, node.c.id, node.c.gu_code, node.c.node_type, node.c.status, node.c.founded,
+                   node.c.retrieved_at, node.c.created_at, node.c.verified_at)
+            .where(node.c.gu_code.is_not(None), node.c.source != "synthetic")
         ).all()  # fmt: skip
     found = []
     for row in rows:
         closed = None
         if row.status == "closed":
             closed = closings.get(row.id) or datetime.min.replace(tzinfo=UTC)
-        created, verified = _aware(row.created_at), _aware(row.verified_at)
-        touched = (created, *([verified] if verified else []), *writes.get(row.id, ()))
+        verified = _aware(row.verified_at)
+        touched = (_aware(row.created_at), *([verified] if verified else []), *writes.get(row.id, ()))
+        started = _start(row.founded, _aware(row.retrieved_at))
         found.append(
-            _Node(row.gu_code, row.node_type, created, closed, verified, int(machines.get(row.pk, 0)), touched)
+            _Node(row.gu_code, row.node_type, started, closed, verified, int(machines.get(row.pk, 0)), touched)
         )
     return found
+
+
+def _start(founded: str | None, listed: datetime | None) -> datetime | None:
+    """When a place is known to have been there: its opening day (KST), else the day its source listed it."""
+    if founded:
+        return datetime.fromisoformat(founded).replace(tzinfo=KST).astimezone(UTC)
+    return listed
 
 
 SEOUL = "11"  # the row for the whole city, beside its 25 gu
@@ -108,10 +121,14 @@ def _counts(nodes: list[_Node], until: datetime) -> dict[str, dict[str, int]]:
             here[name] = here.get(name, 0) + amount
 
     for item in nodes:
-        if item.created > until:
+        if item.started is None:
+            if item.closed is None or item.closed > until:
+                add(item, "no_known_start")
+            continue
+        if item.started > until:
             continue
         add(item, "nodes_to_date")
-        if month_start <= item.created:
+        if month_start <= item.started:
             add(item, "new_nodes")
         if item.closed is not None and item.closed <= until:
             continue
@@ -128,7 +145,8 @@ def _counts(nodes: list[_Node], until: datetime) -> dict[str, dict[str, int]]:
 
 
 COUNTS = ("nodes_to_date", "active_nodes", "active_last_90_days", "new_nodes", "verified_nodes",
-          "verified_last_90_days", "machines", *(f"active_{t}" for t in vocabulary.NODE_TYPES))  # fmt: skip
+          "verified_last_90_days", "machines", *(f"active_{t}" for t in vocabulary.NODE_TYPES),
+          "no_known_start")  # fmt: skip
 
 
 def _shown(count: int) -> int | None:
@@ -153,6 +171,9 @@ def _row(here: dict[str, int], earlier: dict[str, int], seoul: dict[str, int], p
 
 METHOD = {
     "counts": "the platform's own records (synthetic benchmark nodes excluded)",
+    "start": "a node counts from when it opened or, failing that, from when its source listed it; "
+    "never from when it was loaded into this platform",
+    "no_known_start": "nodes open at the end of the month with neither date: counted in no month",
     "active_last_90_days": "active nodes whose record was created, edited or verified in the last 90 days",
     "suppressed": f"counts from 1 to {SUPPRESS_BELOW - 1}",
     "year_on_year": "active nodes against the same month a year before; shown from 5 nodes then",
@@ -216,7 +237,8 @@ def _activation_trend(platform: Platform, until: str, months: int, _written: str
     ]
     series = [
         {"code": code, "name_ko": ko, "name_en": en,
-         "active_nodes": [_shown(found.get(code, {}).get("active_nodes", 0)) for found in counts]}
+         "active_nodes": [_shown(found.get(code, {}).get("active_nodes", 0)) for found in counts],
+         "no_known_start": [_shown(found.get(code, {}).get("no_known_start", 0)) for found in counts]}
         for code, ko, en in places
     ]  # fmt: skip
     return {"months": labels, "method": METHOD, "series": series}

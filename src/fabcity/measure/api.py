@@ -87,13 +87,14 @@ def indicator_resilience(format: Literal["json", "csv"] = "json") -> Any:  # noq
     return {"method": RESILIENCE_METHOD, "capital_region": CAPITAL_REGION, "results": regions}
 
 
-@router.get("/indices", summary="The index of every gu or dong", responses=also_as(CSV))
+@router.get("/indices", summary="The Fab City capacity index of every gu or dong", responses=also_as(CSV))
 def indicator_indices(
     platform: PlatformDep,
     level: Literal["gu", "dong"] = "gu",
     format: Literal["json", "csv"] = "json",  # noqa: A002
     period: Period = None,
 ) -> Any:
+    """A capacity index (census proxy), not self-sufficiency: see `method.meaning`."""
     table = census_table(platform, period)
     rows = table.indices(level)
     if format == "csv":
@@ -101,17 +102,20 @@ def indicator_indices(
     return {"method": table.method, "results": rows}
 
 
-@router.get("/index", summary="The Fab City Index of a gu or dong")
+@router.get("/index", summary="The Fab City capacity index (census proxy) of a gu, a dong or Seoul")
 def indicator_index(
     platform: PlatformDep,
-    place: Annotated[str, Query(description="a gu or dong: code or name (은평구)", min_length=1, max_length=100)],
+    place: Annotated[
+        str | None,
+        Query(description="a gu or dong: code or name (은평구); 서울, Seoul or none: Seoul as a whole", max_length=100),
+    ] = None,
     period: Period = None,
 ) -> Any:
-    district = platform.districts.one(place)
-    table = census_table(platform, period)
-    index = table.index(district.code)
-    names = {letter: {"ko": ko, "en": en} for letter, (ko, en) in KSIC_SECTIONS.items()}
-    return {"place": district.public(), "method": table.method, **index.public(), "section_names": names}
+    """A capacity index, not self-sufficiency: how far a place's workers could cover what its residents need.
+    The Fab City pledge (50 % of what the city consumes made in the city by 2054) is measured by the
+    self-supply index of an input–output table (`/io/{table_id}?place=…`); `gap_to_50` is given for that
+    index only. Seoul's figure is the mean of its 25 gu, listed in `gus`."""
+    return census_table(platform, period).place_index(place)
 
 
 @router.get("/io", summary="Imported input–output tables")

@@ -17,41 +17,53 @@ from fabcity.startup import open_platform
 
 
 @click.command(name="index")
-@click.argument("place")
+@click.argument("place", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print the index as JSON.")
 @db_option
-def index_command(place: str, as_json: bool, db: str | None) -> None:
-    """자치구·행정동의 팹시티 지수를 보여 줍니다. The Fab City Index of a gu or dong, by KSIC section.
+def index_command(place: str | None, as_json: bool, db: str | None) -> None:
+    """자치구·행정동·서울의 팹시티 역량 지수를 보여 줍니다. The Fab City capacity index of a gu, a dong or Seoul.
 
+    \b
+    역량 지수는 자급률이 아닙니다: 2054년 50% 목표는 산업연관표의 자급 지수로 잽니다.
+    A capacity index is not self-sufficiency: the 50 % by 2054 pledge is measured by the self-supply
+    index of an input–output table (fabcity io import; GET /api/v1/indicators/io/{id}?place=…).
     \b
     예: fabcity index 은평구
         fabcity index 문래동 --json
+        fabcity index            (서울 전체 / Seoul as a whole)
     """
     platform = open_platform(db)
     with told_plainly():
-        district = platform.districts.one(place)
-    census = CensusTable(platform)
-    index, method = census.index(district.code), census.method
+        answer = CensusTable(platform).place_index(place)
     if as_json:
-        click.echo(
-            json.dumps({"place": district.public(), "method": method, **index.public()}, ensure_ascii=False, indent=1)
-        )
+        click.echo(json.dumps(answer, ensure_ascii=False, indent=1))
         return
     console = Console()
-    value = "—" if index.value is None else f"{index.value:.1f}"
+    name, method = answer["place"]["name"], answer["method"]
+    value = "—" if answer["value"] is None else f"{answer['value']:.1f}"
+    seoul = " — 25개 구의 평균 / the mean of the 25 gu" if answer["place"]["level"] == "city" else ""
+    console.print(f"[bold]{name['ko']} ({name['en']})[/]: 팹시티 역량 지수 / Fab City capacity index = {value}{seoul}")
     console.print(
-        f"[bold]{district.name_ko} ({district.name_en})[/]: 팹시티 지수 / Fab City Index ({index.kind}) = {value}"
+        "역량 지수(인구·사업체 통계로 본 생산 역량)이며 자급률이 아닙니다. 2054년까지 50% 자급 목표의 달성 여부는 "
+        "이 값으로 알 수 없습니다.\nA capacity index (census proxy), not self-sufficiency: it cannot say whether "
+        "the pledge of 50 % self-supply by 2054 is met."
     )
-    if index.gap_to_pledge is not None:
-        console.print(f"50% 목표까지 / gap to the 50 pledge: {index.gap_to_pledge:.1f} · coverage {index.coverage:.0%}")
     table = Table()
-    for heading in ("KSIC", "산업 / section", "비율 ratio", "점수 score", "가중치 weight"):
-        table.add_column(heading)
-    for sector in index.sectors:
-        ko, en = KSIC_SECTIONS[sector.sector]
-        ratio = "—" if sector.raw_ratio is None else f"{sector.raw_ratio:.2f}"
-        score = "—" if sector.score is None else f"{sector.score:.2f}"
-        table.add_row(sector.sector, f"{ko} / {en}", ratio, score, f"{sector.weight:.3f}")
+    if answer["sectors"]:
+        for heading in ("KSIC", "산업 / section", "비율 ratio", "점수 score", "가중치 weight"):
+            table.add_column(heading)
+        for sector in answer["sectors"]:
+            ko, en = KSIC_SECTIONS[sector["sector"]]
+            ratio = "—" if sector["raw_ratio"] is None else f"{sector['raw_ratio']:.2f}"
+            score = "—" if sector["score"] is None else f"{sector['score']:.2f}"
+            table.add_row(sector["sector"], f"{ko} / {en}", ratio, score, f"{sector['weight']:.3f}")
+    else:
+        for heading in ("자치구 / gu", "역량 지수 / capacity index"):
+            table.add_column(heading)
+        for gu in answer["gus"]:
+            table.add_row(
+                f"{gu['name']['ko']} / {gu['name']['en']}", "—" if gu["value"] is None else f"{gu['value']:.1f}"
+            )
     console.print(table)
     console.print(f"출처 / sources: {method['workers']}; {method['residents']}. {method['note']}.")
 

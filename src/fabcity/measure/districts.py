@@ -9,7 +9,13 @@ The district's Fab City Index (capacity, census proxy) weighs the sections by th
 Seoul's workers. Workers come from the latest business census loaded (전국사업체조사; 2018 in the
 embedded dataset) and residents from the latest registered population (주민등록인구; 2025 Q1), or
 from the census year asked for; the years may differ, and the method says which were used.
-Seoul itself needs a national table for the same figures (measure.iotables).
+Seoul itself needs a national table for the same figures (measure.iotables): against itself its
+capacity is 100 by construction, so Seoul's figure is the mean of its 25 gu, and says so.
+
+A capacity index is not self-sufficiency. It says how far a district's workers could cover what its
+residents need, were they to make it for them; the Fab City pledge (half of what the city consumes
+made in the city by 2054) is about self-supply, which needs an input–output table (the self-supply
+index of `GET /api/v1/indicators/io/{id}?place=…`). So a capacity of 70 is no "goal met".
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, or_, select
 
 from fabcity.errors import ParameterError
+from fabcity.geo.districts import name_key
 from fabcity.measure.fci import FabCityIndex, fab_city_index
 from fabcity.platform import Platform
 from fabcity.storage import stamps
@@ -48,6 +55,14 @@ KSIC_SECTIONS: dict[str, tuple[str, str]] = {
     "S": ("협회 및 단체, 수리 및 기타 개인 서비스업", "Membership organisations, repair, other personal services"),
 }
 CENSUS_INDICATORS = ["workers", *(f"workers_ksic_{s}" for s in KSIC_SECTIONS)]
+SEOUL = {"code": "11", "level": "city", "name": {"ko": "서울특별시", "en": "Seoul"}}
+_SEOUL_NAMES = {name_key(name) for name in ("11", "서울", "서울시", "서울특별시", "Seoul", "Seoul City")}
+CAPACITY_NOT_SELF_SUPPLY = (
+    "a capacity index (census proxy), not self-sufficiency: how far the district's workers could cover what "
+    "its residents need, not how much of it they do make there; the Fab City pledge (50 % of what the city "
+    "consumes made in the city by 2054) is measured by the self-supply index of an input–output table "
+    "(GET /api/v1/indicators/io/{id}?place=…), so no capacity value means the pledge is met"
+)
 
 
 def period_label(period: str | None) -> str:
@@ -60,6 +75,7 @@ def describe(workers: str | None, residents: str | None, sources: list[str]) -> 
     same = workers is not None and residents is not None and workers[:4] == residents[:4]
     return {
         "kind": "capacity",
+        "meaning": CAPACITY_NOT_SELF_SUPPLY,
         "workers": f"{period_label(workers)} business census (전국사업체조사), workers by KSIC section",
         "residents": f"resident registration population, {period_label(residents)}",
         "reference": "Seoul (sum of its 25 gu)",
@@ -157,6 +173,32 @@ class CensusTable:
         weights = [self.seoul[f"workers_ksic_{f.section}"] / self.seoul["workers"] for f in figures]
         demand = [None if ratio is None else 1.0 for ratio in ratios]
         return fab_city_index([f.section for f in figures], ratios, demand, weights, kind="capacity")
+
+    def seoul_index(self) -> float | None:
+        """Seoul's figure: the mean of its 25 gu (against itself, Seoul's capacity is 100 by construction)."""
+        known = [value for gu in self.platform.districts.gus() if (value := self.index(gu.code).value) is not None]
+        return sum(known) / len(known) if known else None
+
+    def place_index(self, place: str | None) -> dict[str, Any]:
+        """The index of a gu or dong named by code or name, or of Seoul (no place, 서울, Seoul, 11): the
+        one answer of the API and the CLI."""
+        names = {letter: {"ko": ko, "en": en} for letter, (ko, en) in KSIC_SECTIONS.items()}
+        if place is None or name_key(place.strip()) in _SEOUL_NAMES:
+            value = self.seoul_index()
+            gus = [{"code": row["code"], "name": {"ko": row["name_ko"], "en": row["name_en"]}, "value": row["value"]}
+                   for row in self.indices("gu")]  # fmt: skip
+            return {
+                "place": SEOUL, "method": {**self.method, "seoul": "the mean of the 25 gu's indices"},
+                "kind": "capacity", "value": None if value is None else round(value, 4), "coverage": 1.0,
+                "gap_to_50": None, "sectors": [], "gus": gus, "section_names": names,
+            }  # fmt: skip
+        found = self.platform.districts.resolve(place)
+        if len(found) != 1:
+            what = "no gu or dong of Seoul" if not found else "more than one gu or dong (give its gu too, or a code)"
+            raise ParameterError("place", f"{place.strip()!r} names {what}; e.g. 은평구, 문래동 or 서울")
+        district = found[0]
+        return {"place": district.public(), "method": self.method, **self.index(district.code).public(),
+                "section_names": names}  # fmt: skip
 
     def indices(self, level: str) -> list[dict[str, Any]]:
         """Every gu's (or dong's) index, for a choropleth."""

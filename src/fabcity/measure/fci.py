@@ -61,7 +61,10 @@ class FabCityIndex:
             "kind": self.kind,
             "value": None if self.value is None else round(self.value, 4),
             "coverage": round(self.coverage, 4),
-            "gap_to_50": None if self.gap_to_pledge is None else round(self.gap_to_pledge, 4),
+            # The pledge is about self-supply: a capacity index has no distance to it.
+            "gap_to_50": None
+            if self.gap_to_pledge is None or self.kind == "capacity"
+            else round(self.gap_to_pledge, 4),
             "sectors": [
                 {"sector": s.sector, "raw_ratio": s.raw_ratio, "score": s.score, "weight": s.weight, "status": s.status}
                 for s in self.sectors

@@ -12,12 +12,15 @@ from fabcity.geo.districts import PROTOTYPE_ZONES
 from fabcity.measure.activation import activation
 from fabcity.measure.districts import KSIC_SECTIONS, census_table, period_label
 from fabcity.measure.districts import periods as census_periods
+from fabcity.measure.iotables import list_tables
 from fabcity.measure.resilience import CAPITAL_REGION, korea_regions
 from fabcity.web import i18n
 from fabcity.web.deps import PlatformDep, render, say
 from fabcity.web.i18n import mark
 
 router = APIRouter(include_in_schema=False)
+CAPACITY_INDEX = mark("Fab City capacity index (census proxy)")
+NOT_SELF_SUPPLY = mark("A capacity index, not self-sufficiency: it does not say whether the pledge for 2054 is met.")
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
@@ -37,15 +40,17 @@ def dashboard(request: Request, platform: PlatformDep) -> HTMLResponse:
         return sum(known) / len(known) if known else None
 
     mean_of_gus, whole_city = say(request, mark("mean of the 25 gu")), say(request, mark("Seoul as a whole"))
-    census_measures = [
-        (mark("Fab City Index (capacity, census proxy)"), lambda code: census.index(code).value),
-        (mark("Manufacturing location quotient"), lambda code: manufacturing(code, "slq")),
-        (mark("Manufacturing capacity ratio"), lambda code: manufacturing(code, "capacity_ratio")),
-    ]
     comparison = [
+        {"label": say(request, CAPACITY_INDEX), "values": [census.index(z.code).value for z in zones],
+         "seoul": census.seoul_index(), "seoul_how": mean_of_gus},
+    ]  # fmt: skip
+    comparison += [
         {"label": say(request, text), "values": [measure(z.code) for z in zones], "seoul": gu_average(measure),
          "seoul_how": mean_of_gus}
-        for text, measure in census_measures
+        for text, measure in (
+            (mark("Manufacturing location quotient"), lambda code: manufacturing(code, "slq")),
+            (mark("Manufacturing capacity ratio"), lambda code: manufacturing(code, "capacity_ratio")),
+        )
     ]  # fmt: skip
     comparison.append({
         "label": say(request, mark("Active production nodes per 10,000 residents")),
@@ -60,7 +65,7 @@ def dashboard(request: Request, platform: PlatformDep) -> HTMLResponse:
         over_time.append({
             "period": period_label(year),
             "values": [table.index(z.code).value for z in zones],
-            "seoul": gu_average(lambda code, table=table: table.index(code).value),
+            "seoul": table.seoul_index(),
         })  # fmt: skip
     regions = {region["code"]: region for region in korea_regions()}
     periods = {"census": period_label(census.workers_period), "residents": period_label(census.residents_period)}
@@ -75,6 +80,8 @@ def dashboard(request: Request, platform: PlatformDep) -> HTMLResponse:
             lambda text: say(request, text), i18n.language_of(request), census_source, activation_source
         ),
         zones=[{"name": {"ko": z.name_ko, "en": z.name_en}} for z in zones],
+        seoul_index=census.seoul_index(), io_tables=len(list_tables(platform.engine)),
+        no_known_start=active["seoul"]["no_known_start"],
         capital=regions[CAPITAL_REGION], korea=regions["KOR"],
     )  # fmt: skip
 
@@ -99,8 +106,8 @@ def _choropleth_indicators(
         ("share_of_seoul_active", mark("Share of Seoul's active nodes")),
     ]
     return [
-        (translate(mark("Fab City Index")),
-         [("index", translate(mark("Fab City Index (capacity, census proxy)")), f"{census_source} {index_method}")]),
+        (translate(CAPACITY_INDEX),
+         [("index", translate(CAPACITY_INDEX), f"{census_source} {index_method} {translate(NOT_SELF_SUPPLY)}")]),
         (translate(mark("Location quotient by KSIC section")),
          [(f"slq:{letter}", name, f"{census_source} {slq_method}") for letter, name in sections]),
         (translate(mark("Capacity ratio by KSIC section")),

@@ -1,4 +1,7 @@
-"""fablabs.io `GET /api/labs` JSON: one array of labs with six capability flags."""
+"""fablabs.io `GET /api/labs` JSON: one array of labs with six capability flags.
+
+A lab's `activity_start_at` (else `activity_inaugurated_at`) is kept as the day it opened
+(`founded`): the activation trend counts a place from then, not from the day it was imported."""
 
 from __future__ import annotations
 
@@ -51,7 +54,9 @@ def record_from_lab(lab: dict[str, Any]) -> dict[str, Any]:
     ]
     if lab.get("slug"):
         links.insert(0, {"rel": "fablabs_io", "url": f"https://www.fablabs.io/labs/{lab['slug']}"})
+    opened = lab.get("activity_start_at") or lab.get("activity_inaugurated_at")
     return {
+        **({"founded": str(opened)[:10]} if opened else {}),  # a file without the date erases none
         "name": (lab.get("name") or "").strip(),
         "description": {"en": (lab.get("description") or lab.get("blurb") or "").strip() or None},
         "node_type": "fab_lab",

@@ -83,6 +83,8 @@ def record_from_okw(record: dict[str, Any]) -> dict[str, Any]:
         external["fablabs_io"] = slug
     description = (facility.get("description") or "").strip()
     return {
+        # OKW's opening day, which the activation trend counts from; a file without it erases none
+        **({"founded": facility["dateFounded"]} if facility.get("dateFounded") else {}),
         "name": (facility.get("name") or "").strip(),
         "description": {"en": description} if description and description != "fablab" else {},
         "node_type": "fab_lab" if description == "fablab" else facility.get("node_type", "other"),

@@ -20,6 +20,22 @@
       ? element.dataset.msgMissing
       : value.toLocaleString(lang, { maximumFractionDigits: Math.abs(value) >= 100 ? 0 : 2 });
 
+  // A class bound with enough digits to tell it from its neighbours (0.0012, not 0).
+  const bound = (value) =>
+    value.toLocaleString(lang, Math.abs(value) >= 100 ? { maximumFractionDigits: 0 } : { maximumSignificantDigits: 3 });
+
+  // Up to five classes over the distinct values, each from the smallest to the largest value it holds:
+  // ties (many districts at 0) make one class, never a run of "0 – 0".
+  function classes(known) {
+    const distinct = [...new Set(known)];
+    if (distinct.length <= COLOURS.length) return distinct.map((value) => ({ low: value, high: value }));
+    const lows = COLOURS.map((_, i) => distinct[Math.floor((i * distinct.length) / COLOURS.length)]);
+    return lows.map((low, i) => {
+      const inside = distinct.filter((value) => value >= low && (i + 1 === lows.length || value < lows[i + 1]));
+      return { low: inside[0], high: inside[inside.length - 1] };
+    });
+  }
+
   function values(kind, scale) {
     const [name, section] = kind.split(":");
     if (name === "index") {
@@ -47,13 +63,16 @@
     level.disabled = kind.startsWith("activation:"); // activation is counted per gu
     const scale = level.disabled ? "gu" : level.value;
     Promise.all([shape(scale), values(kind, scale)]).then(([collection, found]) => {
-      const known = Object.values(found.byCode).filter((v) => v !== null && v !== undefined).sort((a, b) => a - b);
-      const breaks = COLOURS.slice(1).map((_, i) => known[Math.floor(((i + 1) * known.length) / COLOURS.length)]);
+      const figures = Object.values(found.byCode);
+      const known = figures.filter((v) => v !== null && v !== undefined).sort((a, b) => a - b);
+      const groups = classes(known);
+      // colour indexes spread over the scale when there are fewer than five classes
+      const fills = groups.map((_, i) => (groups.length === 1 ? 2 : Math.round((i * (COLOURS.length - 1)) / (groups.length - 1))));
       const colour = (value) => {
         if (value === null || value === undefined) return "#ffffff";
         let index = 0;
-        while (index < breaks.length && value >= breaks[index]) index += 1;
-        return COLOURS[index];
+        while (index + 1 < groups.length && value >= groups[index + 1].low) index += 1;
+        return COLOURS[fills[index]];
       };
       if (layer) layer.remove();
       layer = L.geoJSON(collection, {
@@ -63,21 +82,18 @@
           item.bindTooltip(pick(feature.properties.name) + ": " + shown(value));
         },
       }).addTo(map);
-      if (!known.length) {
+      const entry = (fill, text) => {
         const item = document.createElement("li");
-        item.textContent = element.dataset.msgMissing;
-        legend.replaceChildren(item);
-      } else legend.replaceChildren(
-        ...COLOURS.map((fill, i) => {
-          const item = document.createElement("li");
-          const swatch = document.createElement("span");
-          swatch.className = "swatch swatch-" + i;
-          const low = i === 0 ? known[0] : breaks[i - 1];
-          const high = i === COLOURS.length - 1 ? known[known.length - 1] : breaks[i];
-          item.append(swatch, document.createTextNode(" " + shown(low) + " – " + shown(high)));
-          return item;
-        }),
+        const swatch = document.createElement("span");
+        swatch.className = "swatch swatch-" + fill;
+        item.append(swatch, document.createTextNode(" " + text));
+        return item;
+      };
+      const entries = groups.map((group, i) =>
+        entry(fills[i], group.low === group.high ? bound(group.low) : bound(group.low) + " – " + bound(group.high)),
       );
+      if (known.length < collection.features.length) entries.push(entry("missing", legend.dataset.msgMissing));
+      legend.replaceChildren(...entries);
       source.textContent = indicator.selectedOptions[0].dataset.source;
       element.dataset.shown = kind + "@" + scale;
     });
@@ -98,7 +114,7 @@
       sectorChart = new Chart(document.getElementById("sectors"), {
         type: "bar",
         data: { labels: labels, datasets: [{ label: pick(answer.place.name) + " · " + (answer.value === null ? "—" : answer.value.toFixed(1)), data: scores, backgroundColor: "#2b8cbe" }] },
-        options: { indexAxis: "y", animation: false, scales: { x: { min: 0, max: 100 } } },
+        options: { indexAxis: "y", animation: false, maintainAspectRatio: false, scales: { x: { min: 0, max: 100 } } },
       });
     });
   }
@@ -122,7 +138,7 @@
             spanGaps: false,
           })),
       },
-      options: { animation: false, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
+      options: { animation: false, maintainAspectRatio: false, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
     });
   });
 
@@ -141,7 +157,7 @@
           { label: pick({ ko: "대한민국", en: "Korea" }), data: korea.topics.map((t) => t.score), backgroundColor: "#9ecae1" },
         ],
       },
-      options: { indexAxis: "y", animation: false, scales: { x: { min: 0, max: 10 } } },
+      options: { indexAxis: "y", animation: false, maintainAspectRatio: false, scales: { x: { min: 0, max: 10 } } },
     });
   });
 })();

@@ -35,7 +35,32 @@
     marker.bindPopup(popup);
     points.push([match.lat, match.lon]);
   });
+  // makers that fit but lie beyond the distance: drawn too, so the way forward is on the map
+  (data.beyond || []).forEach((match) => {
+    if (match.lat === null) return;
+    const icon = L.divIcon({ className: "marker beyond-marker marker-" + match.node_type, html: "", iconSize: [14, 14] });
+    const marker = L.marker([match.lat, match.lon], { icon: icon, title: pick(match.name), keyboard: true }).addTo(map);
+    const popup = document.createElement("a");
+    popup.href = "/nodes/" + encodeURIComponent(match.slug);
+    popup.textContent = pick(match.name);
+    marker.bindPopup(popup);
+    points.push([match.lat, match.lon]);
+  });
   if (bounds) points.forEach((point) => bounds.extend(point));
   else if (points.length) bounds = L.latLngBounds(points);
   if (bounds) map.fitBounds(bounds, { padding: [30, 30], maxZoom: 15 });
+
+  // The language switch keeps the need: what the address already holds, and the text as typed now.
+  const switchLink = document.getElementById("language-switch");
+  const typed = document.getElementById("text");
+  if (switchLink && typed) {
+    switchLink.addEventListener("click", (event) => {
+      const target = new URL(switchLink.href, window.location.href);
+      const params = new URLSearchParams(window.location.search);
+      if (typed.value.trim()) params.set("text", typed.value);
+      params.set("lang", target.searchParams.get("lang"));
+      event.preventDefault();
+      window.location.assign("/match?" + params.toString());
+    });
+  }
 })();
