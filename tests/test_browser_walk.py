@@ -1,10 +1,11 @@
 """Every page walked as a newcomer would: in Korean and English, on a 1366 × 900 screen and a 390 × 844 phone.
 
 A page fails when it scrolls sideways, when axe-core finds a serious or critical accessibility
-violation, when a Korean page shows English interface words or raw snake_case keys, or when a link
-or button of the header or of a form is smaller than 44 × 44 px on the phone. Each page is loaded
-once per language and screen; the checks read what that visit measured. A visit that found any
-problem leaves a full-page screenshot under test-output/screenshots/.
+violation, when a Korean page shows English interface words or raw snake_case keys, when a link or
+button of the header or of a form is smaller than 44 × 44 px on the phone, or when the language
+switch is not on the first screen. Each page is loaded once per language and screen; the checks
+read what that visit measured. A visit that found any problem leaves a full-page screenshot under
+test-output/screenshots/.
 
 Text marked as another language (`lang="en"`, e.g. the language switch or the API's own docs)
 is not Korean interface text, and neither is data that is Latin by nature (makes, URLs, e-mails).
@@ -97,10 +98,15 @@ class Visit:
     violations: list[str] = field(default_factory=list)
     foreign_words: list[str] = field(default_factory=list)
     small_targets: list[str] = field(default_factory=list)
+    switch_in_view: bool = True  # the language switch is on the first screen, before any scrolling
 
     def problems(self) -> bool:
         return bool(
-            self.scroll_width > self.viewport_width or self.violations or self.foreign_words or self.small_targets
+            self.scroll_width > self.viewport_width
+            or self.violations
+            or self.foreign_words
+            or self.small_targets
+            or not self.switch_in_view
         )
 
 
@@ -143,6 +149,8 @@ def visit(browser, site) -> Iterator[Callable[[str, str, str], Visit]]:  # noqa:
         found = Visit(
             scroll_width=tab.evaluate("document.scrollingElement.scrollWidth"),
             viewport_width=tab.evaluate("document.scrollingElement.clientWidth"),
+            switch_in_view=tab.locator("#language-switch").is_visible()
+            and tab.locator("#language-switch").bounding_box()["y"] < SCREENS[screen]["height"],
         )
         results = axe.run(tab).response
         found.violations = [
@@ -188,6 +196,11 @@ def _cases(check: str, languages: tuple[str, ...] = LANGUAGES, screens: tuple[st
 def test_no_page_scrolls_sideways(visit, name, language, screen):
     seen = visit(name, language, screen)
     assert seen.scroll_width <= seen.viewport_width, f"{seen.scroll_width} px wide on a {seen.viewport_width} px screen"
+
+
+@pytest.mark.parametrize(("name", "language", "screen"), _cases("switch"))
+def test_the_language_switch_is_on_the_first_screen(visit, name, language, screen):
+    assert visit(name, language, screen).switch_in_view
 
 
 @pytest.mark.parametrize(("name", "language", "screen"), _cases("axe"))
