@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from test_browser import site  # noqa: F401  (the live server fixture)
+from test_browser_walk import serious_violations
 
 
 def test_the_api_docs_show_every_operation(browser, site):  # noqa: F811
@@ -15,4 +16,18 @@ def test_the_api_docs_show_every_operation(browser, site):  # noqa: F811
     assert "Unable to render" not in text
     assert "/api/v1/nodes" in text and "/api/v1/match" in text
     assert tab.locator(".opblock").count() >= 30
+    context.close()
+
+
+def test_trying_an_operation_in_the_api_docs_is_accessible(browser, site):  # noqa: F811
+    """Swagger UI's "Try it out" fields had no names and its buttons and parameter places too little contrast."""
+    context = browser.new_context(base_url=site)
+    tab = context.new_page()
+    tab.goto("/docs")
+    tab.click("#operations-directory-list_nodes_api_v1_nodes_get .opblock-summary-control")
+    tab.click("#operations-directory-list_nodes_api_v1_nodes_get .try-out__btn")
+    tab.wait_for_selector("#operations-directory-list_nodes_api_v1_nodes_get .execute")
+    assert tab.get_attribute("tr[data-param-name='sort'] select", "aria-label") == "sort (query)"
+    violations = serious_violations(tab)
+    assert not violations, "\n".join(violations)
     context.close()

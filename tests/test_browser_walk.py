@@ -110,6 +110,16 @@ class Visit:
         )
 
 
+def serious_violations(tab) -> list[str]:
+    """axe-core's serious and critical findings on what the page shows now, each with where (up to three)."""
+    results = Axe().run(tab).response
+    return [
+        f"{rule['id']} ({rule['impact']}): {', '.join(str(node['target']) for node in rule['nodes'][:3])}"
+        for rule in results["violations"]
+        if rule["impact"] in SERIOUS
+    ]
+
+
 def _untranslated(text: str) -> list[str]:
     """Each English interface word or snake_case key, with the words around it to find it by."""
     text = " ".join(LATIN_DATA.sub(" ", text).split())
@@ -122,7 +132,6 @@ def visit(browser, site) -> Iterator[Callable[[str, str, str], Visit]]:  # noqa:
     """Load a page once per (page, language, screen), signed in as the page needs, and measure it."""
     sessions: dict[str, dict] = {}
     visits: dict[tuple[str, str, str], Visit] = {}
-    axe = Axe()
 
     def session(email: str) -> dict:
         if email not in sessions:
@@ -152,12 +161,7 @@ def visit(browser, site) -> Iterator[Callable[[str, str, str], Visit]]:  # noqa:
             switch_in_view=tab.locator("#language-switch").is_visible()
             and tab.locator("#language-switch").bounding_box()["y"] < SCREENS[screen]["height"],
         )
-        results = axe.run(tab).response
-        found.violations = [
-            f"{rule['id']} ({rule['impact']}): {', '.join(str(node['target']) for node in rule['nodes'][:3])}"
-            for rule in results["violations"]
-            if rule["impact"] in SERIOUS
-        ]
+        found.violations = serious_violations(tab)
         if language == "ko":
             found.foreign_words = _untranslated(tab.evaluate(VISIBLE_TEXT))
         if screen == "phone":
