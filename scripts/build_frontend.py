@@ -19,6 +19,13 @@ MODULES = ROOT / "frontend" / "node_modules"
 VENDOR = ROOT / "src" / "fabcity" / "web" / "static" / "vendor"
 FILES = {
     "chartjs": ["chart.js/dist/chart.umd.min.js", "chart.js/LICENSE.md"],
+    # Swagger UI 5 reads OpenAPI 3.1, which FastAPI writes (the 4.x of PyPI's swagger-ui-bundle cannot)
+    "swagger-ui": [
+        "swagger-ui-dist/swagger-ui-bundle.js",
+        "swagger-ui-dist/swagger-ui.css",
+        "swagger-ui-dist/LICENSE",
+        "swagger-ui-dist/NOTICE",
+    ],
 }
 
 

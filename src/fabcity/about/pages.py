@@ -13,7 +13,7 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/docs", response_class=HTMLResponse)
 def docs(request: Request) -> HTMLResponse:
-    return request.app.state.templates.TemplateResponse(request, "about/docs.html", {"lang": "en"})
+    return render(request, "about/docs.html")
 
 
 @router.get("/about/data", response_class=HTMLResponse)

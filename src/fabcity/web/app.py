@@ -13,7 +13,6 @@ from pathlib import Path
 from types import ModuleType
 
 import anyio.to_thread
-import swagger_ui_bundle
 import xstatic.pkg.leaflet
 import xstatic.pkg.leaflet_markercluster
 from fastapi import APIRouter, FastAPI
@@ -119,14 +118,13 @@ def _document_body_errors(routers: Iterable[APIRouter]) -> None:
 
 
 def _mount_static(app: FastAPI) -> None:
-    """Front-end libraries from their Python packages and this package: nothing from a CDN."""
+    """Front-end libraries from their Python packages and this package (vendor/: from npm): nothing from a CDN."""
     app.mount("/static/vendor/leaflet", StaticFiles(directory=xstatic.pkg.leaflet.BASE_DIR), name="leaflet")
     app.mount(
         "/static/vendor/markercluster",
         StaticFiles(directory=xstatic.pkg.leaflet_markercluster.BASE_DIR),
         name="markercluster",
     )
-    app.mount("/static/vendor/swagger-ui", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
 
