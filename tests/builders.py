@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -210,3 +211,14 @@ def auth_headers(platform: Platform, role: str = "host") -> dict[str, str]:
     """The Authorization header of a new user of the role (named after it) with an API token."""
     user = new_user(platform, role, role)
     return {"Authorization": f"Bearer {accounts.create_token(platform, user, 'tests')}"}
+
+
+def form_token(client, path: str) -> str:
+    """The form token (CSRF) a page's forms carry."""
+    return re.search(r'name="csrf" value="([^"]+)"', client.get(path).text).group(1)
+
+
+def signed_in_page(client, user: accounts.User) -> None:
+    """`client` signed in as `user` through the sign-in form, as a browser would."""
+    form = {"email": user.email, "password": PASSWORD, "csrf": form_token(client, "/login")}
+    assert client.post("/login", data=form, follow_redirects=False).status_code == 303
