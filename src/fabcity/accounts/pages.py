@@ -253,7 +253,10 @@ def _new_password_form(request: Request, token: str, errors: list[tuple[str, str
     hint = say(request, "At least 10 characters and hard to guess: a few uncommon words are best.")
     fields = [{"name": "password", "label": say(request, "New password"), "kind": "password", "required": True,
                "autocomplete": "new-password", "help": hint}]  # fmt: skip
-    return form_page(request, say(request, "Set a new password"), f"/reset/{token}", fields, errors, status)
+    after = [("/reset", say(request, "Ask for a new link"))]
+    return form_page(
+        request, say(request, "Set a new password"), f"/reset/{token}", fields, errors, status, after=after
+    )
 
 
 @router.get("/reset/{token}", response_class=HTMLResponse)
@@ -268,6 +271,9 @@ async def new_password(request: Request, token: str, platform: PlatformDep) -> R
         user = accounts.reset_password(platform, token, form.get("password", ""))
     except (FieldError, RecordInvalid) as error:
         return _new_password_form(request, token, field_errors(request, error), 422)
+    except (Conflict, NotFound) as error:
+        spent = [("", say(request, "This link was used or has expired; ask for a new one."))]
+        return _new_password_form(request, token, spent, error.status)
     return _signed_in(request, platform, user, "/account")
 
 
