@@ -135,3 +135,24 @@ def serving(db: str, log: Path, env: dict[str, str] | None = None) -> Iterator[S
             if process.poll() is None:
                 process.send_signal(signal.SIGINT)
                 process.wait(timeout=60)
+
+
+@contextmanager
+def live_app(app: object) -> Iterator[str]:
+    """An ASGI app served by uvicorn on a thread of this process (for a browser), and its address."""
+    import threading
+
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    until(lambda: server.started or not thread.is_alive(), "the test server starting", 30)
+    if not server.started:
+        raise RuntimeError("the test server did not start")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
