@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from urllib.parse import quote
 
 from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -112,7 +113,7 @@ def _login_form(request: Request, errors: list[tuple[str, str]], values: dict[st
 
 def _with_next(path: str, values: dict[str, str]) -> str:
     target = back_to(values.get("next"))
-    return f"{path}?next={target}" if target else path
+    return f"{path}?next={quote(target)}" if target else path
 
 
 @router.get("/login", response_class=HTMLResponse)

@@ -241,12 +241,27 @@ def node_history(request: Request, node_id: str, platform: PlatformDep) -> dict[
         return {"results": [_jsonable(entry) for entry in audit.history(conn, "node", record_id)]}
 
 
-@router.post("/nodes/{node_id}/claims", tags=["accounts"], status_code=201, summary="Ask to host a node")
+_CLAIMED = {"description": "The person already has a pending claim on this node, or already hosts it"}
+_DECIDED = {"description": "The claim was already decided (by another curator, or a second press)"}
+
+
+@router.post(
+    "/nodes/{node_id}/claims",
+    tags=["accounts"],
+    status_code=201,
+    summary="Ask to host a node",
+    responses={409: _CLAIMED},
+)
 def claim_node(request: Request, node_id: str, claim: ClaimRequest, platform: PlatformDep) -> dict[str, Any]:
     return editing.claim_node(platform, acting_user(request), node_id, claim.message, claim.proof_url)
 
 
-@router.post("/claims/{claim_id}/approve", tags=["accounts"], summary="Approve a claim (curator, admin)")
+@router.post(
+    "/claims/{claim_id}/approve",
+    tags=["accounts"],
+    summary="Approve a claim (curator, admin)",
+    responses={409: _DECIDED},
+)
 def approve_claim(
     request: Request, claim_id: RowId, platform: PlatformDep, settings: SettingsDep, background: BackgroundTasks
 ) -> dict[str, Any]:
@@ -255,7 +270,12 @@ def approve_claim(
     return decided
 
 
-@router.post("/claims/{claim_id}/reject", tags=["accounts"], summary="Reject a claim (curator, admin)")
+@router.post(
+    "/claims/{claim_id}/reject",
+    tags=["accounts"],
+    summary="Reject a claim (curator, admin)",
+    responses={409: _DECIDED},
+)
 def reject_claim(
     request: Request, claim_id: RowId, platform: PlatformDep, settings: SettingsDep, background: BackgroundTasks
 ) -> dict[str, Any]:
