@@ -186,3 +186,9 @@ def test_the_delete_page_asks_for_the_password_and_signs_out(client, platform):
     assert client.post("/account/delete", data=form, follow_redirects=False).status_code == 303
     assert client.get("/api/v1/me").status_code == 401
     assert client.get("/account", follow_redirects=False).status_code == 303
+
+
+def test_an_empty_sign_up_form_names_every_field(platform):
+    with pytest.raises(RecordInvalid) as refused:
+        accounts.sign_up(platform, "", "", "", "198.51.100.5", consented=False)
+    assert [problem.field for problem in refused.value.problems] == ["email", "display_name", "password", "consent"]

@@ -157,9 +157,10 @@ def _new_account(
 ) -> tuple[str, str]:
     """The e-mail and name of a new account as stored; every field's problem (and `others`) told at once."""
     problems: list[FieldError] = []
-    email = _field_checked(problems, lambda: _checked_email(email), "")
-    if email and not _EMAIL.match(email):
+    checked_email = _field_checked(problems, lambda: _checked_email(email), None)
+    if checked_email is not None and not _EMAIL.match(checked_email):
         problems.append(FieldError("email", "not an e-mail address"))
+    email = checked_email or ""
     display_name = _field_checked(problems, lambda: _plain_text("display_name", display_name, MAX_NAME_LENGTH), None)
     if display_name == "":
         problems.append(FieldError("display_name", "a name is needed"))
