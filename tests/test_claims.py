@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from builders import count_rows, form_token, new_user, signed_in_page
 from fabcity.directory import editing
-from fabcity.errors import Conflict, FieldError, Forbidden
+from fabcity.errors import Conflict, Forbidden, RecordInvalid
 from fabcity.notify import outbox
 from fabcity.storage.db import MIGRATIONS
 from fabcity.storage.schema import node, node_claim
@@ -55,13 +55,13 @@ def test_after_a_decision_the_person_may_claim_again_and_others_may_claim_meanwh
 
 def test_a_claim_needs_a_message_and_a_web_link_as_proof(platform):
     member = new_user(platform, "maker", "member")
-    with pytest.raises(FieldError) as empty:
-        editing.claim_node(platform, member, NODE, "  ")
-    assert empty.value.field == "message"
-    for link in ("javascript:alert(1)", "ftp://example.kr/x", "https://", "운영자"):
-        with pytest.raises(FieldError) as wrong:
+    with pytest.raises(RecordInvalid) as both:
+        editing.claim_node(platform, member, NODE, "  ", "javascript:alert(1)")
+    assert [problem.field for problem in both.value.problems] == ["message", "proof_url"]
+    for link in ("ftp://example.kr/x", "https://", "운영자", "https://example.kr/\x00"):
+        with pytest.raises(RecordInvalid) as wrong:
             editing.claim_node(platform, member, NODE, "운영합니다", link)
-        assert wrong.value.field == "proof_url", link
+        assert [problem.field for problem in wrong.value.problems] == ["proof_url"], link
     assert count_rows(platform, node_claim) == 0
 
 
@@ -148,6 +148,7 @@ def test_the_claim_form_names_each_problem_by_its_field_in_the_pages_language(cl
     korean = client.post(f"/nodes/{NODE}/claim", data=form)
     assert korean.status_code == 422 and "이 공간을 어떻게 운영하는지 적어 주세요" in korean.text
     assert 'aria-invalid="true" aria-describedby="message-problem"' in korean.text
+    assert 'aria-describedby="proof_url-problem"' in korean.text  # both problems at once
     english = client.post(f"/nodes/{NODE}/claim?lang=en", data={**form, "message": "I run it"})
     assert english.status_code == 422 and "give a web address starting with https://" in english.text
     assert count_rows(platform, node_claim) == 0

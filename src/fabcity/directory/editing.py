@@ -300,7 +300,10 @@ def claim_node(
     refuses a second one, however many requests arrive at once.
     """
     _require(user is not None, user)
-    message, proof_url = _claim_message(message), _proof_link(proof_url)
+    problems = [problem for problem in (_claim_message_problem(message), _proof_link_problem(proof_url)) if problem]
+    if problems:
+        raise RecordInvalid(problems)
+    message, proof_url = message.strip(), proof_url.strip()
     try:
         with platform.engine.begin() as conn:
             pk = node_pk_of(conn, node_id)
@@ -317,26 +320,26 @@ def claim_node(
     return {"id": claim_id, "node": node_id, "status": "pending"}
 
 
-def _claim_message(message: str) -> str:
+def _claim_message_problem(message: str) -> FieldError | None:
     message = message.strip()
     if not message:
-        raise FieldError("message", "say how you run this place")
+        return FieldError("message", "say how you run this place")
     if len(message) > NOTE_MAX:
-        raise FieldError("message", "too long")
+        return FieldError("message", "too long")
     if not_text(message):
-        raise FieldError("message", "remove the control characters")
-    return message
+        return FieldError("message", "remove the control characters")
+    return None
 
 
-def _proof_link(url: str) -> str:
+def _proof_link_problem(url: str) -> FieldError | None:
     """An optional web address (http or https) where the council can check the claim."""
     url = url.strip()
     if not url:
-        return ""
+        return None
     parts = urlsplit(url) if len(url) <= NOTE_MAX and not not_text(url) else None
     if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        raise FieldError("proof_url", "give a web address starting with https://")
-    return url
+        return FieldError("proof_url", "give a web address starting with https://")
+    return None
 
 
 _CLAIM_COLUMNS = (node_claim, node.c.slug, node.c.name_ko, node.c.name_en)

@@ -189,7 +189,7 @@ async def claim(request: Request, slug: str, platform: PlatformDep) -> Response:
     form = await form_of(request)
     try:
         editing.claim_node(platform, visitor(request).user, slug, form.get("message", ""), form.get("proof_url", ""))
-    except FieldError as error:
+    except RecordInvalid as error:
         shown = {name: form.get(name, "")[:NOTE_MAX] for name in ("message", "proof_url")}
         return _claim_form(request, slug, _claimed_node(platform, slug), field_errors(request, error), shown, 422)
     except Conflict:  # pressed twice, or already a host: the node's page shows where the claim stands
