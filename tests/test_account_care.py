@@ -89,6 +89,21 @@ def test_a_reset_link_sets_a_new_password_once_and_ends_the_sessions(platform):
         accounts.reset_password(platform, "made-up", NEW_PASSWORD)
 
 
+def test_a_used_link_ends_the_older_links_and_expired_ones_are_cleared(platform):
+    user = new_user(platform, "maker", "member")
+    for _ in range(2):
+        accounts.request_reset(platform, user.email, "198.51.100.2", SITE)
+    with platform.engine.connect() as conn:
+        older, newer = (re.search(r"/reset/(\S+)", m.body).group(1) for m in reversed(outbox.messages(conn)))
+    accounts.reset_password(platform, newer, NEW_PASSWORD)
+    with pytest.raises(NotFound):
+        accounts.reset_password(platform, older, "another long phrase here")
+    with platform.engine.begin() as conn:
+        conn.execute(update(password_reset).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    accounts.request_reset(platform, user.email, "198.51.100.2", SITE)
+    assert count_rows(platform, password_reset) == 1
+
+
 def test_an_expired_link_changes_nothing(platform):
     user = new_user(platform, "maker", "member")
     accounts.request_reset(platform, user.email, "198.51.100.2", SITE)

@@ -389,6 +389,7 @@ def request_reset(platform: Platform, email: str, client: str, site_url: str) ->
     with platform.engine.begin() as conn:
         limits.take_turn(conn, limits.RESET_ADDRESS, client, now)
         limits.take_turn(conn, limits.RESET_EMAIL, email, now)
+        conn.execute(delete(password_reset).where(password_reset.c.expires_at < now))
         row = conn.execute(
             select(user_account).where(user_account.c.email == email, user_account.c.deleted_at.is_(None))
         ).first()
@@ -413,7 +414,8 @@ def request_reset(platform: Platform, email: str, client: str, site_url: str) ->
 
 
 def reset_password(platform: Platform, token: str, password: str) -> User:
-    """Set a new password with a reset token: once, before it expires. Every session of the account ends.
+    """Set a new password with a reset token: once, before it expires. Every session of the account and
+    every other link sent to it end.
 
     The token is spent by a compare-and-swap on its used_at, in the transaction that changes the
     password, so two uses at once change it once.
@@ -444,6 +446,8 @@ def reset_password(platform: Platform, token: str, password: str) -> User:
             raise Conflict("this link was used or has expired; ask for a new one")
         conn.execute(update(user_account).where(user_account.c.id == user.id).values(password_hash=password_hash))
         conn.execute(delete(web_session).where(web_session.c.user_id == user.id))
+        others = delete(password_reset).where(password_reset.c.user_id == user.id, password_reset.c.used_at.is_(None))
+        conn.execute(others)  # an older link, still in a mailbox, no longer works
         audit.record(conn, user.id, "user.password", "user", str(user.id), {"password": ["reset", "reset"]})
     return user
 
