@@ -58,7 +58,7 @@ def test_a_claim_needs_a_message_and_a_web_link_as_proof(platform):
     with pytest.raises(RecordInvalid) as both:
         editing.claim_node(platform, member, NODE, "  ", "javascript:alert(1)")
     assert [problem.field for problem in both.value.problems] == ["message", "proof_url"]
-    for link in ("ftp://example.kr/x", "https://", "운영자", "https://example.kr/\x00"):
+    for link in ("ftp://example.kr/x", "https://", "운영자", "https://example.kr/\x00", "https://["):
         with pytest.raises(RecordInvalid) as wrong:
             editing.claim_node(platform, member, NODE, "운영합니다", link)
         assert [problem.field for problem in wrong.value.problems] == ["proof_url"], link

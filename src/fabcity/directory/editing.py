@@ -336,7 +336,10 @@ def _proof_link_problem(url: str) -> FieldError | None:
     url = url.strip()
     if not url:
         return None
-    parts = urlsplit(url) if len(url) <= NOTE_MAX and not not_text(url) else None
+    try:
+        parts = urlsplit(url) if len(url) <= NOTE_MAX and not not_text(url) else None
+    except ValueError:  # e.g. an unclosed IPv6 bracket: "https://["
+        parts = None
     if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return FieldError("proof_url", "give a web address starting with https://")
     return None
