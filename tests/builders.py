@@ -211,9 +211,7 @@ def new_user(platform: Platform, name: str, role: str) -> accounts.User:
 def sign_in(client, platform: Platform, name: str, role: str) -> accounts.User:
     """A new user of the role, signed in through the log-in form of the test client."""
     user = new_user(platform, name, role)
-    form = {"email": user.email, "password": PASSWORD, "csrf": form_token(client, "/login")}
-    response = client.post("/login", data=form, follow_redirects=False)
-    assert response.status_code == 303
+    signed_in_page(client, user)
     return user
 
 
@@ -226,3 +224,9 @@ def auth_headers(platform: Platform, role: str = "host") -> dict[str, str]:
     """The Authorization header of a new user of the role (named after it) with an API token."""
     user = new_user(platform, role, role)
     return {"Authorization": f"Bearer {accounts.create_token(platform, user, 'tests')}"}
+
+
+def signed_in_page(client, user: accounts.User) -> None:
+    """`client` signed in as `user` through the sign-in form, as a browser would."""
+    form = {"email": user.email, "password": PASSWORD, "csrf": form_token(client, "/login")}
+    assert client.post("/login", data=form, follow_redirects=False).status_code == 303

@@ -163,7 +163,7 @@ def live_app(app: object) -> Iterator[str]:
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     until(lambda: server.started or not thread.is_alive(), "the test server listening", 30)
-    if not thread.is_alive():
+    if not server.started:
         raise RuntimeError("the test server did not start")
     try:
         yield f"http://127.0.0.1:{port}"

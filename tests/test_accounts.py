@@ -267,7 +267,8 @@ def test_an_unknown_e_mail_costs_the_same_password_check_as_a_known_one(client, 
 )
 def test_weak_or_huge_passwords_are_refused(client, password):
     response = client.post(
-        "/api/v1/users", json={"email": "maker@example.kr", "password": password, "display_name": "메이커"}
+        "/api/v1/users",
+        json={"email": "maker@example.kr", "password": password, "display_name": "메이커", "consent": True},
     )
     assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "password"]
     assert len(response.content) < 1000  # the password is never echoed back
@@ -288,18 +289,22 @@ def test_a_huge_password_is_refused_before_hashing(client, platform, monkeypatch
         ("/api/v1/session", {"email": "maker\u0000@example.kr", "password": PASSWORD}, "email"),
         (
             "/api/v1/users",
-            {"email": "maker@example.kr", "password": PASSWORD, "display_name": "메\u0000이커"},
-            "display_name",
-        ),
-        ("/api/v1/users", {"email": "ma\u0007ker@example.kr", "password": PASSWORD, "display_name": "메이커"}, "email"),
-        (
-            "/api/v1/users",
-            {"email": "maker@example.kr", "password": PASSWORD, "display_name": "메" * 101},
+            {"email": "maker@example.kr", "password": PASSWORD, "display_name": "메\u0000이커", "consent": True},
             "display_name",
         ),
         (
             "/api/v1/users",
-            {"email": "m" * 300 + "@example.kr", "password": PASSWORD, "display_name": "메이커"},
+            {"email": "ma\u0007ker@example.kr", "password": PASSWORD, "display_name": "메이커", "consent": True},
+            "email",
+        ),
+        (
+            "/api/v1/users",
+            {"email": "maker@example.kr", "password": PASSWORD, "display_name": "메" * 101, "consent": True},
+            "display_name",
+        ),
+        (
+            "/api/v1/users",
+            {"email": "m" * 300 + "@example.kr", "password": PASSWORD, "display_name": "메이커", "consent": True},
             "email",
         ),
         ("/api/v1/session", {"email": "m" * 300 + "@example.kr", "password": PASSWORD}, "email"),
@@ -325,7 +330,8 @@ def test_sign_ups_from_one_address_are_limited(client):
     free = limits.SIGN_UP_ADDRESS.free
     statuses = [
         client.post(
-            "/api/v1/users", json={"email": f"maker{n}@example.kr", "password": PASSWORD, "display_name": "메이커"}
+            "/api/v1/users",
+            json={"email": f"maker{n}@example.kr", "password": PASSWORD, "display_name": "메이커", "consent": True},
         )
         for n in range(free + 1)
     ]
@@ -348,7 +354,12 @@ def test_x_forwarded_for_is_believed_only_from_a_trusted_proxy(platform):
             return [
                 client.post(
                     "/api/v1/users",
-                    json={"email": f"maker{next(numbers)}@example.kr", "password": PASSWORD, "display_name": "메이커"},
+                    json={
+                        "email": f"maker{next(numbers)}@example.kr",
+                        "password": PASSWORD,
+                        "display_name": "메이커",
+                        "consent": True,
+                    },
                     headers={"X-Forwarded-For": address},
                 ).status_code
                 for address in forwarded
@@ -377,13 +388,17 @@ def test_secrets_are_stored_only_as_hashes(client, platform):
 
 
 def test_sign_up_errors_name_the_field(client):
-    assert client.post("/api/v1/users", json={"email": "x", "password": PASSWORD, "display_name": "x"}).json()[
-        "detail"
-    ][0]["loc"] == ["body", "email"]
-    short = client.post("/api/v1/users", json={"email": "a@b.kr", "password": "short", "display_name": "A"})
+    assert client.post(
+        "/api/v1/users", json={"email": "x", "password": PASSWORD, "display_name": "x", "consent": True}
+    ).json()["detail"][0]["loc"] == ["body", "email"]
+    short = client.post(
+        "/api/v1/users", json={"email": "a@b.kr", "password": "short", "display_name": "A", "consent": True}
+    )
     assert short.status_code == 422 and short.json()["detail"][0]["loc"] == ["body", "password"]
     assert (
-        client.post("/api/v1/users", json={"email": "a@b.kr", "password": PASSWORD, "display_name": "A"}).json()["role"]
+        client.post(
+            "/api/v1/users", json={"email": "a@b.kr", "password": PASSWORD, "display_name": "A", "consent": True}
+        ).json()["role"]
         == "member"
     )
 
@@ -412,7 +427,7 @@ def _form_token(client, path: str) -> str:
 @pytest.mark.parametrize("path", ["/login", "/signup"])
 def test_the_sign_in_and_sign_up_forms_refuse_a_wrong_form_token(client, platform, path):
     new_user(platform, "maker", "member")
-    form = {"display_name": "새 메이커", "email": "newcomer@example.kr", "password": PASSWORD}
+    form = {"display_name": "새 메이커", "email": "newcomer@example.kr", "password": PASSWORD, "consent": "yes"}
     if path == "/login":
         form = {"email": "maker@example.kr", "password": PASSWORD}
     token = _form_token(client, path)
@@ -443,9 +458,10 @@ def test_the_sign_in_page_says_how_long_to_wait(client, platform):
 
 
 def test_the_sign_up_page_refuses_a_guessable_password_and_a_control_character(client):
-    form = {"display_name": "메이커", "email": "maker@example.kr", "password": "1234567890"}
+    form = {"display_name": "메이커", "email": "maker@example.kr", "password": "1234567890", "consent": "yes"}
     weak = client.post("/signup", data={**form, "csrf": _form_token(client, "/signup")})
-    assert weak.status_code == 422 and "너무 쉽게 추측할 수 있습니다" in weak.text  # in the page's language
+    assert weak.status_code == 422 and "추측하기 너무 쉽습니다" in weak.text
     nul = client.post("/signup", data={**form, "display_name": "메\x00이커", "password": PASSWORD,
-                                       "csrf": _form_token(client, "/signup")})  # fmt: skip
-    assert nul.status_code == 422 and "제어 문자가 들어 있습니다" in nul.text
+                                       "csrf": _form_token(client, "/signup")},
+                      params={"lang": "en"})  # fmt: skip
+    assert nul.status_code == 422 and "remove the control characters" in nul.text

@@ -178,4 +178,4 @@ def test_the_sign_up_form_says_a_wrong_e_mail_next_to_it_in_korean(client, platf
     form["csrf"] = form_token(client, "/signup")
     refused = client.post("/signup", data=form)
     assert refused.status_code == 422
-    assert '<p class="field-error" id="email-error">이메일 주소가 아닙니다.</p>' in refused.text
+    assert '<p class="field-error" id="email-error">이메일 주소가 아닙니다</p>' in refused.text

@@ -134,7 +134,7 @@ def test_wrong_password_is_said_plainly(client, platform):
 
 
 def test_sign_up_then_create_a_token(client):
-    form = {"display_name": "메이커", "email": "maker@example.kr", "password": PASSWORD}
+    form = {"display_name": "메이커", "email": "maker@example.kr", "password": PASSWORD, "consent": "yes"}
     refused = client.post("/signup", data=form, follow_redirects=False)
     assert refused.status_code == 403  # no form token: a cross-site form cannot sign anyone up or in
     signed = client.post("/signup", data={**form, "csrf": form_token(client, "/signup")}, follow_redirects=False)

@@ -6,6 +6,7 @@ timed. Marked `races`: they run in the normal `pytest` run (`pytest -m races` ru
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -16,20 +17,20 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from builders import new_user
 from databases import BACKENDS, require_backend
 from fabcity.accounts import service as accounts
 from fabcity.startup import open_platform
-from fabcity.storage.schema import node
+from fabcity.storage.schema import node, node_claim, outbox
 from servers import START_S, serving
 
 pytestmark = pytest.mark.races
 
 NODE = "fab-lab-seoul"
 WRITERS = 16
-PEOPLE = {"admin-a": "admin", "admin-b": "admin", "curator-a": "curator", "curator-b": "curator"}
+PEOPLE = {"admin-a": "admin", "admin-b": "admin", "curator-a": "curator", "curator-b": "curator", "member": "member"}
 T = TypeVar("T")
 
 
@@ -41,6 +42,7 @@ class Served:
     tokens: dict[str, str]
     user_ids: dict[str, int]
     writer_nodes: list[str]
+    db: str
 
     def client(self, person: str) -> httpx.Client:
         headers = {"Authorization": f"Bearer {self.tokens[person]}"}
@@ -70,7 +72,7 @@ def served(request, backends, tmp_path_factory) -> Iterator[Served]:
     db = backends.fresh(request.param)
     tokens, user_ids, nodes = _prepare(db)
     with serving(db, tmp_path_factory.mktemp("serve") / "serve.log") as server:
-        yield Served(server.url, tokens, user_ids, nodes)
+        yield Served(server.url, tokens, user_ids, nodes, db)
 
 
 def _at_once(calls: list[Callable[[], T]]) -> list[T]:
@@ -205,3 +207,70 @@ def test_two_creates_of_one_name_get_two_slugs_or_a_conflict(served) -> None:
             assert len(slugs) == codes.count(201) and f"same-name-{round_number}" in slugs
             if codes == [201, 409]:
                 assert next(a for a in answers if a.status_code == 409).json()["detail"].startswith("slug: ")
+
+
+def test_two_claims_of_one_person_on_one_place_make_one(served) -> None:
+    """A double press that reaches both workers: the partial unique index lets one claim in."""
+    with served.client("member") as first, served.client("member") as second:
+        for slug in served.writer_nodes[:6]:
+            body = {"message": "제가 운영합니다"}
+            answers = _at_once([partial(c.post, f"/api/v1/nodes/{slug}/claims", json=body) for c in (first, second)])
+            codes = sorted(answer.status_code for answer in answers)
+            assert codes == [201, 409], [answer.text for answer in answers]
+
+
+def test_two_curators_deciding_one_claim_decide_it_once(served) -> None:
+    with served.client("member") as member, served.client("curator-a") as first, served.client("curator-b") as second:
+        for slug in served.writer_nodes[6:12]:
+            claim = member.post(f"/api/v1/nodes/{slug}/claims", json={"message": "운영합니다"}).json()
+            paths = [f"/api/v1/claims/{claim['id']}/{decision}" for decision in ("approve", "reject")]
+            answers = _at_once([partial(c.post, path) for c, path in zip((first, second), paths, strict=True)])
+            codes = [answer.status_code for answer in answers]
+            assert sorted(codes) == [200, 409], [answer.text for answer in answers]
+            winner = answers[codes.index(200)].json()["status"]
+            platform = open_platform(served.db)
+            try:
+                with platform.engine.connect() as conn:
+                    stored = conn.execute(select(node_claim.c.status).where(node_claim.c.id == claim["id"])).scalar()
+                    told = conn.execute(select(func.count()).select_from(outbox)).scalar()
+            finally:
+                platform.engine.dispose()
+            assert stored == winner and told >= 1
+
+
+def _reset_token(db: str, name: str) -> tuple[str, str]:
+    """A new person's e-mail and the reset token the e-mail they were sent carries."""
+    platform = open_platform(db)
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+            user = new_user(platform, name, "member")
+        accounts.request_reset(platform, user.email, "203.0.113.40", "http://127.0.0.1")
+        with platform.engine.connect() as conn:
+            body = conn.execute(select(outbox.c.body).where(outbox.c.recipient == user.email)).scalar_one()
+    finally:
+        platform.engine.dispose()
+    return user.email, re.search(r"/reset/(\S+)", body).group(1)
+
+
+def test_two_resets_with_one_link_change_the_password_once(served) -> None:
+    for round_number in range(4):
+        email, token = _reset_token(served.db, f"forgetful-{round_number}")
+        browsers = [httpx.Client(base_url=served.url, timeout=START_S, trust_env=False) for _ in range(2)]
+        try:
+            forms = [
+                {"password": f"{word} lantern meadow {round_number}",
+                 "csrf": re.search(r'name="csrf" value="([^"]+)"', b.get(f"/reset/{token}").text).group(1)}
+                for b, word in zip(browsers, ("copper", "walnut"), strict=True)
+            ]  # fmt: skip
+            posts = [partial(b.post, f"/reset/{token}", data=f) for b, f in zip(browsers, forms, strict=True)]
+            answers = _at_once(posts)
+        finally:
+            for browser in browsers:
+                browser.close()
+        codes = [answer.status_code for answer in answers]
+        assert sorted(codes) == [303, 409], [answer.text[:200] for answer in answers]
+        winner, loser = forms[codes.index(303)]["password"], forms[codes.index(409)]["password"]
+        with httpx.Client(base_url=served.url, timeout=START_S, trust_env=False) as check:
+            assert check.post("/api/v1/session", json={"email": email, "password": loser}).status_code == 401
+            assert check.post("/api/v1/session", json={"email": email, "password": winner}).status_code == 200

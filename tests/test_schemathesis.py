@@ -122,6 +122,8 @@ _DATA_DEPENDENT = (
     "POST /api/v1/users",
     "POST /api/v1/tokens",
     "PUT /api/v1/users/{user_id}/role",
+    # a claim: its message must say something, its proof link be a web address (the claims service checks)
+    "POST /api/v1/nodes/{node_id}/claims",
 )
 # If-Match names a version of the node, data the document cannot list either: a stale one is the
 # documented 412 Precondition Failed.

@@ -91,7 +91,12 @@ def test_racing_guesses_get_only_the_free_tries_and_the_owner_still_signs_in(ser
     """Counted before the password is checked, so guesses arriving together cannot all pass the count."""
     guesser, owner = "203.0.113.10", "203.0.113.11"
     credentials = {"email": "racer@example.kr", "password": PASSWORD}
-    assert server.post("/api/v1/users", {**credentials, "display_name": "레이서"}, forwarded_for=owner).status == 201
+    assert (
+        server.post(
+            "/api/v1/users", {**credentials, "display_name": "레이서", "consent": True}, forwarded_for=owner
+        ).status
+        == 201
+    )
 
     def guess(_number: int, connection: http.client.HTTPConnection) -> Answer:
         wrong = {**credentials, "password": "not the password"}
@@ -106,7 +111,7 @@ def test_racing_guesses_get_only_the_free_tries_and_the_owner_still_signs_in(ser
 
 def test_racing_sign_ups_of_one_e_mail_make_one_account(server):
     """The unique e-mail decides; the others are told it exists (a 500 before)."""
-    body = {"email": "twin@example.kr", "password": PASSWORD, "display_name": "쌍둥이"}
+    body = {"email": "twin@example.kr", "password": PASSWORD, "display_name": "쌍둥이", "consent": True}
 
     def sign_up(_number: int, connection: http.client.HTTPConnection) -> Answer:
         return server.post("/api/v1/users", body, forwarded_for="203.0.113.20", connection=connection)
@@ -120,7 +125,7 @@ def test_racing_sign_ups_from_one_address_stop_at_the_limit(server):
     free = limits.SIGN_UP_ADDRESS.free
 
     def sign_up(number: int, connection: http.client.HTTPConnection) -> Answer:
-        body = {"email": f"crowd{number}@example.kr", "password": PASSWORD, "display_name": "무리"}
+        body = {"email": f"crowd{number}@example.kr", "password": PASSWORD, "display_name": "무리", "consent": True}
         return server.post("/api/v1/users", body, forwarded_for="203.0.113.30", connection=connection)
 
     answers = _at_once(server, free + 4, PROXY, sign_up)

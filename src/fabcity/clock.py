@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 KST = ZoneInfo("Asia/Seoul")
@@ -16,3 +16,8 @@ def seoul_wall_time() -> datetime:
 def seoul_month() -> str:
     """The current month in Seoul, 'YYYY-MM': what monthly indicators default to."""
     return datetime.now(KST).strftime("%Y-%m")
+
+
+def in_seoul(stored: datetime) -> datetime:
+    """A stored UTC instant in Seoul time; SQLite gives it back without its zone."""
+    return (stored if stored.tzinfo else stored.replace(tzinfo=UTC)).astimezone(KST)

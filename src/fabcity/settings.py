@@ -36,8 +36,55 @@ MAX_BODY = Variable(
     "FABCITY_MAX_BODY_BYTES",
     "the largest request body accepted, in bytes; a larger one is answered 413 before it is read; default: 1048576",
 )
-VARIABLES = (DATABASE, TILE_URL, TRUSTED_PROXIES, MAX_BODY)
+PUBLIC_URL = Variable(
+    "FABCITY_PUBLIC_URL",
+    "the address people reach the site at, used in links sent by e-mail (password resets); "
+    "default: http://127.0.0.1:8000",
+)
+SMTP_HOST = Variable(
+    "FABCITY_SMTP_HOST", "the mail server that sends notifications; default: none (messages wait in the outbox)"
+)
+SMTP_PORT = Variable("FABCITY_SMTP_PORT", "the mail server's port; default: 587")
+SMTP_FROM = Variable("FABCITY_SMTP_FROM", "the sender of notifications; default: noreply@localhost")
+SMTP_USER = Variable("FABCITY_SMTP_USER", "the user to sign in to the mail server as; default: none (no sign-in)")
+SMTP_PASSWORD = Variable("FABCITY_SMTP_PASSWORD", "the password of FABCITY_SMTP_USER")
+SMTP_STARTTLS = Variable(
+    "FABCITY_SMTP_STARTTLS", "1 to encrypt the connection to the mail server with STARTTLS; default: 0"
+)
+PRIVACY_CONTACT = Variable(
+    "FABCITY_PRIVACY_CONTACT",
+    "the e-mail of the person responsible for personal data, shown on /privacy; default: none",
+)
+VARIABLES = (
+    DATABASE,
+    TILE_URL,
+    TRUSTED_PROXIES,
+    MAX_BODY,
+    PUBLIC_URL,
+    SMTP_HOST,
+    SMTP_PORT,
+    SMTP_FROM,
+    SMTP_USER,
+    SMTP_PASSWORD,
+    SMTP_STARTTLS,
+    PRIVACY_CONTACT,
+)
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024  # a node record or a need is a few KB; an open call of 20,000 needs fits too
+
+
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+
+
+@dataclass(frozen=True)
+class Smtp:
+    """Where notifications are sent from; without a host they stay readable in the outbox."""
+
+    host: str = ""
+    port: int = 587
+    sender: str = "noreply@localhost"
+    user: str = ""
+    password: str = ""
+    starttls: bool = False
 
 
 def default_database_path() -> Path:
@@ -57,6 +104,11 @@ class Settings:
     claim a new address on every try and escape the sign-in limits."""
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     """No request body is read past this: an anonymous client cannot make a worker hold 200 MB."""
+    public_url: str = DEFAULT_PUBLIC_URL
+    """Links in e-mails name this address, never the Host a request claims (a reset link could point elsewhere)."""
+    smtp: Smtp = Smtp()
+    privacy_contact: str = ""
+    """Named on the privacy notice, as the Personal Information Protection Act asks."""
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -65,6 +117,16 @@ class Settings:
             tile_url=environ.get(TILE_URL.name, ""),
             trusted_proxies=networks(environ.get(TRUSTED_PROXIES.name, "")),
             max_body_bytes=_byte_count(MAX_BODY, environ.get(MAX_BODY.name) or str(DEFAULT_MAX_BODY_BYTES)),
+            public_url=(environ.get(PUBLIC_URL.name) or DEFAULT_PUBLIC_URL).rstrip("/"),
+            privacy_contact=environ.get(PRIVACY_CONTACT.name, "").strip(),
+            smtp=Smtp(
+                host=environ.get(SMTP_HOST.name, ""),
+                port=_whole_number(SMTP_PORT, environ.get(SMTP_PORT.name) or "587", "a port"),
+                sender=environ.get(SMTP_FROM.name) or Smtp.sender,
+                user=environ.get(SMTP_USER.name, ""),
+                password=environ.get(SMTP_PASSWORD.name, ""),
+                starttls=environ.get(SMTP_STARTTLS.name, "0").strip() in ("1", "true", "yes"),
+            ),
         )
 
 
@@ -81,10 +143,15 @@ def networks(value: str) -> tuple[IPv4Network | IPv6Network, ...]:
 
 def _byte_count(variable: Variable, value: str) -> int:
     """A whole number of bytes, at least 1; anything else stops the start, naming the variable."""
+    return _whole_number(variable, value, "a number of bytes")
+
+
+def _whole_number(variable: Variable, value: str, what: str) -> int:
+    """A whole number, at least 1; anything else stops the start, naming the variable and what it counts."""
     try:
         count = int(value.strip())
     except ValueError:
         count = 0
     if count < 1:
-        raise ValueError(f"{variable.name}: {value[:50]!r} is not a number of bytes (a whole number, at least 1)")
+        raise ValueError(f"{variable.name}: {value[:50]!r} is not {what} (a whole number, at least 1)")
     return count

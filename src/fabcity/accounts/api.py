@@ -33,6 +33,7 @@ class Credentials(BaseModel):
 
 class SignUp(Credentials):
     display_name: str = _documented(accounts.MAX_NAME_LENGTH)
+    consent: bool = Field(False, description="true: the person accepts the privacy notice (/privacy); needed")
 
 
 class RoleChange(BaseModel):
@@ -45,7 +46,10 @@ class TokenRequest(BaseModel):
 
 @router.post("/users", status_code=201, summary="Sign up (a member account)")
 def sign_up(request: Request, body: SignUp, platform: PlatformDep) -> dict[str, Any]:
-    return accounts.sign_up(platform, body.email, body.password, body.display_name, client_address(request)).public()
+    user = accounts.sign_up(
+        platform, body.email, body.password, body.display_name, client_address(request), consented=body.consent
+    )
+    return user.public()
 
 
 @router.get("/users", summary="All accounts (admin)")

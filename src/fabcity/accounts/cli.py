@@ -1,4 +1,4 @@
-"""Accounts from the command line: the first admin is created here."""
+"""Accounts from the command line: the first admin is created here; the e-mail outbox is read and sent."""
 
 from __future__ import annotations
 
@@ -6,6 +6,9 @@ import click
 
 from fabcity.accounts.service import ROLES, create_user, list_users
 from fabcity.cli.options import db_option, told_plainly
+from fabcity.clock import in_seoul
+from fabcity.notify import outbox
+from fabcity.settings import Settings
 from fabcity.startup import open_platform
 
 
@@ -40,4 +43,36 @@ def user_list(db: str | None) -> None:
             click.echo(f"{user.id}\t{user.role}\t{user.email}\t{user.display_name}")
 
 
-commands = (user_group,)
+@click.group(name="outbox", invoke_without_command=True)
+@click.option("--to", "recipient", help="only the messages to this address")
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+@click.option("--bodies/--no-bodies", default=True, show_default=True, help="print each message's text")
+@db_option
+@click.pass_context
+def outbox_group(context: click.Context, recipient: str | None, limit: int, bodies: bool, db: str | None) -> None:
+    """보낼 메일 목록. The e-mails the platform sent or will send, newest first (readable without a mail server)."""
+    if context.invoked_subcommand is not None:
+        return
+    with open_platform(db).engine.connect() as conn:
+        found = outbox.messages(conn, recipient.strip().casefold() if recipient else None, limit)
+    for message in found:
+        state = f"sent {in_seoul(message.sent_at):%Y-%m-%d %H:%M} KST" if message.sent_at else "waiting"
+        if message.last_error:
+            state += f" (try {message.attempts}: {message.last_error})"
+        created = in_seoul(message.created_at)
+        click.echo(f"#{message.id}\t{created:%Y-%m-%d %H:%M} KST\t{state}\tto {message.recipient}\t{message.subject}")
+        if bodies:
+            click.echo("\n".join(f"    {line}" for line in message.body.splitlines()) + "\n")
+
+
+@outbox_group.command(name="send")
+@db_option
+def outbox_send(db: str | None) -> None:
+    """메일을 보냅니다. Send the waiting e-mails through FABCITY_SMTP_HOST."""
+    settings = Settings.from_environment()
+    if not settings.smtp.host:
+        raise click.UsageError("FABCITY_SMTP_HOST names no mail server; the messages wait in the outbox")
+    click.echo(f"sent {outbox.deliver(open_platform(db), settings.smtp)}")
+
+
+commands = (user_group, outbox_group)

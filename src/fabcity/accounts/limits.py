@@ -50,7 +50,14 @@ SIGN_IN_ADDRESS = Limit("address", 30, timedelta(minutes=15))
 """One address, for e-mails that have not signed in from it lately (one address trying many e-mails)."""
 SIGN_UP_ADDRESS = Limit("sign-up", 10, timedelta(hours=1))
 """New accounts from one address."""
-_LONGEST_WINDOW = max(limit.window for limit in (SIGN_IN_PAIR, SIGN_IN_EMAIL, SIGN_IN_ADDRESS, SIGN_UP_ADDRESS))
+RESET_ADDRESS = Limit("reset", 10, timedelta(hours=1))
+"""Password reset requests from one address (asking for many e-mails)."""
+RESET_EMAIL = Limit("reset-mail", 3, timedelta(hours=1))
+"""Password reset e-mails to one address: nobody can fill a mailbox with them."""
+_LONGEST_WINDOW = max(
+    limit.window
+    for limit in (SIGN_IN_PAIR, SIGN_IN_EMAIL, SIGN_IN_ADDRESS, SIGN_UP_ADDRESS, RESET_ADDRESS, RESET_EMAIL)
+)
 
 
 def take_turn(conn: Connection, limit: Limit, subject: str, now: datetime) -> None:

@@ -14,10 +14,11 @@ import re
 import secrets
 import threading
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
@@ -27,14 +28,25 @@ from zxcvbn import zxcvbn
 
 from fabcity import audit
 from fabcity.accounts import limits
-from fabcity.errors import Conflict, FieldError, Forbidden, NotAuthenticated, NotFound
+from fabcity.errors import Conflict, FieldError, Forbidden, NotAuthenticated, NotFound, RecordInvalid
+from fabcity.notify import outbox
 from fabcity.platform import Platform
-from fabcity.storage.schema import api_token, login_attempt, user_account, web_session
+from fabcity.storage.schema import (
+    api_token,
+    audit_log,
+    login_attempt,
+    node_claim,
+    node_host,
+    password_reset,
+    user_account,
+    web_session,
+)
 
 ROLES = ("member", "host", "curator", "admin")
 SESSION_LIFETIME = timedelta(days=14)
 KNOWN_ADDRESS_FOR = timedelta(days=30)
-"""An e-mail signed in from an address within this time is tried from it under its pair's limit only."""
+"""An e-mail signed in from an address within this time is tried from it under its pair's limit only;
+sign-in attempts are kept this long (the privacy notice says so)."""
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024
 """Checked before hashing: a longer password would only cost hashing time."""
@@ -44,9 +56,14 @@ STRENGTH_CHECKED_LENGTH = 72
 """zxcvbn's own bound: the estimate grows costly with length, and 72 characters are enough to judge."""
 MIN_STRENGTH = 3
 """zxcvbn's score 3: about 10^8 guesses or more; common passwords, repeats and sequences score 0–1."""
+RESET_LIFETIME = timedelta(hours=1)
+DELETED_NAME = "삭제된 계정 / deleted account"
+"""Who a deleted account's contributions are attributed to."""
+_UNUSABLE_HASH = "!"  # no argon2 hash: no password matches it
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _CONTROL = ("Cc", "Cs")  # Unicode categories: C0 and C1 controls (NUL among them), lone surrogates
 _hasher = PasswordHasher()
+_T = TypeVar("_T")
 _strength_lock = threading.Lock()  # zxcvbn keeps the user's words of a check in a module-level dictionary
 
 
@@ -80,7 +97,7 @@ def _normal_email(email: str) -> str:
 def _plain_text(field: str, value: str, max_length: int) -> str:
     """`value` stripped, if it is short enough and holds no control character (PostgreSQL refuses a NUL)."""
     if len(value) > max_length:
-        raise FieldError(field, f"use at most {max_length} characters")
+        raise FieldError(field, "too long")
     if any(unicodedata.category(character) in _CONTROL for character in value):
         raise FieldError(field, "remove the control characters")
     return value.strip()
@@ -92,19 +109,18 @@ def _checked_email(email: str) -> str:
 
 def _check_password_length(password: str) -> None:
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise FieldError("password", f"use at most {MAX_PASSWORD_LENGTH} characters")
+        raise FieldError("password", "too long")
 
 
 def _check_new_password(password: str, own_words: list[str]) -> None:
     """Long enough, and not a common password, a pattern or the person's own name or e-mail."""
     _check_password_length(password)
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise FieldError("password", f"use at least {MIN_PASSWORD_LENGTH} characters")
+        raise FieldError("password", "too short: use at least 10 characters")
     with _strength_lock:
         estimate = zxcvbn(password[:STRENGTH_CHECKED_LENGTH], user_inputs=own_words)
     if estimate["score"] < MIN_STRENGTH:
-        hint = estimate["feedback"]["warning"] or "it is a common pattern or close to your name or e-mail"
-        raise FieldError("password", f"too easy to guess: {hint.rstrip('.')}; a few uncommon words are better")
+        raise FieldError("password", "too easy to guess (common, a pattern, or close to your name or e-mail)")
 
 
 def get_user(conn: Connection, user_id: int) -> User | None:
@@ -122,39 +138,66 @@ def create_user(platform: Platform, email: str, password: str, display_name: str
     return _insert_user(platform, email, _hasher.hash(password), display_name, role)
 
 
-def sign_up(platform: Platform, email: str, password: str, display_name: str, client: str) -> User:
-    """A member's own new account; each client address may make a few an hour (limits.SIGN_UP_ADDRESS).
+def sign_up(platform: Platform, email: str, password: str, display_name: str, client: str, consented: bool) -> User:
+    """A member's own new account, once they accept the privacy notice (the time is kept); each client
+    address may make a few an hour (limits.SIGN_UP_ADDRESS).
 
     Only a sign-up that passes the field checks counts, so a typo costs nothing; one for an e-mail
     that has an account counts, so the answer "exists" cannot be asked of many e-mails.
     """
-    email, display_name = _new_account(email, password, display_name, "member")
+    consent = [] if consented else [FieldError("consent", "accept the privacy notice to sign up")]
+    email, display_name = _new_account(email, password, display_name, "member", consent)
     with platform.engine.begin() as conn:
         limits.take_turn(conn, limits.SIGN_UP_ADDRESS, client, _now())
-    return _insert_user(platform, email, _hasher.hash(password), display_name, "member")
+    return _insert_user(platform, email, _hasher.hash(password), display_name, "member", consented_at=_now())
 
 
-def _new_account(email: str, password: str, display_name: str, role: str) -> tuple[str, str]:
-    """The e-mail and name of a new account as stored, once every field passes its checks."""
-    email = _checked_email(email)
-    if not _EMAIL.match(email):
-        raise FieldError("email", "not an e-mail address")
-    display_name = _plain_text("display_name", display_name, MAX_NAME_LENGTH)
-    if not display_name:
-        raise FieldError("display_name", "a name is needed")
-    _check_new_password(password, [email, email.split("@")[0], display_name])
+def _new_account(
+    email: str, password: str, display_name: str, role: str, others: list[FieldError] | None = None
+) -> tuple[str, str]:
+    """The e-mail and name of a new account as stored; every field's problem (and `others`) told at once."""
+    problems: list[FieldError] = []
+    checked_email = _field_checked(problems, lambda: _checked_email(email), None)
+    if checked_email is not None and not _EMAIL.match(checked_email):
+        problems.append(FieldError("email", "not an e-mail address"))
+    email = checked_email or ""
+    display_name = _field_checked(problems, lambda: _plain_text("display_name", display_name, MAX_NAME_LENGTH), None)
+    if display_name == "":
+        problems.append(FieldError("display_name", "a name is needed"))
+    own_words = [email, email.split("@")[0], display_name or ""]
+    _field_checked(problems, lambda: _check_new_password(password, own_words), None)
     if role not in ROLES:
-        raise FieldError("role", f"unknown role {role!r}; use one of {', '.join(ROLES)}")
+        problems.append(FieldError("role", f"unknown role {role!r}; use one of {', '.join(ROLES)}"))
+    problems += others or []
+    if problems:
+        raise RecordInvalid(problems)
     return email, display_name
 
 
-def _insert_user(platform: Platform, email: str, password_hash: str, display_name: str, role: str) -> User:
+def _field_checked(problems: list[FieldError], check: Callable[[], _T], instead: _T) -> _T:
+    """The checked value, or `instead` with the check's problem noted."""
+    try:
+        return check()
+    except FieldError as problem:
+        problems.append(problem)
+        return instead
+
+
+def _insert_user(
+    platform: Platform,
+    email: str,
+    password_hash: str,
+    display_name: str,
+    role: str,
+    consented_at: datetime | None = None,
+) -> User:
     values = {
         "email": email,
         "password_hash": password_hash,
         "display_name": display_name,
         "role": role,
         "created_at": _now(),
+        "consented_at": consented_at,
     }
     try:
         with platform.engine.begin() as conn:
@@ -196,6 +239,7 @@ def authenticate(platform: Platform, email: str, password: str, client: str) -> 
             for limit, subject in counted[1:]:
                 limits.give_back(conn, limit, subject)
             limits.prune(conn, now)
+            conn.execute(delete(login_attempt).where(login_attempt.c.at < now - KNOWN_ADDRESS_FOR))
     return _user(row) if succeeded else None
 
 
@@ -331,3 +375,136 @@ def _refuse_role_change(conn: Connection, actor: User, target: User) -> NoReturn
         if admins <= 1:
             raise FieldError("role", "this is the last admin; make another admin first")
     raise Forbidden("you are no longer an admin")
+
+
+# --- password reset and account deletion -------------------------------------------------
+
+
+def request_reset(platform: Platform, email: str, client: str, site_url: str) -> None:
+    """E-mail a one-time link to set a new password, if the account exists; the answer is the same
+    either way, so nobody learns whether an e-mail has an account. Limited per address and per
+    e-mail (limits.RESET_ADDRESS, limits.RESET_EMAIL) so the form cannot flood a mailbox."""
+    email = _checked_email(email)
+    now = _now()
+    with platform.engine.begin() as conn:
+        limits.take_turn(conn, limits.RESET_ADDRESS, client, now)
+        limits.take_turn(conn, limits.RESET_EMAIL, email, now)
+        conn.execute(delete(password_reset).where(password_reset.c.expires_at < now))
+        row = conn.execute(
+            select(user_account).where(user_account.c.email == email, user_account.c.deleted_at.is_(None))
+        ).first()
+        if row is None:
+            return
+        token = secrets.token_urlsafe(32)
+        conn.execute(
+            insert(password_reset).values(
+                token_hash=_digest(token), user_id=row.id, created_at=now, expires_at=now + RESET_LIFETIME
+            )  # fmt: skip
+        )
+        link = f"{site_url}/reset/{token}"
+        outbox.queue(
+            conn,
+            email,
+            "[팹시티 서울] 비밀번호 재설정 / Set a new password",
+            f"{row.display_name}님, 아래 링크에서 새 비밀번호를 정하세요. 링크는 한 시간 동안 한 번만 쓸 수 있습니다.\n"
+            f"{link}\n\n"
+            f"{row.display_name}, set a new password at the link above; it works once, within an hour.\n\n"
+            "직접 요청하지 않으셨다면 이 메일을 무시하세요. / If you did not ask for this, ignore this e-mail.",
+        )
+
+
+def reset_password(platform: Platform, token: str, password: str) -> User:
+    """Set a new password with a reset token: once, before it expires. Every session of the account and
+    every other link sent to it end.
+
+    The token is spent by a compare-and-swap on its used_at, in the transaction that changes the
+    password, so two uses at once change it once.
+    """
+    _check_password_length(password)
+    now = _now()
+    spent = (
+        update(password_reset)
+        .where(
+            password_reset.c.token_hash == _digest(token),
+            password_reset.c.used_at.is_(None),
+            password_reset.c.expires_at > now,
+        )
+        .values(used_at=now)
+        .returning(password_reset.c.user_id)
+    )
+    with platform.engine.connect() as conn:
+        user_id = conn.execute(
+            select(password_reset.c.user_id).where(password_reset.c.token_hash == _digest(token))
+        ).scalar()
+        user = get_user(conn, user_id) if user_id is not None else None
+    if user is None:
+        raise NotFound("this link is not valid; ask for a new one")
+    _check_new_password(password, [user.email, user.email.split("@")[0], user.display_name])
+    password_hash = _hasher.hash(password)
+    with platform.engine.begin() as conn:
+        if conn.execute(spent).scalar() is None:
+            raise Conflict("this link was used or has expired; ask for a new one")
+        conn.execute(update(user_account).where(user_account.c.id == user.id).values(password_hash=password_hash))
+        conn.execute(delete(web_session).where(web_session.c.user_id == user.id))
+        others = delete(password_reset).where(password_reset.c.user_id == user.id, password_reset.c.used_at.is_(None))
+        conn.execute(others)  # an older link, still in a mailbox, no longer works
+        audit.record(conn, user.id, "user.password", "user", str(user.id), {"password": ["reset", "reset"]})
+    return user
+
+
+def delete_account(platform: Platform, user: User | None, password: str) -> None:
+    """The person's own account, after their password: gone as a person, kept as a number.
+
+    Their name and e-mail are replaced everywhere they are stored (the account, the audit trail's
+    entries about it, the outbox), their sessions, tokens, resets and pending claims end, and what
+    they contributed stays, attributed to DELETED_NAME: the audit trail keeps every entry. The
+    e-mail is free to sign up with again.
+    """
+    if user is None:
+        raise NotAuthenticated()
+    _check_password_length(password)
+    with platform.engine.connect() as conn:
+        stored = conn.execute(select(user_account.c.password_hash).where(user_account.c.id == user.id)).scalar()
+    if stored is None or not _password_matches(stored, password):
+        raise FieldError("password", "wrong password")
+    now = _now()
+    placeholder = f"deleted-{user.id}@deleted.invalid"
+    with platform.engine.begin() as conn:
+        conn.execute(
+            update(user_account)
+            .where(user_account.c.id == user.id)
+            .values(
+                email=placeholder,
+                display_name=DELETED_NAME,
+                password_hash=_UNUSABLE_HASH,
+                role="member",
+                deleted_at=now,
+            )  # fmt: skip
+        )
+        for table in (web_session, api_token, password_reset, node_host):
+            conn.execute(delete(table).where(table.c.user_id == user.id))
+        conn.execute(delete(login_attempt).where(login_attempt.c.email == user.email))
+        conn.execute(
+            update(node_claim)
+            .where(node_claim.c.user_id == user.id, node_claim.c.status == "pending")
+            .values(status="withdrawn")
+        )
+        outbox.forget(conn, user.email)
+        _forget_in_trail(conn, user, placeholder)
+        audit.record(conn, user.id, "user.delete", "user", str(user.id), {"deleted_at": [None, now.isoformat()]})
+
+
+def _forget_in_trail(conn: Connection, user: User, placeholder: str) -> None:
+    """The audit entries about the account keep what changed, with its e-mail and name replaced."""
+    personal = {user.email: placeholder, user.display_name: DELETED_NAME}
+    entries = conn.execute(
+        select(audit_log.c.id, audit_log.c.changes).where(
+            audit_log.c.entity == "user", audit_log.c.entity_id == str(user.id)
+        )
+    ).all()
+    for entry_id, changes in entries:
+        kept = {
+            field: [personal.get(v, v) if isinstance(v, str) else v for v in pair] for field, pair in changes.items()
+        }
+        if kept != changes:
+            conn.execute(update(audit_log).where(audit_log.c.id == entry_id).values(changes=kept))

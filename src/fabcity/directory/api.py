@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Header, Request
+from fastapi import APIRouter, BackgroundTasks, Body, Header, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
@@ -21,9 +21,10 @@ from fabcity.directory.read import to_json
 from fabcity.directory.search import MAX_RADIUS_M, SearchQuery, parse_bbox, parse_point, search
 from fabcity.directory.taxonomy import KINDS, taxonomy
 from fabcity.errors import Forbidden, NotAuthenticated
+from fabcity.notify import outbox
 from fabcity.platform import Platform
 from fabcity.web.auth import acting_user, visitor
-from fabcity.web.deps import PlatformDep, RowId
+from fabcity.web.deps import PlatformDep, RowId, SettingsDep
 from fabcity.web.downloads import GEOJSON, also_as
 from fabcity.web.errors import documented
 from fabcity.web.query import openapi_parameters, read_query
@@ -79,7 +80,8 @@ class NodeSearchParams(BaseModel):
 
 
 class ClaimRequest(BaseModel):
-    message: Note = ""
+    message: Note = Field(description="how the claimant runs the place; needed")
+    proof_url: Note = Field("", description="a web page (http or https) that shows it, for the council to check")
 
 
 def _split(values: list[str]) -> list[str]:
@@ -245,19 +247,47 @@ def node_history(request: Request, node_id: str, platform: PlatformDep) -> dict[
         return {"results": [_jsonable(entry) for entry in audit.history(conn, "node", record_id)]}
 
 
-@router.post("/nodes/{node_id}/claims", tags=["accounts"], status_code=201, summary="Ask to host a node")
+_CLAIMED = {"description": "The person already has a pending claim on this node, or already hosts it"}
+_DECIDED = {"description": "The claim was already decided (by another curator, or a second press)"}
+
+
+@router.post(
+    "/nodes/{node_id}/claims",
+    tags=["accounts"],
+    status_code=201,
+    summary="Ask to host a node",
+    responses={409: _CLAIMED},
+)
 def claim_node(request: Request, node_id: str, claim: ClaimRequest, platform: PlatformDep) -> dict[str, Any]:
-    return editing.claim_node(platform, acting_user(request), node_id, claim.message)
+    return editing.claim_node(platform, acting_user(request), node_id, claim.message, claim.proof_url)
 
 
-@router.post("/claims/{claim_id}/approve", tags=["accounts"], summary="Approve a claim (curator, admin)")
-def approve_claim(request: Request, claim_id: RowId, platform: PlatformDep) -> dict[str, Any]:
-    return editing.decide_claim(platform, acting_user(request), claim_id, approve=True)
+@router.post(
+    "/claims/{claim_id}/approve",
+    tags=["accounts"],
+    summary="Approve a claim (curator, admin)",
+    responses={409: _DECIDED},
+)
+def approve_claim(
+    request: Request, claim_id: RowId, platform: PlatformDep, settings: SettingsDep, background: BackgroundTasks
+) -> dict[str, Any]:
+    decided = editing.decide_claim(platform, acting_user(request), claim_id, approve=True)
+    background.add_task(outbox.deliver, platform, settings.smtp)  # the claimant's notification
+    return decided
 
 
-@router.post("/claims/{claim_id}/reject", tags=["accounts"], summary="Reject a claim (curator, admin)")
-def reject_claim(request: Request, claim_id: RowId, platform: PlatformDep) -> dict[str, Any]:
-    return editing.decide_claim(platform, acting_user(request), claim_id, approve=False)
+@router.post(
+    "/claims/{claim_id}/reject",
+    tags=["accounts"],
+    summary="Reject a claim (curator, admin)",
+    responses={409: _DECIDED},
+)
+def reject_claim(
+    request: Request, claim_id: RowId, platform: PlatformDep, settings: SettingsDep, background: BackgroundTasks
+) -> dict[str, Any]:
+    decided = editing.decide_claim(platform, acting_user(request), claim_id, approve=False)
+    background.add_task(outbox.deliver, platform, settings.smtp)
+    return decided
 
 
 def _jsonable(entry: dict[str, Any]) -> dict[str, Any]:

@@ -22,13 +22,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import ColumnElement, Connection, insert, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from fabcity import audit
 from fabcity.accounts.service import User, get_user
-from fabcity.directory.models import NodeIn, validate_node
+from fabcity.directory.models import NOTE_MAX, NodeIn, validate_node
 from fabcity.directory.read import importable, public_nodes
 from fabcity.directory.writer import prepare, save_nodes
 from fabcity.errors import (
@@ -40,6 +41,7 @@ from fabcity.errors import (
     PreconditionFailed,
     RecordInvalid,
 )
+from fabcity.notify import outbox
 from fabcity.platform import Platform
 from fabcity.storage.schema import node, node_claim, node_external_id, node_host, node_record, user_account
 from fabcity.text import not_text
@@ -290,22 +292,67 @@ def verify_node(
     return update_node(platform, user, node_id, {"provenance": stamp}, "node.verify", expected_versions)
 
 
-def claim_node(platform: Platform, user: User | None, node_id: str, message: str) -> dict[str, Any]:
-    """A person who runs a listed place asks to host it; a curator decides."""
+def claim_node(
+    platform: Platform, user: User | None, node_id: str, message: str, proof_url: str = ""
+) -> dict[str, Any]:
+    """A person who runs a listed place asks to host it, saying how; a curator decides.
+
+    One pending claim per person and place: the partial unique index `uq_node_claim_pending`
+    refuses a second one, however many requests arrive at once.
+    """
     require(user is not None, user)
-    with platform.engine.begin() as conn:
-        pk = node_pk_of(conn, node_id)
-        values = {"node_pk": pk, "user_id": user.id, "message": message.strip(), "status": "pending"}
-        claim_id = conn.execute(
-            insert(node_claim).values(**values, created_at=datetime.now(UTC)).returning(node_claim.c.id)
-        ).scalar_one()
-        audit.record(conn, user.id, "claim.create", "claim", str(claim_id), {"node": [None, node_id]})
+    problems = [problem for problem in (_claim_message_problem(message), _proof_link_problem(proof_url)) if problem]
+    if problems:
+        raise RecordInvalid(problems)
+    message, proof_url = message.strip(), proof_url.strip()
+    try:
+        with platform.engine.begin() as conn:
+            pk = node_pk_of(conn, node_id)
+            if is_host(conn, user, pk):
+                raise Conflict("you already host this place")
+            values = {"node_pk": pk, "user_id": user.id, "message": message, "proof_url": proof_url or None}
+            claim_id = conn.execute(
+                insert(node_claim).values(**values, status="pending", created_at=datetime.now(UTC))
+                .returning(node_claim.c.id)
+            ).scalar_one()  # fmt: skip
+            audit.record(conn, user.id, "claim.create", "claim", str(claim_id), {"node": [None, node_id]})
+    except IntegrityError:
+        raise Conflict("you already asked to host this place; the council will decide") from None
     return {"id": claim_id, "node": node_id, "status": "pending"}
 
 
+def _claim_message_problem(message: str) -> FieldError | None:
+    message = message.strip()
+    if not message:
+        return FieldError("message", "say how you run this place")
+    if len(message) > NOTE_MAX:
+        return FieldError("message", "too long")
+    if not_text(message):
+        return FieldError("message", "remove the control characters")
+    return None
+
+
+def _proof_link_problem(url: str) -> FieldError | None:
+    """An optional web address (http or https) where the council can check the claim."""
+    url = url.strip()
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url) if len(url) <= NOTE_MAX and not not_text(url) else None
+    except ValueError:  # e.g. an unclosed IPv6 bracket: "https://["
+        parts = None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return FieldError("proof_url", "give a web address starting with https://")
+    return None
+
+
+_CLAIM_COLUMNS = (node_claim, node.c.slug, node.c.name_ko, node.c.name_en)
+
+
 def pending_claims(conn: Connection) -> list[dict[str, Any]]:
+    """Every claim waiting for the council, oldest first, with who made it."""
     query = (
-        select(node_claim, node.c.slug, node.c.name_ko, node.c.name_en, user_account.c.email)
+        select(*_CLAIM_COLUMNS, user_account.c.email, user_account.c.display_name)
         .join(node, node.c.pk == node_claim.c.node_pk)
         .join(user_account, user_account.c.id == node_claim.c.user_id)
         .where(node_claim.c.status == "pending")
@@ -314,21 +361,58 @@ def pending_claims(conn: Connection) -> list[dict[str, Any]]:
     return [dict(row) for row in conn.execute(query).mappings()]
 
 
+def claims_of(conn: Connection, user: User) -> list[dict[str, Any]]:
+    """A person's own claims, newest first, with their states."""
+    query = (
+        select(*_CLAIM_COLUMNS)
+        .join(node, node.c.pk == node_claim.c.node_pk)
+        .where(node_claim.c.user_id == user.id)
+        .order_by(node_claim.c.id.desc())
+    )
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def hosted_by(conn: Connection, user: User) -> list[dict[str, Any]]:
+    """The places a person hosts (slug and names), by name."""
+    query = (
+        select(node.c.slug, node.c.name_ko, node.c.name_en)
+        .join(node_host, node_host.c.node_pk == node.c.pk)
+        .where(node_host.c.user_id == user.id)
+        .order_by(node.c.name_sort)
+    )
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def has_pending_claim(conn: Connection, user: User | None, node_pk: int) -> bool:
+    if user is None:
+        return False
+    query = select(node_claim.c.id).where(
+        node_claim.c.node_pk == node_pk, node_claim.c.user_id == user.id, node_claim.c.status == "pending"
+    )
+    return conn.execute(query).first() is not None
+
+
 def decide_claim(platform: Platform, user: User | None, claim_id: int, approve: bool) -> dict[str, Any]:
-    """Approving makes the claimant a host of the node (and a member a host)."""
+    """Approving makes the claimant a host of the node (and a member a host); the claimant is told by e-mail.
+
+    The decision is a compare-and-swap on the claim's state: of two decisions at once, or a second
+    press, only one changes anything; the other is a Conflict.
+    """
     require(may_verify(user), user)
+    status = "approved" if approve else "rejected"
     with platform.engine.begin() as conn:
-        claim = conn.execute(select(node_claim).where(node_claim.c.id == claim_id)).first()
-        if claim is None or claim.status != "pending":
-            raise NotFound(f"no pending claim {claim_id}")
-        status = "approved" if approve else "rejected"
-        conn.execute(
+        decided = conn.execute(
             update(node_claim)
-            .where(node_claim.c.id == claim_id)
+            .where(node_claim.c.id == claim_id, node_claim.c.status == "pending")
             .values(status=status, decided_by=user.id, decided_at=datetime.now(UTC))
-        )
+        ).rowcount
+        claim = conn.execute(select(node_claim).where(node_claim.c.id == claim_id)).first()
+        if claim is None:
+            raise NotFound(f"no claim {claim_id}")
+        if decided != 1:
+            raise Conflict(f"this claim was already decided: {claim.status}")
+        claimant = get_user(conn, claim.user_id)
         if approve:
-            claimant = get_user(conn, claim.user_id)
             if not is_host(conn, claimant, claim.node_pk):
                 conn.execute(
                     insert(node_host).values(node_pk=claim.node_pk, user_id=claimant.id, granted_at=datetime.now(UTC))
@@ -337,4 +421,27 @@ def decide_claim(platform: Platform, user: User | None, claim_id: int, approve: 
                 conn.execute(update(user_account).where(user_account.c.id == claimant.id).values(role="host"))
                 audit.record(conn, user.id, "user.role", "user", str(claimant.id), {"role": ["member", "host"]})
         audit.record(conn, user.id, f"claim.{status}", "claim", str(claim_id), {"status": ["pending", status]})
+        _tell_claimant(conn, claimant, claim.node_pk, approve)
     return {"id": claim_id, "status": status}
+
+
+def _tell_claimant(conn: Connection, claimant: User, node_pk: int, approved: bool) -> None:
+    """The decision by e-mail, in Korean and in English (the account keeps no language)."""
+    place = conn.execute(select(node.c.name_ko, node.c.name_en).where(node.c.pk == node_pk)).one()
+    name_ko, name_en = place.name_ko or place.name_en, place.name_en or place.name_ko
+    if approved:
+        subject = f"[팹시티 서울] 운영 신청이 승인되었습니다 / Your claim was approved: {name_ko}"
+        body = (
+            f"{claimant.display_name}님, '{name_ko}' 운영 신청이 승인되었습니다.\n"
+            "이제 팹시티 서울에서 이 공간의 정보를 고칠 수 있습니다.\n\n"
+            f"{claimant.display_name}, your claim to host '{name_en}' was approved: you can now edit its listing."
+        )
+    else:
+        subject = f"[팹시티 서울] 운영 신청이 거절되었습니다 / Your claim was declined: {name_ko}"
+        body = (
+            f"{claimant.display_name}님, '{name_ko}' 운영 신청이 받아들여지지 않았습니다. "
+            "확인할 수 있는 자료를 붙여 다시 신청할 수 있습니다.\n\n"
+            f"{claimant.display_name}, your claim to host '{name_en}' was declined. "
+            "You may claim it again with a link the council can check."
+        )
+    outbox.queue(conn, claimant.email, subject, body)

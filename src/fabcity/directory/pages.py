@@ -10,17 +10,21 @@ import json
 import re
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from fabcity.accounts.pages import field_errors, form_page
 from fabcity.directory import editing, vocabulary
 from fabcity.directory import form as node_form
 from fabcity.directory.hours import DAY_LABELS, DAYS, UNREADABLE, describe, open_now
+from fabcity.directory.models import NOTE_MAX
 from fabcity.directory.read import importable, public_nodes
 from fabcity.directory.specs import SPECS, spec_text, types_of_spec
 from fabcity.directory.taxonomy import taxonomy
-from fabcity.errors import FieldError, PreconditionFailed, RecordInvalid
+from fabcity.errors import Conflict, FieldError, PreconditionFailed, RecordInvalid
+from fabcity.platform import Platform
 from fabcity.web import i18n
 from fabcity.web.auth import visitor
 from fabcity.web.deps import PlatformDep, SettingsDep, form_of, render, say
@@ -79,6 +83,7 @@ def node_page(request: Request, slug: str, platform: PlatformDep) -> HTMLRespons
         pk = editing.node_pk_of(conn, slug)
         record = public_nodes(conn, [pk])[0]
         may_edit = editing.may_edit(conn, user, pk)
+        claim_pending = editing.has_pending_claim(conn, user, pk)
     terms = taxonomy()
     language = i18n.language_of(request)
     location = record["location"]
@@ -106,6 +111,7 @@ def node_page(request: Request, slug: str, platform: PlatformDep) -> HTMLRespons
         now_kst=i18n.kst(datetime.now(UTC)),
         may_edit=may_edit,
         may_verify=editing.may_verify(user),
+        claim_pending=claim_pending,
         json_ld=_json_ld(record),
         message=claimed if request.query_params.get("claimed") else notice_of(request),
     )
@@ -194,10 +200,49 @@ async def verify(request: Request, slug: str, platform: PlatformDep) -> Response
     return RedirectResponse(f"/nodes/{slug}", status_code=303)
 
 
+def _claim_form(
+    request: Request, slug: str, name: str, errors: list[tuple[str, str]], values: dict[str, str], status: int = 200
+) -> HTMLResponse:
+    fields = [
+        {"name": "message", "kind": "textarea", "label": say(request, "How do you run this place?"),
+         "value": values.get("message"), "required": True,
+         "help": say(request, "For example: your role there, since when, and how the council can reach you.")},
+        {"name": "proof_url", "kind": "url", "label": say(request, "A link that shows it (optional)"),
+         "value": values.get("proof_url"),
+         "help": say(request, "A page that names you as its operator: the place's website, a social media post…")},
+    ]  # fmt: skip
+    intro = say(request, "The council of Fab City Seoul checks each claim; once approved, you can edit this place.")
+    heading = say(request, "I run this place") + f": {name}"
+    return form_page(
+        request, heading, f"/nodes/{slug}/claim", fields, errors, status, intro=intro,
+        submit=say(request, "Send the claim"),
+    )  # fmt: skip
+
+
+def _claimed_node(platform: Platform, slug: str) -> str:
+    """The name of the node a claim form is about, in no particular language (both are shown on its page)."""
+    with platform.engine.connect() as conn:
+        record = public_nodes(conn, [editing.node_pk_of(conn, slug)])[0]
+    return record["name"].get("ko") or record["name"].get("en") or slug
+
+
+@router.get("/nodes/{slug}/claim", response_class=HTMLResponse)
+def claim_page(request: Request, slug: str, platform: PlatformDep) -> Response:
+    if visitor(request).user is None:
+        return RedirectResponse(f"/login?next=/nodes/{quote(slug)}/claim", status_code=303)
+    return _claim_form(request, slug, _claimed_node(platform, slug), [], {})
+
+
 @router.post("/nodes/{slug}/claim")
 async def claim(request: Request, slug: str, platform: PlatformDep) -> Response:
     form = await form_of(request)
-    editing.claim_node(platform, visitor(request).user, slug, form.get("message", ""))
+    try:
+        editing.claim_node(platform, visitor(request).user, slug, form.get("message", ""), form.get("proof_url", ""))
+    except RecordInvalid as error:
+        shown = {name: form.get(name, "")[:NOTE_MAX] for name in ("message", "proof_url")}
+        return _claim_form(request, slug, _claimed_node(platform, slug), field_errors(request, error), shown, 422)
+    except Conflict:  # pressed twice, or already a host: the node's page shows where the claim stands
+        return RedirectResponse(f"/nodes/{slug}", status_code=303)
     return RedirectResponse(f"/nodes/{slug}?claimed=1", status_code=303)
 
 

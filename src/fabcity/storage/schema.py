@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     literal_column,
+    text,
 )
 
 metadata = MetaData(
@@ -265,6 +266,8 @@ user_account = Table(
     Column("display_name", Text, nullable=False),
     Column("role", String(10), nullable=False, comment="member | host | curator | admin"),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("consented_at", DateTime(timezone=True), comment="when the privacy notice was accepted at sign-up"),
+    Column("deleted_at", DateTime(timezone=True), comment="set when the person deleted the account"),
 )
 
 web_session = Table(
@@ -326,10 +329,30 @@ node_claim = Table(
     Column("node_pk", Integer, ForeignKey("node.pk", ondelete="CASCADE"), nullable=False, index=True),
     Column("user_id", Integer, ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("message", Text, nullable=False),
-    Column("status", String(10), nullable=False, comment="pending | approved | rejected"),
+    Column("proof_url", Text, comment="a link that shows the claimant runs the place"),
+    Column("status", String(10), nullable=False, comment="pending | approved | rejected | withdrawn"),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("decided_by", Integer, ForeignKey("user_account.id", ondelete="SET NULL")),
     Column("decided_at", DateTime(timezone=True)),
+    # one pending claim per person and place, however many requests arrive at once
+    Index(
+        "uq_node_claim_pending",
+        "node_pk",
+        "user_id",
+        unique=True,
+        sqlite_where=text("status = 'pending'"),
+        postgresql_where=text("status = 'pending'"),
+    ),
+)
+
+password_reset = Table(
+    "password_reset",
+    metadata,
+    Column("token_hash", String(64), primary_key=True, comment="sha256 of the token sent by e-mail"),
+    Column("user_id", Integer, ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True), comment="set once, when the token changed the password"),
 )
 
 audit_log = Table(
@@ -343,4 +366,21 @@ audit_log = Table(
     Column("entity_id", String(64), nullable=False),
     Column("changes", JSON, nullable=False, comment="{field: [before, after]}"),
     Index("ix_audit_log_entity", "entity", "entity_id"),
+)
+
+
+# notifications (fabcity.notify)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("recipient", String(254), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True)),
+    Column("attempts", Integer, nullable=False, comment="delivery tries so far"),
+    Column("last_error", Text, comment="why the last try failed"),
+    Index("ix_outbox_sent_at", "sent_at"),
 )

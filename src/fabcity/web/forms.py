@@ -36,7 +36,6 @@ _GENERAL: Messages = (
     (r"Input should be less than or equal to (?P<limit>-?[\d.]+)", mark("Enter at most %(limit)s.")),
     (r"String should have at most (?P<limit>\d+) characters?", mark("Write at most %(limit)s characters.")),
     (r"holds a control character.*", mark("Holds a control character, which cannot be stored; remove it.")),
-    (r"not an e-mail address", mark("This is not an e-mail address.")),
 )
 _UNKNOWN = mark("This value cannot be used.")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")

@@ -1,0 +1,94 @@
+"""The e-mail outbox: delivery over real SMTP to a local aiosmtpd server the test starts, what a failed
+delivery leaves, and reading the outbox without a mail server (`fabcity outbox`)."""
+
+from __future__ import annotations
+
+import email
+from email.policy import default
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Message
+from click.testing import CliRunner
+
+from builders import new_user
+from fabcity.cli.main import main
+from fabcity.directory import editing
+from fabcity.notify import outbox
+from fabcity.settings import Settings, Smtp
+from servers import free_port
+
+
+class Inbox(Message):
+    """What the local mail server received, parsed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.received: list[email.message.EmailMessage] = []
+
+    def handle_message(self, message) -> None:
+        self.received.append(email.message_from_bytes(message.as_bytes(), policy=default))
+
+
+@pytest.fixture
+def mail_server():
+    """An SMTP server on this machine only, for one test."""
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield controller, inbox
+    finally:
+        controller.stop()
+
+
+def _decided_claim(platform, approve: bool = True):
+    curator, member = new_user(platform, "curator", "curator"), new_user(platform, "maker", "member")
+    claim = editing.claim_node(platform, member, "fab-lab-seoul", "운영합니다")
+    editing.decide_claim(platform, curator, claim["id"], approve=approve)
+    return member
+
+
+def test_a_decision_is_delivered_over_smtp_in_korean_and_english(platform, mail_server):
+    controller, inbox = mail_server
+    member = _decided_claim(platform)
+    smtp = Smtp(host=controller.hostname, port=controller.port, sender="noreply@fabcity.example.kr")
+    assert outbox.deliver(platform, smtp) == 1
+    (received,) = inbox.received
+    assert received["To"] == member.email and received["From"] == "noreply@fabcity.example.kr"
+    assert "승인" in received["Subject"] and "approved" in received["Subject"]
+    assert "팹랩 서울" in received.get_content() and "you can now edit" in received.get_content()
+    assert outbox.deliver(platform, smtp) == 0 and len(inbox.received) == 1  # sent once
+    with platform.engine.connect() as conn:
+        (stored,) = outbox.messages(conn, member.email)
+    assert stored.sent_at is not None and stored.attempts == 1 and stored.last_error is None
+
+
+def test_a_failed_delivery_keeps_the_message_and_why(platform):
+    member = _decided_claim(platform, approve=False)
+    nobody_listens = Smtp(host="127.0.0.1", port=free_port())
+    assert outbox.deliver(platform, nobody_listens) == 0
+    with platform.engine.connect() as conn:
+        (stored,) = outbox.messages(conn, member.email)
+    assert stored.sent_at is None and stored.attempts == 1 and "Connection" in stored.last_error
+    assert "거절" in stored.subject or "declined" in stored.subject
+
+
+def test_without_a_mail_server_nothing_is_tried_and_the_cli_shows_the_messages(platform, db_url):
+    member = _decided_claim(platform)
+    assert outbox.deliver(platform, Smtp()) == 0
+    shown = CliRunner().invoke(main, ["outbox", "--to", member.email.upper(), "--db", db_url], catch_exceptions=False)
+    assert shown.exit_code == 0 and "waiting" in shown.output and "KST" in shown.output
+    assert f"to {member.email}" in shown.output and "팹랩 서울" in shown.output
+    refused = CliRunner().invoke(main, ["outbox", "send", "--db", db_url], env={"FABCITY_SMTP_HOST": ""})
+    assert refused.exit_code == 2 and "FABCITY_SMTP_HOST" in refused.output
+
+
+def test_smtp_settings_come_from_the_environment():
+    settings = Settings.from_environment(
+        {"FABCITY_SMTP_HOST": "mail.example.kr", "FABCITY_SMTP_PORT": "2525", "FABCITY_SMTP_STARTTLS": "1",
+         "FABCITY_SMTP_FROM": "council@example.kr", "FABCITY_DB": "x.sqlite3"}
+    )  # fmt: skip
+    assert settings.smtp == Smtp("mail.example.kr", 2525, "council@example.kr", "", "", True)
+    with pytest.raises(ValueError, match="FABCITY_SMTP_PORT"):
+        Settings.from_environment({"FABCITY_SMTP_PORT": "smtp", "FABCITY_DB": "x.sqlite3"})
