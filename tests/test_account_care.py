@@ -67,7 +67,8 @@ def test_the_privacy_notice_says_what_why_how_long_and_whom_to_ask(client):
         assert said in korean, said
     english = client.get("/privacy?lang=en").text
     assert "How long" in english and "Who to contact" in english and "Personal Information Protection Act" in english
-    assert 'href="/privacy"' in client.get("/signup").text
+    assert '<a href="/privacy">개인정보 처리방침</a>' in client.get("/?lang=ko").text  # every page's footer
+    assert '<a href="/privacy">개인정보 처리방침 보기</a>' in client.get("/signup?lang=ko").text  # beside the consent
 
 
 # --- password reset --------------------------------------------------------------------------
