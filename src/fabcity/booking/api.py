@@ -10,8 +10,6 @@ import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Query, Request, Response
-from pydantic import AwareDatetime
-
 from fabcity.booking import resources, service
 from fabcity.booking.models import (
     BookingIn,
@@ -20,6 +18,7 @@ from fabcity.booking.models import (
     Decision,
     ExceptionIn,
     ExceptionPublic,
+    Instant,
     ResourceIn,
     ResourcePublic,
     RuleIn,
@@ -161,8 +160,8 @@ def remove_exception(request: Request, resource_id: RowId, exception_id: RowId, 
 def get_free_slots(
     resource_id: RowId,
     platform: PlatformDep,
-    start: Annotated[AwareDatetime, Query(alias="from", description="an instant with its offset")],
-    end: Annotated[AwareDatetime, Query(alias="to", description="an instant with its offset")],
+    start: Annotated[Instant, Query(alias="from", description="an instant with its offset")],
+    end: Annotated[Instant, Query(alias="to", description="an instant with its offset")],
 ) -> dict[str, Any]:
     return service.free_slots(platform, resource_id, start, end)
 

@@ -25,6 +25,9 @@ _CLOCK = re.compile(r"([01]\d|2[0-3]):([0-5]\d)|24:00")
 
 
 def _utc(value: datetime) -> datetime:
+    """In UTC, and within years bookings are made for (far dates would overflow the arithmetic on them)."""
+    if not 2000 <= value.year <= 2100:
+        raise ValueError("must be between the years 2000 and 2100")
     return value.astimezone(UTC)
 
 
