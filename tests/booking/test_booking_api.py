@@ -70,3 +70,14 @@ def test_a_booking_off_the_grid_is_a_422_naming_the_field_and_a_far_date_is_no_5
     )
     assert slots.status_code == 200 and len(slots.json()["slots"]) == 48
     assert client.post("/api/v1/bookings", json=body).status_code == 401
+
+
+def test_my_bookings_page_shows_a_members_own_in_kst_and_sends_a_visitor_to_sign_in(client, platform):
+    cutter = bookable(platform, node_host(platform))
+    member = auth_headers(platform, "member")
+    slot = _slot()
+    client.post("/api/v1/bookings", headers=member, json={"resource": cutter["id"], "idempotency_key": "p", **slot})
+    page = client.get("/bookings", headers=member)
+    assert page.status_code == 200 and "내 예약" in page.text and "확정" in page.text
+    assert "10:00" in page.text  # 01:00 UTC, shown in Seoul time
+    assert client.get("/bookings", follow_redirects=False).headers["location"] == "/login"

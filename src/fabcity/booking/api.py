@@ -6,10 +6,10 @@ who may do what is decided. Service errors rise to web/errors.py.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Query, Request, Response
+
 from fabcity.booking import resources, service
 from fabcity.booking.models import (
     BookingIn,
@@ -26,7 +26,7 @@ from fabcity.booking.models import (
     SlotsPublic,
 )
 from fabcity.web.auth import acting_user, signed_in, visitor
-from fabcity.web.deps import PlatformDep, RowId
+from fabcity.web.deps import PlatformDep, RowId, if_match_versions
 from fabcity.web.errors import documented
 
 router = APIRouter(prefix="/api/v1", tags=["booking"], responses=documented(401, 403, 404))
@@ -34,7 +34,6 @@ IfMatch = Annotated[
     str | None,
     Header(description='The ETag you read, e.g. "3": the change is made only if nobody wrote since, else 412.'),
 ]
-_STRONG_ETAG = re.compile(r'"(\d{1,18})"')
 _ETAG = {"ETag": {"description": "The version after this write", "schema": {"type": "string", "example": '"4"'}}}
 _CONDITIONAL: dict[int | str, dict[str, Any]] = {
     200: {"headers": _ETAG},
@@ -44,14 +43,6 @@ _REFUSED: dict[int | str, dict[str, Any]] = {
     **documented(409),
     422: {"description": "A field is invalid or the period breaks a rule of the resource: `detail[].loc` names it"},
 }
-
-
-def _versions(if_match: str | None) -> frozenset[int] | None:
-    """The versions an If-Match header names; None when there is none or it is `*` (a weak tag matches none)."""
-    if if_match is None or if_match.strip() == "*":
-        return None
-    tags = (tag.strip() for tag in if_match.split(","))
-    return frozenset(int(found.group(1)) for tag in tags if (found := _STRONG_ETAG.fullmatch(tag)))
 
 
 def _tagged(answer: dict[str, Any], response: Response) -> dict[str, Any]:
@@ -102,7 +93,7 @@ def update_resource(
     if_match: IfMatch = None,
 ) -> dict[str, Any]:
     user = acting_user(request)
-    return _tagged(resources.update_resource(platform, user, resource_id, patch, _versions(if_match)), response)
+    return _tagged(resources.update_resource(platform, user, resource_id, patch, if_match_versions(if_match)), response)
 
 
 @router.delete(
@@ -115,7 +106,7 @@ def retire_resource(
     request: Request, resource_id: RowId, response: Response, platform: PlatformDep, if_match: IfMatch = None
 ) -> dict[str, Any]:
     user = acting_user(request)
-    return _tagged(resources.retire_resource(platform, user, resource_id, _versions(if_match)), response)
+    return _tagged(resources.retire_resource(platform, user, resource_id, if_match_versions(if_match)), response)
 
 
 @router.get("/resources/{resource_id}/availability", summary="A resource's weekly rules and exceptions")
@@ -205,7 +196,7 @@ def _move_route(action: str, path: str, summary: str) -> None:
     ) -> dict[str, Any]:
         reason = decision.reason if decision else ""
         user = acting_user(request)
-        answer = service.move_booking(platform, user, booking_id, action, reason, _versions(if_match))
+        answer = service.move_booking(platform, user, booking_id, action, reason, if_match_versions(if_match))
         return _tagged(answer, response)
 
     move.__name__ = f"{action}_booking"
