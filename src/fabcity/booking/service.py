@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Row, and_, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Row, and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from fabcity import audit
@@ -90,7 +90,8 @@ def _family(conn: Connection, resource: Row) -> list[int]:
     return sorted(ids)
 
 
-def _open_periods(conn: Connection, resource: Row, start: datetime, end: datetime) -> list[availability.Period]:
+def open_periods_of(conn: Connection, resource: Row, start: datetime, end: datetime) -> list[availability.Period]:
+    """When the resource is open between `start` and `end`: its rules, exceptions and its node's holidays."""
     hours = conn.execute(select(node.c.opening_hours).where(node.c.pk == resource.node_pk)).scalar_one()
     return availability.open_periods(
         ZoneInfo(resource.time_zone),
@@ -122,7 +123,7 @@ def _check_request(conn: Connection, resource: Row, data: BookingIn, now: dateti
         raise FieldError("starts_at", f"must be at least {resource.lead_time_min} minutes from now")
     if start > now + timedelta(days=resource.horizon_days):
         raise FieldError("starts_at", f"must be at most {resource.horizon_days} days from now")
-    if not availability.covers(_open_periods(conn, resource, start, end), start, end):
+    if not availability.covers(open_periods_of(conn, resource, start, end), start, end):
         raise Conflict("starts_at: the resource is not open for all of this period (hours, closures, holidays)")
 
 
@@ -142,13 +143,16 @@ def _expire_stale_holds(conn: Connection, family: list[int], now: datetime) -> N
         audit.record(conn, None, "booking.expire", "booking", str(booking_id), {"state": [state, "expired"]}, now)
 
 
-def _blocking(now: datetime) -> Any:
+def _blocking(now: datetime) -> ColumnElement[bool]:
     """The condition for a booking that holds its time as of `now`."""
     live_hold = or_(booking.c.hold_expires_at.is_(None), booking.c.hold_expires_at > now)
     return and_(booking.c.state.in_(BLOCKING), or_(booking.c.state.not_in(HOLDING), live_hold))
 
 
-def _held_periods(conn: Connection, resource_ids: list[int], start: datetime, end: datetime, now: datetime) -> list:
+Held = list[tuple[int, int, datetime, datetime]]
+
+
+def _held_periods(conn: Connection, resource_ids: list[int], start: datetime, end: datetime, now: datetime) -> Held:
     """(resource, unit, blocked start, blocked end) of the bookings holding time in [start, end) on these resources."""
     query = select(booking.c.resource_id, booking.c.unit_id, booking.c.blocked_start, booking.c.blocked_end).where(
         booking.c.resource_id.in_(resource_ids),
@@ -164,7 +168,7 @@ def _units(conn: Connection, resource_id: int) -> list[int]:
     return list(conn.execute(query).scalars())
 
 
-def _free_units(resource_id: int, units: list[int], held: list, start: datetime, end: datetime) -> list[int]:
+def _free_units(resource_id: int, units: list[int], held: Held, start: datetime, end: datetime) -> list[int]:
     """The units of the resource free for the blocked period [start, end); none when a family member is held then."""
     clashing = [(r, u) for r, u, s, e in held if store.overlaps(start, end, s, e)]
     if any(r != resource_id for r, _ in clashing):
@@ -199,11 +203,12 @@ def create_booking(platform: Platform, user: User | None, data: BookingIn, at: d
     try:
         with store.taken_is_a_conflict(), platform.engine.begin() as conn:
             store.begin_write(conn)
-            if (first := _by_key(conn, user.id, data.idempotency_key)) is not None:
-                return _public(conn, first, now)
             resource = resource_row(conn, data.resource)
             family = _family(conn, resource)
             store.lock_resources(conn, family)
+            # Looked up once the family is held: a repeat sent while the first was being written then finds it.
+            if (first := _by_key(conn, user.id, data.idempotency_key)) is not None:
+                return _public(conn, first, now)
             _check_request(conn, resource, data, now)
             _expire_stale_holds(conn, family, now)
             blocked_start, blocked_end = _blocked(resource, data.starts_at, data.ends_at)
@@ -285,7 +290,7 @@ def free_slots(
         if end <= start:
             return answer
         zone = ZoneInfo(resource.time_zone)
-        periods = _open_periods(conn, resource, start, end)
+        periods = open_periods_of(conn, resource, start, end)
         family = _family(conn, resource)
         units = _units(conn, resource.id)
         held = _held_periods(conn, family, *_blocked(resource, start, end), now)
@@ -385,7 +390,10 @@ def move_booking(
         return _public(conn, row, now)
 
 
-def _apply(conn: Connection, user: User, row: Row, resource: Row, move: Move, own: bool, reason: str, now: datetime):
+def _apply(
+    conn: Connection, user: User, row: Row, resource: Row, move: Move, own: bool, reason: str, now: datetime
+) -> Row:
+    """The writes of one allowed move; approving passes through `approved` to payment or confirmation."""
     if move.action == "approve":
         row = _swap(conn, row, "approved", now, user, reason)
         if row.price_krw:
