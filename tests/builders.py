@@ -230,3 +230,36 @@ def signed_in_page(client, user: accounts.User) -> None:
     """`client` signed in as `user` through the sign-in form, as a browser would."""
     form = {"email": user.email, "password": PASSWORD, "csrf": form_token(client, "/login")}
     assert client.post("/login", data=form, follow_redirects=False).status_code == 303
+
+
+# --------------------------------------------------------------------------------------------
+# bookable resources
+
+BOOKING_NODE = "fab-lab-seoul"
+
+
+def bookable(platform: Platform, host: accounts.User, hours: tuple[str, str] = ("00:00", "24:00"), **fields):
+    """A resource of BOOKING_NODE (instant, free, 30-minute slots unless told), open every day in `hours`."""
+    from fabcity.booking import resources
+    from fabcity.booking.models import ResourceIn, RuleIn
+
+    values = {"node": BOOKING_NODE, "kind": "machine", "name_ko": "레이저 커터", "mode": "instant"}
+    values |= {"granularity_min": 30, "min_duration_min": 30, "max_duration_min": 240, "lead_time_min": 60}
+    created = resources.create_resource(platform, host, ResourceIn(**(values | fields)))
+    for weekday in range(7):
+        rule = RuleIn(weekday=weekday, start=hours[0], end=hours[1])
+        resources.add_rule(platform, host, created["id"], rule)
+    return created
+
+
+def node_host(platform: Platform, name: str = "host", slug: str = "fab-lab-seoul") -> accounts.User:
+    """A host of the node `slug`."""
+    from datetime import UTC, datetime
+
+    from fabcity.storage.schema import node_host as hosts
+
+    user = new_user(platform, name, "host")
+    with platform.engine.begin() as conn:
+        pk = conn.execute(select(node.c.pk).where(node.c.slug == slug)).scalar_one()
+        conn.execute(hosts.insert().values(node_pk=pk, user_id=user.id, granted_at=datetime.now(UTC)))
+    return user

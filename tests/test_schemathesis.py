@@ -124,13 +124,27 @@ _DATA_DEPENDENT = (
     "PUT /api/v1/users/{user_id}/role",
     # a claim: its message must say something, its proof link be a web address (the claims service checks)
     "POST /api/v1/nodes/{node_id}/claims",
+    # booking: an end after its start, a known time zone, durations on the slot grid, instants within 2000–2100,
+    # and a resource patch validated whole by the booking model: checks across fields, or on data
+    "GET /api/v1/resources/{resource_id}/slots",
+    "POST /api/v1/resources",
+    "PATCH /api/v1/resources/{resource_id}",
+    "POST /api/v1/resources/{resource_id}/rules",
+    "POST /api/v1/resources/{resource_id}/exceptions",
+    "POST /api/v1/bookings",
 )
-# If-Match names a version of the node, data the document cannot list either: a stale one is the
-# documented 412 Precondition Failed.
+# If-Match names a version of the node (or resource, or booking), data the document cannot list either: a
+# stale one is the documented 412 Precondition Failed.
 _CONDITIONAL = (
     "PATCH /api/v1/nodes/{node_id}",
     "DELETE /api/v1/nodes/{node_id}",
     "POST /api/v1/nodes/{node_id}/verify",
+    "PATCH /api/v1/resources/{resource_id}",
+    "DELETE /api/v1/resources/{resource_id}",
+    *(
+        f"POST /api/v1/bookings/{{booking_id}}/{move}"
+        for move in ("approve", "decline", "mark-paid", "cancel", "no-show", "complete")
+    ),
 )
 _ACCEPTED = """
 [[operations]]

@@ -6,7 +6,6 @@ lives in the services (directory.editing); service errors rise to web/errors.py.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Body, Header, Request
@@ -24,7 +23,7 @@ from fabcity.errors import Forbidden, NotAuthenticated
 from fabcity.notify import outbox
 from fabcity.platform import Platform
 from fabcity.web.auth import acting_user, visitor
-from fabcity.web.deps import PlatformDep, RowId, SettingsDep
+from fabcity.web.deps import PlatformDep, RowId, SettingsDep, if_match_versions
 from fabcity.web.downloads import GEOJSON, also_as
 from fabcity.web.errors import documented
 from fabcity.web.query import openapi_parameters, read_query
@@ -49,7 +48,6 @@ _CONDITIONAL_WRITE: dict[int | str, dict[str, Any]] = {
     200: {"headers": {"ETag": _ETAG}},
     412: {"description": "If-Match names a version the node is no longer at: read it again, reapply the change"},
 }
-_STRONG_ETAG = re.compile(r'"(\d{1,18})"')
 
 
 class NodeSearchParams(BaseModel):
@@ -173,17 +171,6 @@ def _etag(version: int) -> str:
     return f'"{version}"'
 
 
-def _versions(if_match: str | None) -> frozenset[int] | None:
-    """The versions an If-Match header names; None when there is none or it is `*` (any version).
-
-    If-Match compares strongly (RFC 9110), so a weak or unreadable tag matches no version.
-    """
-    if if_match is None or if_match.strip() == "*":
-        return None
-    tags = (tag.strip() for tag in if_match.split(","))
-    return frozenset(int(found.group(1)) for tag in tags if (found := _STRONG_ETAG.fullmatch(tag)))
-
-
 def _answer(written: editing.Written, response: Response) -> dict[str, Any]:
     response.headers["ETag"] = _etag(written.version)
     return written.record
@@ -210,7 +197,9 @@ def update_node(
     request: Request, node_id: str, patch: NodeBody, response: Response, platform: PlatformDep, if_match: IfMatch = None
 ) -> dict[str, Any]:
     user = acting_user(request)
-    return _answer(editing.update_node(platform, user, node_id, patch, expected_versions=_versions(if_match)), response)
+    return _answer(
+        editing.update_node(platform, user, node_id, patch, expected_versions=if_match_versions(if_match)), response
+    )
 
 
 @router.delete(
@@ -222,7 +211,7 @@ def update_node(
 def close_node(
     request: Request, node_id: str, response: Response, platform: PlatformDep, if_match: IfMatch = None
 ) -> dict[str, Any]:
-    return _answer(editing.close_node(platform, acting_user(request), node_id, _versions(if_match)), response)
+    return _answer(editing.close_node(platform, acting_user(request), node_id, if_match_versions(if_match)), response)
 
 
 @router.post(
@@ -234,7 +223,7 @@ def close_node(
 def verify_node(
     request: Request, node_id: str, response: Response, platform: PlatformDep, if_match: IfMatch = None
 ) -> dict[str, Any]:
-    return _answer(editing.verify_node(platform, acting_user(request), node_id, _versions(if_match)), response)
+    return _answer(editing.verify_node(platform, acting_user(request), node_id, if_match_versions(if_match)), response)
 
 
 @router.get("/nodes/{node_id}/history", tags=["directory"], summary="The node's audit trail (curator, admin)")

@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -383,4 +384,101 @@ outbox = Table(
     Column("attempts", Integer, nullable=False, comment="delivery tries so far"),
     Column("last_error", Text, comment="why the last try failed"),
     Index("ix_outbox_sent_at", "sent_at"),
+)
+
+# booking: bookable resources of nodes, their units, availability and bookings (fabcity.booking)
+# On PostgreSQL migration 0012 adds an exclusion constraint on `booking` (no two blocking bookings of
+# one unit overlap); it is not declared here because SQLite has no such constraint (booking.store).
+
+booking_resource = Table(
+    "booking_resource",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("node_pk", Integer, ForeignKey("node.pk", ondelete="CASCADE"), nullable=False, index=True),
+    Column("kind", String(20), nullable=False, comment="machine | room | desk | focus_booth | production_line"),
+    Column("name_ko", Text, nullable=False),
+    Column("name_en", Text),
+    Column("granularity_min", Integer, nullable=False, comment="slot length: 15, 30 or 60 minutes"),
+    Column("min_duration_min", Integer, nullable=False),
+    Column("max_duration_min", Integer, nullable=False),
+    Column("lead_time_min", Integer, nullable=False, comment="a booking starts at least this long after it is made"),
+    Column("horizon_days", Integer, nullable=False, comment="a booking starts at most this many days ahead"),
+    Column("buffer_before_min", Integer, nullable=False),
+    Column("buffer_after_min", Integer, nullable=False),
+    Column("mode", String(10), nullable=False, comment="instant | approval"),
+    Column("hold_hours", Integer, nullable=False, comment="how long a request or an unpaid booking holds its slot"),
+    Column("price_per_slot_krw", Integer, nullable=False, comment="0: free"),
+    Column("cancellation_policy", JSON, nullable=False, comment="[[days_before, refund_percent], …]"),
+    Column(
+        "parent_id", Integer, ForeignKey("booking_resource.id"), index=True, comment="e.g. the room a machine is in"
+    ),
+    Column("time_zone", String(64), nullable=False, comment="IANA zone its rules are written in"),
+    Column("retired_at", DateTime(timezone=True), comment="no new bookings after; never deleted once booked"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column(
+        "version",
+        Integer,
+        nullable=False,
+        server_default="1",
+        onupdate=literal_column("version + 1"),
+        comment="bumped by every write of the resource: its ETag",
+    ),
+)
+
+booking_unit = Table(
+    "booking_unit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("resource_id", Integer, ForeignKey("booking_resource.id"), nullable=False, index=True),
+    Column("label", String(40), nullable=False, comment="e.g. desk 3; one booking takes one unit"),
+    UniqueConstraint("resource_id", "label"),
+)
+
+availability_rule = Table(
+    "availability_rule",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("resource_id", Integer, ForeignKey("booking_resource.id"), nullable=False, index=True),
+    Column("weekday", Integer, nullable=False, comment="0 = Monday … 6 = Sunday"),
+    Column("start_minute", Integer, nullable=False, comment="local wall-clock minutes after midnight"),
+    Column("end_minute", Integer, nullable=False, comment="local, exclusive; 1440 = midnight"),
+    Column("valid_from", Date, comment="first local date it applies, inclusive"),
+    Column("valid_until", Date, comment="last local date it applies, inclusive"),
+)
+
+availability_exception = Table(
+    "availability_exception",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("resource_id", Integer, ForeignKey("booking_resource.id"), nullable=False, index=True),
+    Column("kind", String(20), nullable=False, comment="closure | maintenance | extra_opening | external_block"),
+    Column("starts_at", DateTime(timezone=True), nullable=False),
+    Column("ends_at", DateTime(timezone=True), nullable=False, comment="exclusive"),
+    Column("note", Text, nullable=False, server_default=""),
+)
+
+booking = Table(
+    "booking",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("resource_id", Integer, ForeignKey("booking_resource.id"), nullable=False),
+    Column("unit_id", Integer, ForeignKey("booking_unit.id"), nullable=False),
+    Column("member_id", Integer, ForeignKey("user_account.id"), nullable=False, index=True),
+    Column("starts_at", DateTime(timezone=True), nullable=False),
+    Column("ends_at", DateTime(timezone=True), nullable=False, comment="exclusive"),
+    Column("blocked_start", DateTime(timezone=True), nullable=False, comment="starts_at less the buffer before"),
+    Column("blocked_end", DateTime(timezone=True), nullable=False, comment="ends_at plus the buffer after"),
+    Column("state", String(20), nullable=False, comment="booking.vocabulary.STATES"),
+    Column("hold_expires_at", DateTime(timezone=True), comment="a request or unpaid booking is expired from then"),
+    Column("idempotency_key", String(100), nullable=False, comment="the client's; one booking per member and key"),
+    Column("price_krw", Integer, nullable=False, comment="the price when booked: slots × the price per slot"),
+    Column("policy", JSON, comment="the cancellation policy copied at confirmation"),
+    Column("refund_krw", Integer, comment="what a cancellation pays back"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, nullable=False, server_default="1", comment="bumped by every transition"),
+    UniqueConstraint("member_id", "idempotency_key"),
+    Index("ix_booking_unit_blocked", "unit_id", "blocked_start", "blocked_end"),
+    Index("ix_booking_resource_starts", "resource_id", "starts_at"),
 )

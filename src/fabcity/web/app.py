@@ -21,11 +21,13 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 
-from fabcity import __version__, about, accounts, directory, geo, matching, measure
+from fabcity import __version__, about, accounts, booking, directory, geo, matching, measure
 from fabcity.about import api as about_api
 from fabcity.about import pages as about_pages
 from fabcity.accounts import api as accounts_api
 from fabcity.accounts import pages as accounts_pages
+from fabcity.booking import api as booking_api
+from fabcity.booking import pages as booking_pages
 from fabcity.directory import api as directory_api
 from fabcity.directory import pages as directory_pages
 from fabcity.geo import api as geo_api
@@ -49,6 +51,7 @@ CAPABILITIES: tuple[tuple[ModuleType, ModuleType, ModuleType], ...] = (
     (geo, geo_api, geo_pages),
     (matching, matching_api, matching_pages),
     (measure, measure_api, measure_pages),
+    (booking, booking_api, booking_pages),
     (accounts, accounts_api, accounts_pages),
     (about, about_api, about_pages),
 )

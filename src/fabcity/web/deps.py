@@ -7,6 +7,7 @@ modules are plain module-level routers that can be imported and tested alone.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -23,6 +24,7 @@ from fabcity.web import i18n
 from fabcity.web.auth import check_form, form_token, keep_form_token, visitor
 
 _SAFE_SCHEMES = ("http", "https", "mailto")
+_STRONG_ETAG = re.compile(r'"(\d{1,18})"')
 
 
 async def platform_of(request: Request) -> Platform:
@@ -39,6 +41,17 @@ SettingsDep = Annotated[Settings, Depends(settings_of)]
 # A numbered row (a user, a claim, an input-output table) in a path. The ids are integer columns:
 # a larger number names no row, and PostgreSQL refused to compare one with them (a 500).
 RowId = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]
+
+
+def if_match_versions(if_match: str | None) -> frozenset[int] | None:
+    """The versions an If-Match header names; None when there is none or it is `*` (any version).
+
+    If-Match compares strongly (RFC 9110), so a weak or unreadable tag matches no version.
+    """
+    if if_match is None or if_match.strip() == "*":
+        return None
+    tags = (tag.strip() for tag in if_match.split(","))
+    return frozenset(int(found.group(1)) for tag in tags if (found := _STRONG_ETAG.fullmatch(tag)))
 
 
 def safe_url(value: str | None) -> str:

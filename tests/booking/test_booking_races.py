@@ -1,0 +1,99 @@
+"""Clients racing for one slot through HTTP against `fabcity serve --workers 2`, on each backend.
+
+The clients of a round start together at a barrier; nothing sleeps or is timed. Marked `races`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import select
+
+from builders import bookable, new_user, node_host
+from databases import BACKENDS, require_backend
+from fabcity.accounts import service as accounts
+from fabcity.startup import open_platform
+from fabcity.storage.schema import booking
+from servers import START_S, serving
+
+pytestmark = pytest.mark.races
+CLIENTS = 64
+
+
+@dataclass(frozen=True)
+class Served:
+    """A running server, its database, a bookable resource and a token for each of CLIENTS members."""
+
+    url: str
+    db: str
+    resource: int
+    tokens: list[str]
+
+    def bookings_of(self, resource: int) -> list[int]:
+        platform = open_platform(self.db)
+        try:
+            with platform.engine.connect() as conn:
+                return list(conn.execute(select(booking.c.id).where(booking.c.resource_id == resource)).scalars())
+        finally:
+            platform.engine.dispose()
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def served(request, backends, tmp_path_factory) -> Iterator[Served]:
+    require_backend(request.param)
+    db = backends.fresh(request.param)
+    platform = open_platform(db)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+        host = node_host(platform)
+        resources = [bookable(platform, host)["id"] for _ in range(2)]
+        members = [new_user(platform, f"m{number}", "member") for number in range(CLIENTS)]
+    tokens = [accounts.create_token(platform, member, "race") for member in members]
+    platform.engine.dispose()
+    with serving(db, tmp_path_factory.mktemp("serve") / "serve.log") as server:
+        yield Served(server.url, db, resources[0], tokens)
+    backends.drop(db)
+
+
+def _slot(resource: int, key: str) -> dict[str, object]:
+    start = (datetime.now(UTC) + timedelta(days=2)).replace(hour=1, minute=0, second=0, microsecond=0)
+    return {
+        "resource": resource,
+        "starts_at": start.isoformat(),
+        "ends_at": (start + timedelta(hours=1)).isoformat(),
+        "idempotency_key": key,
+    }
+
+
+def _at_once(url: str, tokens: list[str], body: dict[str, object]) -> list[httpx.Response]:
+    barrier = threading.Barrier(len(tokens), timeout=START_S)
+
+    def attempt(token: str) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=url, headers=headers, timeout=START_S, trust_env=False) as client:
+            barrier.wait()
+            return client.post("/api/v1/bookings", json=body)
+
+    with ThreadPoolExecutor(len(tokens)) as pool:
+        return list(pool.map(attempt, tokens))
+
+
+def test_of_64_clients_booking_one_slot_at_once_exactly_one_wins(served):
+    answers = _at_once(served.url, served.tokens, _slot(served.resource, "race"))
+    assert sorted(answer.status_code for answer in answers) == [201] + [409] * (CLIENTS - 1)
+    assert len(served.bookings_of(served.resource)) == 1
+
+
+def test_one_member_sending_the_same_key_at_once_gets_the_one_booking_every_time(served):
+    resource = served.resource + 1
+    answers = _at_once(served.url, [served.tokens[0]] * 16, _slot(resource, "twice"))
+    assert [answer.status_code for answer in answers] == [201] * 16
+    assert len({answer.json()["id"] for answer in answers}) == 1
+    assert len(served.bookings_of(resource)) == 1
