@@ -217,9 +217,8 @@ def test_only_the_nodes_hosts_and_curators_manage_its_resources(platform, people
     assert resources.update_resource(platform, curator, cutter["id"], {"price_per_slot_krw": 1})["version"] > 1
 
 
-def test_postgresql_itself_refuses_two_blocking_bookings_of_a_unit_at_one_time(platform, people, backend):
-    if backend != "postgresql":
-        pytest.skip("the exclusion constraint is PostgreSQL's; SQLite serialises the writes instead")
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)  # SQLite serialises the writes instead
+def test_postgresql_itself_refuses_two_blocking_bookings_of_a_unit_at_one_time(platform, people):
     from sqlalchemy.exc import IntegrityError
 
     host, ara, bo = people
