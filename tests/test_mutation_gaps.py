@@ -1,0 +1,70 @@
+"""Behaviours of sessions, roles, writes and limits that no other test pinned down.
+
+Each was found by mutation testing (docs/mutation-testing.md): the code could be changed so that
+the behaviour broke and every test still passed. The tests name the behaviour, not the change.
+"""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from builders import PASSWORD, new_user
+from fabcity.accounts import limits
+from fabcity.accounts import service as accounts
+from fabcity.errors import FieldError, Forbidden
+from fabcity.settings import Settings, networks
+from fabcity.web.app import create_app
+
+
+def test_signing_out_ends_that_session_and_no_other(platform):
+    """A signed-out cookie is refused even if someone kept a copy; the same person's other device stays in."""
+    maker = new_user(platform, "maker", "member")
+    laptop, _ = accounts.start_session(platform, maker)
+    phone, _ = accounts.start_session(platform, maker)
+    accounts.end_session(platform, laptop)
+    with platform.engine.connect() as conn:
+        assert accounts.session_user(conn, laptop) is None
+        assert accounts.session_user(conn, phone)[0] == maker
+
+
+def test_a_role_that_does_not_exist_is_refused_naming_the_role_field(platform):
+    admin, member = new_user(platform, "admin", "admin"), new_user(platform, "member", "member")
+    with pytest.raises(FieldError) as refused:
+        accounts.set_role(platform, admin, member.id, "owner")
+    assert refused.value.field == "role"
+    assert refused.value.message == "unknown role 'owner'; use one of member, host, curator, admin"
+
+
+def test_the_last_admin_keeps_the_role_while_other_accounts_exist(platform):
+    admin = new_user(platform, "admin", "admin")
+    new_user(platform, "curator", "curator")
+    with pytest.raises(FieldError) as refused:
+        accounts.set_role(platform, admin, admin.id, "member")
+    assert refused.value.field == "role" and "last admin" in refused.value.message
+
+
+def test_an_admin_demoted_meanwhile_is_refused_as_no_longer_an_admin(platform):
+    """The actor was read as an admin (a request in flight) but lost the role: no change, and no 'last admin'."""
+    first, second, demoted = (new_user(platform, name, "admin") for name in ("first", "second", "demoted"))
+    accounts.set_role(platform, first, demoted.id, "member")
+    with pytest.raises(Forbidden, match="no longer an admin"):
+        accounts.set_role(platform, demoted, second.id, "member")
+    with platform.engine.connect() as conn:
+        assert accounts.get_user(conn, second.id).role == "admin"
+
+
+def test_a_zone_in_a_forwarded_address_does_not_make_a_fresh_client_for_the_limits(platform):
+    """fe80::1%1 and fe80::1%2 are one client to the sign-up limit: the zone is not part of the address."""
+    app = create_app(platform, Settings(database="", trusted_proxies=networks("10.0.0.0/8")))
+    free = limits.SIGN_UP_ADDRESS.free
+    with TestClient(app, client=("10.0.0.5", 40000)) as client:
+        statuses = [
+            client.post(
+                "/api/v1/users",
+                json={"email": f"maker{n}@example.kr", "password": PASSWORD, "display_name": "메이커"},
+                headers={"X-Forwarded-For": f"fe80::1%{n}"},
+            ).status_code
+            for n in range(free + 1)
+        ]
+    assert statuses == [201] * free + [429]
