@@ -39,9 +39,21 @@ def test_a_role_that_does_not_exist_is_refused_naming_the_role_field(platform):
 def test_the_last_admin_keeps_the_role_while_other_accounts_exist(platform):
     admin = new_user(platform, "admin", "admin")
     new_user(platform, "curator", "curator")
+    new_user(platform, "member", "member")
     with pytest.raises(FieldError) as refused:
         accounts.set_role(platform, admin, admin.id, "member")
     assert refused.value.field == "role" and "last admin" in refused.value.message
+    with platform.engine.connect() as conn:
+        assert accounts.get_user(conn, admin.id).role == "admin"
+
+
+def test_one_of_two_admins_may_step_down(platform):
+    leaving, staying = new_user(platform, "leaving", "admin"), new_user(platform, "staying", "admin")
+    assert accounts.set_role(platform, leaving, leaving.id, "curator").role == "curator"
+    with platform.engine.connect() as conn:
+        assert [user.role for user in accounts.list_users(conn)] == ["curator", "admin"]
+    with pytest.raises(FieldError, match="last admin"):
+        accounts.set_role(platform, staying, staying.id, "member")
 
 
 def test_an_admin_demoted_meanwhile_is_refused_as_no_longer_an_admin(platform):
