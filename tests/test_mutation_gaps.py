@@ -6,10 +6,13 @@ the behaviour broke and every test still passed. The tests name the behaviour, n
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from fastapi.testclient import TestClient
 
 from builders import PASSWORD, new_user
+from fabcity import audit
 from fabcity.accounts import limits
 from fabcity.accounts import service as accounts
 from fabcity.errors import FieldError, Forbidden
@@ -26,6 +29,26 @@ def test_signing_out_ends_that_session_and_no_other(platform):
     with platform.engine.connect() as conn:
         assert accounts.session_user(conn, laptop) is None
         assert accounts.session_user(conn, phone)[0] == maker
+
+
+def test_a_session_past_its_lifetime_signs_nobody_in(platform, monkeypatch):
+    maker = new_user(platform, "maker", "member")
+    secret, _ = accounts.start_session(platform, maker)
+    ended = datetime.now(UTC) + accounts.SESSION_LIFETIME + timedelta(seconds=1)
+    monkeypatch.setattr(accounts, "_now", lambda: ended)
+    with platform.engine.connect() as conn:
+        assert accounts.session_user(conn, secret) is None
+
+
+def test_a_role_change_is_in_the_audit_trail_and_answers_the_changed_account(platform):
+    admin, maker = new_user(platform, "admin", "admin"), new_user(platform, "maker", "member")
+    assert accounts.set_role(platform, admin, maker.id, "curator") == accounts.User(
+        maker.id, maker.email, maker.display_name, "curator"
+    )
+    with platform.engine.connect() as conn:
+        last = audit.history(conn, "user", str(maker.id))[-1]
+    assert (last["user_id"], last["action"]) == (admin.id, "user.role")
+    assert last["changes"] == {"role": ["member", "curator"]}
 
 
 def test_a_role_that_does_not_exist_is_refused_naming_the_role_field(platform):
