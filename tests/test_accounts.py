@@ -17,7 +17,7 @@ from fabcity.accounts import limits
 from fabcity.accounts import service as accounts
 from fabcity.errors import TooManyAttempts
 from fabcity.settings import Settings, networks
-from fabcity.storage.schema import api_token, user_account, web_session
+from fabcity.storage.schema import api_token, attempt_limit, user_account, web_session
 from fabcity.web.app import create_app
 from fabcity.web.auth import FORM_CSRF_COOKIE, SESSION_COOKIE
 
@@ -237,6 +237,45 @@ def test_one_address_failing_does_not_lock_out_the_members_who_signed_in_from_it
     assert _sign_in(platform, "newcomer@example.kr", PASSWORD, lab) == "wait"
     clock.wait(minutes=15)
     assert _sign_in(platform, "newcomer@example.kr", PASSWORD, lab) == "in"
+
+
+def test_someone_elses_sign_in_elsewhere_leaves_an_addresss_count_alone(platform):
+    """A guesser cannot wipe or lower the count of their address by signing in to an account of their own."""
+    new_user(platform, "maker", "member")
+    guesser = "198.51.100.66"
+    free = limits.SIGN_IN_ADDRESS.free
+    assert [_sign_in(platform, f"nobody{n}@example.kr", "guess", guesser) for n in range(free - 1)] == ["wrong"] * (
+        free - 1
+    )
+    assert _sign_in(platform, "maker@example.kr", PASSWORD, "203.0.113.5") == "in"
+    assert [_sign_in(platform, f"other{n}@example.kr", "guess", guesser) for n in range(2)] == ["wrong", "wait"]
+
+
+def test_a_sign_in_that_used_the_last_free_try_leaves_the_next_one_free(platform):
+    """A success gives its try back, and with it the wait its try had started."""
+    new_user(platform, "maker", "member")
+    new_user(platform, "newcomer", "member")
+    lab = "203.0.113.80"
+    free = limits.SIGN_IN_ADDRESS.free
+    assert [_sign_in(platform, f"nobody{n}@example.kr", "guess", lab) for n in range(free - 1)] == ["wrong"] * (
+        free - 1
+    )
+    assert _sign_in(platform, "maker@example.kr", PASSWORD, lab) == "in"
+    assert _sign_in(platform, "newcomer@example.kr", PASSWORD, lab) == "in"
+
+
+def test_a_sign_in_drops_the_counts_no_limit_needs_any_more(platform, monkeypatch):
+    """Counters outlive no window: a day-old one goes at the next success, a fresh one stays."""
+    clock = Clock(monkeypatch)
+    new_user(platform, "maker", "member")
+    assert _sign_in(platform, "nobody@example.kr", "guess", "198.51.100.1") == "wrong"
+    clock.wait(hours=24, seconds=1)
+    assert _sign_in(platform, "someone@example.kr", "guess", "198.51.100.2") == "wrong"
+    assert _sign_in(platform, "maker@example.kr", PASSWORD, "203.0.113.5") == "in"
+    with platform.engine.connect() as conn:
+        subjects = set(conn.execute(select(attempt_limit.c.subject)).scalars())
+    assert not subjects & {"nobody@example.kr", "198.51.100.1", "nobody@example.kr 198.51.100.1"}
+    assert {"someone@example.kr", "198.51.100.2", "someone@example.kr 198.51.100.2"} <= subjects
 
 
 class CountingHasher(PasswordHasher):
