@@ -239,6 +239,14 @@ def test_one_address_failing_does_not_lock_out_the_members_who_signed_in_from_it
     assert _sign_in(platform, "newcomer@example.kr", PASSWORD, lab) == "in"
 
 
+def test_a_failed_try_does_not_make_an_address_known_to_the_e_mail(platform):
+    """Only a success lets an address escape the e-mail's limit: two guesses from each of many addresses are counted."""
+    new_user(platform, "maker", "member")
+    guesses = [_sign_in(platform, "maker@example.kr", "guess", f"198.51.100.{n}") for n in range(15) for _ in range(2)]
+    free = limits.SIGN_IN_EMAIL.free
+    assert guesses == ["wrong"] * free + ["wait"] * (30 - free)
+
+
 def test_someone_elses_sign_in_elsewhere_leaves_an_addresss_count_alone(platform):
     """A guesser cannot wipe or lower the count of their address by signing in to an account of their own."""
     new_user(platform, "maker", "member")

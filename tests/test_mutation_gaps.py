@@ -105,3 +105,22 @@ def test_a_zone_in_a_forwarded_address_does_not_make_a_fresh_client_for_the_limi
             for n in range(free + 1)
         ]
     assert statuses == [201] * free + [429]
+
+
+def test_each_client_behind_a_chain_of_trusted_proxies_has_its_own_limit(platform):
+    """Two trusted proxies (say a CDN, then a load balancer): the client is the hop the outer one wrote,
+    whether the hops come in one header or in one header line each."""
+    app = create_app(platform, Settings(database="", trusted_proxies=networks("10.0.0.0/8")))
+    free = limits.SIGN_UP_ADDRESS.free
+    one_line = [[("X-Forwarded-For", f"192.0.2.{n}, 10.0.0.7")] for n in range(free + 1)]
+    line_each = [[("X-Forwarded-For", f"198.51.100.{n}"), ("X-Forwarded-For", "10.0.0.7")] for n in range(free + 1)]
+    with TestClient(app, client=("10.0.0.5", 40000)) as client:
+        statuses = [
+            client.post(
+                "/api/v1/users",
+                json={"email": f"maker{n}@example.kr", "password": PASSWORD, "display_name": "메이커"},
+                headers=headers,
+            ).status_code
+            for n, headers in enumerate(one_line + line_each)
+        ]
+    assert statuses == [201] * len(statuses)
