@@ -124,3 +124,19 @@ def test_each_client_behind_a_chain_of_trusted_proxies_has_its_own_limit(platfor
             for n, headers in enumerate(one_line + line_each)
         ]
     assert statuses == [201] * len(statuses)
+
+
+def test_a_peer_without_an_ip_address_is_never_taken_for_a_trusted_proxy(platform):
+    """A peer known only by a name (a socket, the test client) cannot pick its limit by X-Forwarded-For."""
+    app = create_app(platform, Settings(database="", trusted_proxies=networks("0.0.0.0/0, ::/0")))
+    free = limits.SIGN_UP_ADDRESS.free
+    with TestClient(app, client=("testclient", 40000)) as client:
+        statuses = [
+            client.post(
+                "/api/v1/users",
+                json={"email": f"maker{n}@example.kr", "password": PASSWORD, "display_name": "메이커"},
+                headers={"X-Forwarded-For": f"192.0.2.{n}"},
+            ).status_code
+            for n in range(free + 1)
+        ]
+    assert statuses == [201] * free + [429]
