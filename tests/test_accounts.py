@@ -239,6 +239,24 @@ def test_one_address_failing_does_not_lock_out_the_members_who_signed_in_from_it
     assert _sign_in(platform, "newcomer@example.kr", PASSWORD, lab) == "in"
 
 
+def test_an_addresss_count_starts_over_each_window_and_limits_again(platform, monkeypatch):
+    clock = Clock(monkeypatch)
+    lab = "203.0.113.80"
+    free = limits.SIGN_IN_ADDRESS.free
+    for _window in range(2):
+        tries = [_sign_in(platform, f"nobody{n}@example.kr", "guess", lab) for n in range(free + 1)]
+        assert tries == ["wrong"] * free + ["wait"]
+        clock.wait(minutes=15)
+
+
+def test_signing_up_and_signing_in_from_one_address_are_counted_apart(client, platform):
+    new_user(platform, "maker", "member")
+    for n in range(limits.SIGN_UP_ADDRESS.free):
+        body = {"email": f"new{n}@example.kr", "password": PASSWORD, "display_name": "메이커"}
+        assert client.post("/api/v1/users", json=body).status_code == 201
+    assert client.post("/api/v1/session", json={"email": "maker@example.kr", "password": PASSWORD}).status_code == 200
+
+
 def test_a_failed_try_does_not_make_an_address_known_to_the_e_mail(platform):
     """Only a success lets an address escape the e-mail's limit: two guesses from each of many addresses are counted."""
     new_user(platform, "maker", "member")
