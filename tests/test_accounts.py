@@ -291,10 +291,11 @@ def test_a_sign_in_that_used_the_last_free_try_leaves_the_next_one_free(platform
 
 
 def test_a_sign_in_drops_the_counts_no_limit_needs_any_more(platform, monkeypatch):
-    """Counters outlive no window: a day-old one goes at the next success, a fresh one stays."""
+    """Counters outlive no window: a day-old one whose wait is over goes at the next success, a fresh one stays."""
     clock = Clock(monkeypatch)
     new_user(platform, "maker", "member")
-    assert _sign_in(platform, "nobody@example.kr", "guess", "198.51.100.1") == "wrong"
+    free = limits.SIGN_IN_PAIR.free
+    assert [_sign_in(platform, "nobody@example.kr", "guess", "198.51.100.1") for _ in range(free)] == ["wrong"] * free
     clock.wait(hours=24, seconds=1)
     assert _sign_in(platform, "someone@example.kr", "guess", "198.51.100.2") == "wrong"
     assert _sign_in(platform, "maker@example.kr", PASSWORD, "203.0.113.5") == "in"
@@ -302,6 +303,21 @@ def test_a_sign_in_drops_the_counts_no_limit_needs_any_more(platform, monkeypatc
         subjects = set(conn.execute(select(attempt_limit.c.subject)).scalars())
     assert not subjects & {"nobody@example.kr", "198.51.100.1", "nobody@example.kr 198.51.100.1"}
     assert {"someone@example.kr", "198.51.100.2", "someone@example.kr 198.51.100.2"} <= subjects
+
+
+def test_a_day_old_count_whose_wait_still_holds_is_kept(platform, monkeypatch):
+    """The pair's window is a day but its last wait may end after it: a success elsewhere must not lift that wait."""
+    clock = Clock(monkeypatch)
+    new_user(platform, "maker", "member")
+    new_user(platform, "other", "member")
+    guesser = "198.51.100.66"
+    free = limits.SIGN_IN_PAIR.free
+    assert [_sign_in(platform, "maker@example.kr", "guess", guesser) for _ in range(free)] == ["wrong"] * free
+    clock.wait(hours=23, minutes=59)
+    assert _sign_in(platform, "maker@example.kr", "guess", guesser) == "wrong"  # waits 2 minutes, into the next day
+    clock.wait(minutes=1, seconds=30)
+    assert _sign_in(platform, "other@example.kr", PASSWORD, "203.0.113.5") == "in"
+    assert _sign_in(platform, "maker@example.kr", "guess", guesser) == "wait"
 
 
 class CountingHasher(PasswordHasher):
