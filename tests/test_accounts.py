@@ -265,6 +265,18 @@ def test_a_failed_try_does_not_make_an_address_known_to_the_e_mail(platform):
     assert guesses == ["wrong"] * free + ["wait"] * (30 - free)
 
 
+def test_an_address_is_known_to_an_e_mail_for_thirty_days_only(platform, monkeypatch):
+    """Past 30 days since its last sign-in there, a member at a shared address is limited like a newcomer."""
+    clock = Clock(monkeypatch)
+    new_user(platform, "maker", "member")
+    lab = "203.0.113.80"
+    assert _sign_in(platform, "maker@example.kr", PASSWORD, lab) == "in"
+    clock.wait(days=30, seconds=1)
+    free = limits.SIGN_IN_ADDRESS.free
+    assert [_sign_in(platform, f"nobody{n}@example.kr", "guess", lab) for n in range(free)] == ["wrong"] * free
+    assert _sign_in(platform, "maker@example.kr", PASSWORD, lab) == "wait"
+
+
 def test_someone_elses_sign_in_elsewhere_leaves_an_addresss_count_alone(platform):
     """A guesser cannot wipe or lower the count of their address by signing in to an account of their own."""
     new_user(platform, "maker", "member")

@@ -140,3 +140,18 @@ def test_a_peer_without_an_ip_address_is_never_taken_for_a_trusted_proxy(platfor
             for n in range(free + 1)
         ]
     assert statuses == [201] * free + [429]
+
+
+def test_a_hop_that_is_no_address_leaves_the_trusted_proxy_as_the_client(platform):
+    app = create_app(platform, Settings(database="", trusted_proxies=networks("10.0.0.0/8")))
+    free = limits.SIGN_UP_ADDRESS.free
+    with TestClient(app, client=("10.0.0.5", 40000)) as client:
+        statuses = [
+            client.post(
+                "/api/v1/users",
+                json={"email": f"maker{n}@example.kr", "password": PASSWORD, "display_name": "메이커"},
+                headers={"X-Forwarded-For": f"client-{n}"},
+            ).status_code
+            for n in range(free + 1)
+        ]
+    assert statuses == [201] * free + [429]
