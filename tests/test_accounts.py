@@ -17,7 +17,7 @@ from fabcity.accounts import limits
 from fabcity.accounts import service as accounts
 from fabcity.errors import TooManyAttempts
 from fabcity.settings import Settings, networks
-from fabcity.storage.schema import api_token, user_account, web_session
+from fabcity.storage.schema import api_token, attempt_limit, user_account, web_session
 from fabcity.web.app import create_app
 from fabcity.web.auth import FORM_CSRF_COOKIE, SESSION_COOKIE
 
@@ -237,6 +237,99 @@ def test_one_address_failing_does_not_lock_out_the_members_who_signed_in_from_it
     assert _sign_in(platform, "newcomer@example.kr", PASSWORD, lab) == "wait"
     clock.wait(minutes=15)
     assert _sign_in(platform, "newcomer@example.kr", PASSWORD, lab) == "in"
+
+
+def test_an_addresss_count_starts_over_each_window_and_limits_again(platform, monkeypatch):
+    clock = Clock(monkeypatch)
+    lab = "203.0.113.80"
+    free = limits.SIGN_IN_ADDRESS.free
+    for _window in range(2):
+        tries = [_sign_in(platform, f"nobody{n}@example.kr", "guess", lab) for n in range(free + 1)]
+        assert tries == ["wrong"] * free + ["wait"]
+        clock.wait(minutes=15)
+
+
+def test_signing_up_and_signing_in_from_one_address_are_counted_apart(client, platform):
+    new_user(platform, "maker", "member")
+    for n in range(limits.SIGN_UP_ADDRESS.free):
+        body = {"email": f"new{n}@example.kr", "password": PASSWORD, "display_name": "메이커"}
+        assert client.post("/api/v1/users", json=body).status_code == 201
+    assert client.post("/api/v1/session", json={"email": "maker@example.kr", "password": PASSWORD}).status_code == 200
+
+
+def test_a_failed_try_does_not_make_an_address_known_to_the_e_mail(platform):
+    """Only a success lets an address escape the e-mail's limit: two guesses from each of many addresses are counted."""
+    new_user(platform, "maker", "member")
+    guesses = [_sign_in(platform, "maker@example.kr", "guess", f"198.51.100.{n}") for n in range(15) for _ in range(2)]
+    free = limits.SIGN_IN_EMAIL.free
+    assert guesses == ["wrong"] * free + ["wait"] * (30 - free)
+
+
+def test_an_address_is_known_to_an_e_mail_for_thirty_days_only(platform, monkeypatch):
+    """Past 30 days since its last sign-in there, a member at a shared address is limited like a newcomer."""
+    clock = Clock(monkeypatch)
+    new_user(platform, "maker", "member")
+    lab = "203.0.113.80"
+    assert _sign_in(platform, "maker@example.kr", PASSWORD, lab) == "in"
+    clock.wait(days=30, seconds=1)
+    free = limits.SIGN_IN_ADDRESS.free
+    assert [_sign_in(platform, f"nobody{n}@example.kr", "guess", lab) for n in range(free)] == ["wrong"] * free
+    assert _sign_in(platform, "maker@example.kr", PASSWORD, lab) == "wait"
+
+
+def test_someone_elses_sign_in_elsewhere_leaves_an_addresss_count_alone(platform):
+    """A guesser cannot wipe or lower the count of their address by signing in to an account of their own."""
+    new_user(platform, "maker", "member")
+    guesser = "198.51.100.66"
+    free = limits.SIGN_IN_ADDRESS.free
+    assert [_sign_in(platform, f"nobody{n}@example.kr", "guess", guesser) for n in range(free - 1)] == ["wrong"] * (
+        free - 1
+    )
+    assert _sign_in(platform, "maker@example.kr", PASSWORD, "203.0.113.5") == "in"
+    assert [_sign_in(platform, f"other{n}@example.kr", "guess", guesser) for n in range(2)] == ["wrong", "wait"]
+
+
+def test_a_sign_in_that_used_the_last_free_try_leaves_the_next_one_free(platform):
+    """A success gives its try back, and with it the wait its try had started."""
+    new_user(platform, "maker", "member")
+    new_user(platform, "newcomer", "member")
+    lab = "203.0.113.80"
+    free = limits.SIGN_IN_ADDRESS.free
+    assert [_sign_in(platform, f"nobody{n}@example.kr", "guess", lab) for n in range(free - 1)] == ["wrong"] * (
+        free - 1
+    )
+    assert _sign_in(platform, "maker@example.kr", PASSWORD, lab) == "in"
+    assert _sign_in(platform, "newcomer@example.kr", PASSWORD, lab) == "in"
+
+
+def test_a_sign_in_drops_the_counts_no_limit_needs_any_more(platform, monkeypatch):
+    """Counters outlive no window: a day-old one whose wait is over goes at the next success, a fresh one stays."""
+    clock = Clock(monkeypatch)
+    new_user(platform, "maker", "member")
+    free = limits.SIGN_IN_PAIR.free
+    assert [_sign_in(platform, "nobody@example.kr", "guess", "198.51.100.1") for _ in range(free)] == ["wrong"] * free
+    clock.wait(hours=24, seconds=1)
+    assert _sign_in(platform, "someone@example.kr", "guess", "198.51.100.2") == "wrong"
+    assert _sign_in(platform, "maker@example.kr", PASSWORD, "203.0.113.5") == "in"
+    with platform.engine.connect() as conn:
+        subjects = set(conn.execute(select(attempt_limit.c.subject)).scalars())
+    assert not subjects & {"nobody@example.kr", "198.51.100.1", "nobody@example.kr 198.51.100.1"}
+    assert {"someone@example.kr", "198.51.100.2", "someone@example.kr 198.51.100.2"} <= subjects
+
+
+def test_a_day_old_count_whose_wait_still_holds_is_kept(platform, monkeypatch):
+    """The pair's window is a day but its last wait may end after it: a success elsewhere must not lift that wait."""
+    clock = Clock(monkeypatch)
+    new_user(platform, "maker", "member")
+    new_user(platform, "other", "member")
+    guesser = "198.51.100.66"
+    free = limits.SIGN_IN_PAIR.free
+    assert [_sign_in(platform, "maker@example.kr", "guess", guesser) for _ in range(free)] == ["wrong"] * free
+    clock.wait(hours=23, minutes=59)
+    assert _sign_in(platform, "maker@example.kr", "guess", guesser) == "wrong"  # waits 2 minutes, into the next day
+    clock.wait(minutes=1, seconds=30)
+    assert _sign_in(platform, "other@example.kr", PASSWORD, "203.0.113.5") == "in"
+    assert _sign_in(platform, "maker@example.kr", "guess", guesser) == "wait"
 
 
 class CountingHasher(PasswordHasher):
