@@ -72,8 +72,10 @@ def test_a_newcomer_signs_up_claims_a_place_and_becomes_its_host(browse, site):
     newcomer.fill("#email", NEWCOMER)
     newcomer.fill("#password", PASSWORD)
     _fits_the_phone(newcomer)
-    newcomer.click("form[action='/signup'] button[type=submit]")  # the browser asks for consent first (required)
-    assert newcomer.url.endswith("/signup?next=/nodes/fab-lab-seoul/claim")
+    newcomer.click("form[action='/signup'] button[type=submit]")  # without consent: asked for it under the box
+    expect(newcomer.locator("#consent-error")).to_be_visible()
+    expect(newcomer.locator("#display_name")).to_have_value("새 운영자")  # what was typed is kept, but the password
+    newcomer.fill("#password", PASSWORD)
     newcomer.check("#consent")
     newcomer.click("form[action='/signup'] button[type=submit]")
     newcomer.wait_for_url(re.compile(rf"/nodes/{NODE}/claim$"))  # back to the place's claim
