@@ -252,7 +252,7 @@ def test_an_addresss_count_starts_over_each_window_and_limits_again(platform, mo
 def test_signing_up_and_signing_in_from_one_address_are_counted_apart(client, platform):
     new_user(platform, "maker", "member")
     for n in range(limits.SIGN_UP_ADDRESS.free):
-        body = {"email": f"new{n}@example.kr", "password": PASSWORD, "display_name": "메이커"}
+        body = {"email": f"new{n}@example.kr", "password": PASSWORD, "display_name": "메이커", "consent": True}
         assert client.post("/api/v1/users", json=body).status_code == 201
     assert client.post("/api/v1/session", json={"email": "maker@example.kr", "password": PASSWORD}).status_code == 200
 

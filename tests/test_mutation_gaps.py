@@ -99,7 +99,7 @@ def test_a_zone_in_a_forwarded_address_does_not_make_a_fresh_client_for_the_limi
         statuses = [
             client.post(
                 "/api/v1/users",
-                json={"email": f"maker{n}@example.kr", "password": PASSWORD, "display_name": "메이커"},
+                json={"email": f"maker{n}@example.kr", "password": PASSWORD, "display_name": "메이커", "consent": True},
                 headers={"X-Forwarded-For": f"fe80::1%{n}"},
             ).status_code
             for n in range(free + 1)
@@ -118,7 +118,7 @@ def test_each_client_behind_a_chain_of_trusted_proxies_has_its_own_limit(platfor
         statuses = [
             client.post(
                 "/api/v1/users",
-                json={"email": f"maker{n}@example.kr", "password": PASSWORD, "display_name": "메이커"},
+                json={"email": f"maker{n}@example.kr", "password": PASSWORD, "display_name": "메이커", "consent": True},
                 headers=headers,
             ).status_code
             for n, headers in enumerate(one_line + line_each)
@@ -134,7 +134,7 @@ def test_a_peer_without_an_ip_address_is_never_taken_for_a_trusted_proxy(platfor
         statuses = [
             client.post(
                 "/api/v1/users",
-                json={"email": f"maker{n}@example.kr", "password": PASSWORD, "display_name": "메이커"},
+                json={"email": f"maker{n}@example.kr", "password": PASSWORD, "display_name": "메이커", "consent": True},
                 headers={"X-Forwarded-For": f"192.0.2.{n}"},
             ).status_code
             for n in range(free + 1)
@@ -149,7 +149,7 @@ def test_a_hop_that_is_no_address_leaves_the_trusted_proxy_as_the_client(platfor
         statuses = [
             client.post(
                 "/api/v1/users",
-                json={"email": f"maker{n}@example.kr", "password": PASSWORD, "display_name": "메이커"},
+                json={"email": f"maker{n}@example.kr", "password": PASSWORD, "display_name": "메이커", "consent": True},
                 headers={"X-Forwarded-For": f"client-{n}"},
             ).status_code
             for n in range(free + 1)
