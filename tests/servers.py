@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import uvicorn
+from playwright.sync_api import expect
 
 from builders import PASSWORD
 
@@ -34,6 +35,45 @@ def log_in(page, email: str, password: str = PASSWORD) -> None:
     page.fill("#password", password)
     page.click("form[action='/login'] button[type=submit]")
     page.wait_for_url(re.compile(r"/$"))
+
+
+# A need in Korean that a place with the laser cutter of `fill_a_laser_cutter` meets (the part fits its bed),
+# near Euljiro: fab-lab-seoul, in the embedded dataset, ranks first with it.
+LASER_NEED = "아크릴 판 레이저 커팅 1200x800mm 2개, 을지로 근처"
+
+
+def new_machine_row(page):
+    """On a node's edit form, add a row to the machine editor (its script does) and give the new row."""
+    rows = page.locator(".machine-row:not(template .machine-row)")
+    existing = rows.count()
+    page.click("#add-machine")
+    expect(rows).to_have_count(existing + 1)
+    return rows.nth(existing)
+
+
+def fill_a_laser_cutter(row) -> None:
+    """A row of the machine editor becomes a 100 W Trotec laser cutter with a 1300 × 900 mm bed."""
+    row.locator(".machine-type").select_option("laser_cutter")
+    row.locator("input[name$='-make']").fill("Trotec")
+    row.locator("input[name$='-quantity']").fill("1")
+    row.locator("input[name$='-bed_size_mm-0']").fill("1300")
+    row.locator("input[name$='-bed_size_mm-1']").fill("900")
+    row.locator("input[name$='-laser_power_w']").fill("100")
+
+
+def save_the_edit(page, node: str) -> None:
+    """Save the edit form of the node at path `node`: back on its page, told it was saved."""
+    page.click(f"form[action='{node}/edit'] button[type=submit]")
+    page.wait_for_url(re.compile(f"{node}$"))
+    expect(page.locator("p.notice")).to_have_text("저장되었습니다.")
+
+
+def find_makers(page, need: str):
+    """Type a need on /match and send it: the links of the makers it lists, best first."""
+    page.goto("/match")
+    page.fill("#text", need)
+    page.click("#need-form button[type=submit]")
+    return page.locator("#matches li a")
 
 
 def free_port() -> int:
@@ -173,8 +213,9 @@ def live_app(app: object) -> Iterator[str]:
 
 
 @contextmanager
-def browser_tab(browser, base_url: str, viewport: dict[str, int], request) -> Iterator[object]:
-    """A Korean tab on `base_url`; a failed test leaves a screenshot of its page under SCREENSHOTS."""
+def browser_tab(browser, base_url: str, viewport: dict[str, int], request, name: str = "") -> Iterator[object]:
+    """A Korean tab on `base_url` (its own cookies); a failed test leaves a screenshot of its page under
+    SCREENSHOTS, named after the test and `name` (for a test with several tabs)."""
     context = browser.new_context(base_url=base_url, locale="ko-KR", viewport=viewport)
     tab = context.new_page()
     tab.set_default_timeout(10_000)
@@ -183,6 +224,6 @@ def browser_tab(browser, base_url: str, viewport: dict[str, int], request) -> It
         report = getattr(request.node, "rep_call", None)
         if report is not None and report.failed:
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            tab.screenshot(path=str(SCREENSHOTS / f"{request.node.name}.png"), full_page=True)
+            tab.screenshot(path=str(SCREENSHOTS / f"{request.node.name}{name}.png"), full_page=True)
     finally:
         context.close()

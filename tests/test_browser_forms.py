@@ -6,12 +6,10 @@ matched with that machine. The node page fits a 390-pixel phone in both language
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from playwright.sync_api import expect
 
-from servers import log_in
+from servers import LASER_NEED, fill_a_laser_cutter, find_makers, log_in, new_machine_row, save_the_edit
 
 NODE = "/nodes/fab-lab-seoul"
 
@@ -19,38 +17,23 @@ NODE = "/nodes/fab-lab-seoul"
 def test_a_host_adds_a_machine_in_a_row_sets_korean_hours_and_the_node_is_matched_with_it(page):
     log_in(page, "host@example.kr")
     page.goto(f"{NODE}/edit")
-    rows = page.locator(".machine-row:not(template .machine-row)")
-    existing = rows.count()
-    page.click("#add-machine")  # the script adds an empty row beside the one the page offers
-    expect(rows).to_have_count(existing + 1)
-    new = rows.nth(existing)
+    new = new_machine_row(page)
     expect(new.locator(".spec").first).to_be_hidden()  # no type yet: no specs
     new.locator(".machine-type").select_option("vinyl_cutter")
     expect(new.locator(".spec:not([hidden])")).to_have_count(1)  # a vinyl cutter's working area, nothing else
     new.locator(".machine-type").select_option("laser_cutter")
     expect(new.locator("label", has_text="베드 크기")).to_be_visible()
     expect(new.locator("label", has_text="노즐 지름")).to_be_hidden()
-    new.locator("input[name$='-make']").fill("Trotec")
-    new.locator("input[name$='-quantity']").fill("1")
-    new.locator("input[name$='-bed_size_mm-0']").fill("1300")
-    new.locator("input[name$='-bed_size_mm-1']").fill("900")
-    new.locator("input[name$='-laser_power_w']").fill("100")
+    fill_a_laser_cutter(new)
     page.fill("#opening_hours", "화-토 10시-18시")
-    page.click(f"form[action='{NODE}/edit'] button[type=submit]")
-
-    page.wait_for_url(re.compile(f"{NODE}$"))
-    expect(page.locator("p.notice")).to_have_text("저장되었습니다.")
+    save_the_edit(page, NODE)
     assert "화–토 10:00–18:00" in page.inner_text("#hours")
     assert "베드 크기 1300 × 900 mm" in page.inner_text("table.equipment")
     page.reload()
     expect(page.locator("p.notice")).to_have_count(0)  # said once
 
-    need = "아크릴 판 레이저 커팅 1200x800mm 2개, 을지로 근처"
-    page.goto("/match")
-    page.fill("#text", need)
-    page.click("#need-form button[type=submit]")
-    expect(page.locator("#matches li a").first).to_have_text("팹랩 서울")
-    answer = page.request.post("/api/v1/match", data={"text": need}).json()
+    expect(find_makers(page, LASER_NEED).first).to_have_text("팹랩 서울")
+    answer = page.request.post("/api/v1/match", data={"text": LASER_NEED}).json()
     checks = {c["requirement"]: c["status"] for c in answer["results"][0]["checks"]}
     assert answer["results"][0]["node"]["slug"] == "fab-lab-seoul"
     assert checks["part_size"] == "met"  # the part fits the bed of the machine just added

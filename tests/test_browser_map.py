@@ -8,6 +8,7 @@ whose places are mostly known only by their gu (Yongsan-gu holds one placed and 
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import expect
@@ -152,8 +153,17 @@ def test_every_map_has_a_legend(tab):
     legend = tab.locator(".map-legend")
     for text in ("팹랩", "구 단위로만 알려진 곳", "생산 집적지"):
         expect(legend).to_contain_text(text)
-    tab.goto(f"/districts/{YONGSAN}")
-    expect(tab.locator("#legend li").first).to_be_visible()
+    tab.goto("/match?text=" + quote("레이저 커팅 아크릴 10개, 을지로 근처, 3km 이내"))
+    expect(tab.locator("#matches li a").first).to_be_visible()
+    legend = tab.locator(".map-legend")
+    expect(legend).to_be_visible()
+    for text in ("팹랩", "메이커스페이스", "필요한 곳", "허용한 거리", "그 거리보다 먼 제작처"):
+        expect(legend).to_contain_text(text)
+    tab.goto("/match?lang=en")  # before a need: the legend is there, in the page's language
+    expect(tab.locator(".map-legend")).to_contain_text("The distance the need allows")
+    for path in (f"/districts/{YONGSAN}", "/dashboard"):  # choropleths: a class per colour
+        tab.goto(path)
+        expect(tab.locator("#legend li").first).to_be_visible()
 
 
 def test_district_statistics_read_as_words_and_their_legend_never_repeats_a_class(tab):

@@ -82,7 +82,7 @@ def match_page(request: Request, platform: PlatformDep, text: str = "", correcte
         problems={field_labels.get(name, name): message for name, message in problems.items()},
         process_choices=choices("processes"), material_choices=choices("materials"),
         access_choices=[(key, i18n.label(pair, lang)) for key, pair in vocabulary.ACCESS_TYPES.items()],
-        field_labels=field_labels,
+        field_labels=field_labels, node_types=vocabulary.NODE_TYPES,
         status_labels={key: say(request, value) for key, value in _CHECK_STATUSES.items()},
     )  # fmt: skip
 
