@@ -280,6 +280,21 @@ def test_a_csv_without_ids_updates_its_nodes_on_reimport_instead_of_duplicating(
     assert record_named(empty_platform, "은평 수리공방")["contact"] == {"phone": "02-385-0000"}
 
 
+def test_rows_without_ids_outside_seoul_are_told_apart_and_found_again_by_their_point(empty_platform, tmp_path):
+    """Outside Seoul there is no gu: the point (to about 100 m) is the place, latitude and longitude both."""
+    header = ["name", "node_type", "lat", "lon", "phone", "license"]
+    rows = [["바다공방", "studio", "35.100", "129.040", "051-1", "CC0-1.0"]]
+    rows.append(["바다공방", "studio", "35.200", "129.040", "051-2", "CC0-1.0"])
+    path = write_csv(tmp_path / "부산.csv", header, rows)
+    first = import_file(empty_platform, path)
+
+    again = import_file(empty_platform, path)
+
+    assert first.created == 2
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
+    assert count_rows(empty_platform) == 2
+
+
 def test_rows_without_ids_that_share_name_and_place_are_refused(platform, tmp_path):
     header = ["name", "node_type", "gu", "license"]
     path = write_csv(
