@@ -31,6 +31,7 @@ from builders import PASSWORD, XSS
 from databases import BACKENDS, IN_CI, POSTGRES_ADMIN, SESSION_LOCKS, drop_leftovers, require_backend
 from fabcity.accounts import service as accounts
 from fabcity.directory import editing
+from fabcity.directory import search as directory_search
 from fabcity.platform import Platform
 from fabcity.startup import open_platform
 from fabcity.web.app import create_app
@@ -152,6 +153,13 @@ def client(platform) -> Iterator[TestClient]:
     """The whole app (API and pages) over a fresh database with the embedded dataset."""
     with TestClient(create_app(platform), raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+@pytest.fixture(autouse=True)
+def fresh_search_statements() -> None:
+    """Each test builds the search statements it runs: a statement cached by an earlier test (or, under
+    mutmut, by the process the mutant's run was forked from) would hide a change to the code building them."""
+    directory_search._statement.cache_clear()
 
 
 @pytest.fixture(autouse=True)

@@ -34,7 +34,7 @@ def log_in(page, email: str, password: str = PASSWORD) -> None:
     page.fill("#email", email)
     page.fill("#password", password)
     page.click("form[action='/login'] button[type=submit]")
-    page.wait_for_url(re.compile(r"/$"))
+    page.wait_for_url(re.compile(r"/$"), wait_until="commit")  # signed in; the map need not finish loading
 
 
 # A need in Korean that a place with the laser cutter of `fill_a_laser_cutter` meets (the part fits its bed),

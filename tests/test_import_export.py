@@ -580,6 +580,26 @@ def test_latitude_out_of_range(platform, tmp_path):
     assert_rejected(platform, path, "line 2", "location.lat", "latitude 95.0 is outside -90..90")
 
 
+def test_a_district_code_that_does_not_exist_is_named(platform, tmp_path):
+    path = write_csv(
+        tmp_path / "nodes.csv",
+        ["name", "node_type", "gu", "license"],
+        [["Somewhere", "fab_lab", "11999", "CC0-1.0"]],
+    )
+
+    assert_rejected(platform, path, "line 2", "location.gu_code", "unknown gu '11999'")
+
+
+def test_a_csv_cell_that_should_hold_a_json_list_and_does_not_is_named(platform, tmp_path):
+    path = write_csv(
+        tmp_path / "nodes.csv",
+        ["name", "node_type", "equipment", "license"],
+        [["Lab", "fab_lab", "[laser", "CC0-1.0"]],
+    )
+
+    assert_rejected(platform, path, "line 2", "equipment", "expected a JSON list")
+
+
 def test_swapped_latitude_and_longitude_in_csv(platform, tmp_path):
     path = write_csv(
         tmp_path / "nodes.csv",

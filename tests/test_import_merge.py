@@ -183,6 +183,23 @@ def test_a_field_the_file_does_not_carry_is_not_erased(empty_platform, tmp_path)
     assert report.unchanged == 1
 
 
+def test_a_row_placed_by_its_district_only_keeps_the_point_and_still_updates_the_other_fields(empty_platform, tmp_path):
+    header = ["id", "name", "node_type", "lat", "lon", "phone", "license"]
+    path = write_csv(
+        tmp_path / "nodes.csv", header, [["lab-1", "작업실", "studio", "37.6189", "126.921", "02-1", "CC0-1.0"]]
+    )
+    import_file(empty_platform, path)
+
+    header = ["id", "name", "node_type", "gu", "phone", "license"]
+    write_csv(path, header, [["lab-1", "작업실", "studio", "11380", "02-2", "CC0-1.0"]])
+    report = import_file(empty_platform, path)
+
+    lab = record_named(empty_platform, "작업실")
+    assert (lab["location"]["lat"], lab["location"]["lon"]) == (37.6189, 126.921)
+    assert lab["contact"] == {"phone": "02-2"}
+    assert report.updated == 1
+
+
 # --------------------------------------------------------------------------------------------
 # the audit trail and the command
 
@@ -263,6 +280,21 @@ def test_a_csv_without_ids_updates_its_nodes_on_reimport_instead_of_duplicating(
     assert record_named(empty_platform, "은평 수리공방")["contact"] == {"phone": "02-385-0000"}
 
 
+def test_rows_without_ids_outside_seoul_are_told_apart_and_found_again_by_their_point(empty_platform, tmp_path):
+    """Outside Seoul there is no gu: the point (to about 100 m) is the place, latitude and longitude both."""
+    header = ["name", "node_type", "lat", "lon", "phone", "license"]
+    rows = [["바다공방", "studio", "35.100", "129.040", "051-1", "CC0-1.0"]]
+    rows.append(["바다공방", "studio", "35.200", "129.040", "051-2", "CC0-1.0"])
+    path = write_csv(tmp_path / "부산.csv", header, rows)
+    first = import_file(empty_platform, path)
+
+    again = import_file(empty_platform, path)
+
+    assert first.created == 2
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
+    assert count_rows(empty_platform) == 2
+
+
 def test_rows_without_ids_that_share_name_and_place_are_refused(platform, tmp_path):
     header = ["name", "node_type", "gu", "license"]
     path = write_csv(
@@ -316,6 +348,28 @@ def test_the_migration_gives_stored_nodes_the_precedence_their_history_shows(db_
         ranks = dict(conn.execute(select(node.c.id, node.c.field_ranks)).all())
     assert ranks[fab_lab_seoul] == {"*": "curated", "operator": "person"}
     assert all(value == {"*": "curated"} for key, value in ranks.items() if key != fab_lab_seoul)
+
+
+def test_a_stronger_source_vouching_for_unchanged_values_raises_that_nodes_precedence_only(empty_platform, tmp_path):
+    header = ["id", "name", "node_type", "phone", "source", "license"]
+    rows = [
+        ["lab-1", "작업실", "studio", "02-1", "조사", "CC0-1.0"],
+        ["lab-2", "공방", "studio", "02-2", "조사", "CC0-1.0"],
+    ]
+    import_file(empty_platform, write_csv(tmp_path / "bulk.csv", header, rows))
+    with empty_platform.engine.connect() as conn:
+        before = dict(conn.execute(select(node.c.id, node.c.field_ranks)).all())
+
+    report = import_file(
+        empty_platform, write_csv(tmp_path / "survey.csv", header, rows[:1]), precedence=Precedence.CURATED
+    )
+
+    with empty_platform.engine.connect() as conn:
+        after = dict(conn.execute(select(node.c.id, node.c.field_ranks)).all())
+    lab_1, lab_2 = record_named(empty_platform, "작업실")["id"], record_named(empty_platform, "공방")["id"]
+    assert report.unchanged == 1
+    assert after[lab_2] == before[lab_2]
+    assert after[lab_1] != before[lab_1] and "curated" in after[lab_1].values()
 
 
 def test_a_person_edit_that_changes_nothing_writes_nothing(platform):

@@ -10,14 +10,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
-from builders import PASSWORD, new_user
+from builders import EULJIRO, PASSWORD, new_user, node_record
 from fabcity import audit
 from fabcity.accounts import limits
 from fabcity.accounts import service as accounts
-from fabcity.errors import FieldError, Forbidden
+from fabcity.directory import editing, precedence
+from fabcity.errors import FieldError, Forbidden, RecordInvalid
 from fabcity.settings import Settings, networks
+from fabcity.storage.schema import api_token
 from fabcity.web.app import create_app
+from fabcity.web.auth import FORM_CSRF_COOKIE, SESSION_COOKIE
 
 
 def test_signing_out_ends_that_session_and_no_other(platform):
@@ -155,3 +159,72 @@ def test_a_hop_that_is_no_address_leaves_the_trusted_proxy_as_the_client(platfor
             for n in range(free + 1)
         ]
     assert statuses == [201] * free + [429]
+
+
+def _cookie(response, name: str) -> dict[str, str]:
+    """The attributes of the cookie `name` the response sets, lowercased ({"httponly": "", "path": "/", …})."""
+    [line] = [line for line in response.headers.get_list("set-cookie") if line.startswith(name + "=")]
+    return dict((part.split("=", 1) + [""])[:2] for part in line.lower().split("; ")[1:])
+
+
+@pytest.mark.parametrize(
+    ("base_url", "secure"),
+    [("http://localhost", False), ("https://localhost", True), ("https://fabcity.example", True)],
+)
+def test_the_form_and_session_cookies_are_for_the_server_only_and_over_https_unless_on_plain_loopback(
+    platform, base_url, secure
+):
+    """Scripts in a page cannot read them, other sites cannot send them, and a session lasts its lifetime."""
+    maker = new_user(platform, "maker", "member")
+    with TestClient(create_app(platform), base_url=base_url) as client:
+        form = _cookie(client.get("/login"), FORM_CSRF_COOKIE)
+        session = _cookie(
+            client.post("/api/v1/session", json={"email": maker.email, "password": PASSWORD}), SESSION_COOKIE
+        )
+    assert ("secure" in form, "secure" in session) == (secure, secure)
+    assert {k: form[k] for k in ("httponly", "samesite", "path")} == {"httponly": "", "samesite": "strict", "path": "/"}
+    assert {k: session[k] for k in ("httponly", "samesite", "path", "max-age")} == {
+        "httponly": "",
+        "samesite": "lax",
+        "path": "/",
+        "max-age": str(int(accounts.SESSION_LIFETIME.total_seconds())),
+    }
+
+
+def test_a_new_api_token_reads_fct_acts_for_its_owner_and_is_in_the_audit_trail_under_its_own_id(platform):
+    """The fct_ prefix is documented (docs/security.md): secret scanners and people recognise a token by it."""
+    maker = new_user(platform, "maker", "member")
+    token = accounts.create_token(platform, maker, "nightly export")
+    assert token.startswith("fct_")
+    with platform.engine.connect() as conn:
+        assert accounts.token_user(conn, token) == maker
+        token_id = conn.execute(select(api_token.c.id).where(api_token.c.user_id == maker.id)).scalar_one()
+        [entry] = audit.history(conn, "token", str(token_id))
+    assert (entry["user_id"], entry["action"], entry["changes"]) == (
+        maker.id,
+        "token.create",
+        {"name": [None, "nightly export"]},
+    )
+
+
+def test_an_account_without_a_name_is_refused_naming_the_display_name_field(platform):
+    with pytest.raises(RecordInvalid) as refused:
+        accounts.create_user(platform, "maker@example.kr", PASSWORD, "   ")
+    assert [(p.field, p.message) for p in refused.value.problems] == [("display_name", "a name is needed")]
+
+
+def test_a_created_node_is_in_its_own_audit_history(platform):
+    curator = new_user(platform, "curator", "curator")
+    written = editing.create_node(platform, curator, node_record("new-lab", *EULJIRO))
+    with platform.engine.connect() as conn:
+        [entry] = audit.history(conn, "node", written.record["id"])
+    assert (entry["user_id"], entry["action"]) == (curator.id, "node.create")
+
+
+def test_a_verification_is_one_field_of_its_own_apart_from_the_rest_of_the_provenance():
+    """Field names are stored in each node's field_ranks (and written by migration 0009): they must not drift."""
+    record = {"provenance": {"source": "s", "license": "CC0-1.0", "verified_at": "2026-01-01", "verified_by": 3}}
+    assert precedence.fields(record) == {
+        "provenance": {"provenance.source": "s", "provenance.license": "CC0-1.0"},
+        "provenance.verified": {"provenance.verified_at": "2026-01-01", "provenance.verified_by": 3},
+    }

@@ -6,7 +6,7 @@ import pytest
 
 from builders import EULJIRO, YEONSINNAE, add_nodes, node_record
 from fabcity.directory.models import validate_node
-from fabcity.directory.search import SearchQuery, parse_bbox, search
+from fabcity.directory.search import MAX_RADIUS_M, SearchQuery, parse_bbox, search
 from fabcity.errors import ParameterError
 from fabcity.geo.cells import distance_m
 
@@ -165,6 +165,13 @@ def test_korean_query_matches_inside_compound_words(city):
     assert slugs(search(city, SearchQuery(q="목공"))) == ["eunpyeong-wood"]
 
 
+def test_a_one_letter_word_is_found_where_it_is_written_near_or_not(city):
+    # One letter has no bigram in the text index: only the text itself can answer.
+    assert slugs(search(city, SearchQuery(q="목"))) == ["eunpyeong-wood"]
+    assert slugs(search(city, SearchQuery(q="목", near=YEONSINNAE, radius_m=2000))) == ["eunpyeong-wood"]
+    assert slugs(search(city, SearchQuery(q="목 연신내"))) == ["eunpyeong-wood"]
+
+
 def test_a_query_word_is_found_only_where_it_is_written_whole_not_where_its_bigrams_are_apart(city):
     lat, lon = YEONSINNAE
     add_nodes(
@@ -207,6 +214,19 @@ def test_a_longer_term_needs_its_letters_together_not_just_its_bigrams(empty_pla
     assert sorted(slugs(search(empty_platform, SearchQuery(q="이저", near=EULJIRO)))) == ["apart", "whole"]
 
 
+def test_a_machines_make_and_model_are_found_by_a_search_word(empty_platform):
+    machine = {"type": "laser_cutter", "make": "Trotec", "model": "Speedy 400"}
+    add_nodes(
+        empty_platform,
+        [
+            node_record("with-trotec", *EULJIRO, equipment=[machine]),
+            node_record("without", *EULJIRO, name={"ko": "공방"}),
+        ],
+    )
+    assert slugs(search(empty_platform, SearchQuery(q="trotec"))) == ["with-trotec"]
+    assert slugs(search(empty_platform, SearchQuery(q="speedy", near=EULJIRO))) == ["with-trotec"]
+
+
 def test_query_terms_combine_with_and(city):
     assert slugs(search(city, SearchQuery(q="레이저 을지로"))) == ["euljiro-metal"]
 
@@ -235,6 +255,18 @@ def test_cursor_pagination_visits_every_node_once(city):
                 break
         assert seen == everything, sort
         assert len(everything) >= 2
+
+
+@pytest.mark.parametrize("value", ["37.6,126.9,37.5,127.0", "37.5,127.0,37.6,126.9", "37.5,126.9,91,127.0"])
+def test_a_bbox_that_is_not_a_box_is_refused_saying_so(value):
+    with pytest.raises(ParameterError) as raised:
+        parse_bbox(value)
+    assert raised.value.field == "bbox"
+    assert raised.value.message == f"{value!r} is not a box: need south ≤ north and west ≤ east, in range"
+
+
+def test_the_largest_radius_is_allowed(city):
+    assert "euljiro-metal" in slugs(search(city, SearchQuery(near=YEONSINNAE, radius_m=MAX_RADIUS_M)))
 
 
 def test_limit(city):
