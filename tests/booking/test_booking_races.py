@@ -29,12 +29,17 @@ CLIENTS = 64
 
 @dataclass(frozen=True)
 class Served:
-    """A running server, its database, a bookable resource and a token for each of CLIENTS members."""
+    """A running server, its database, bookable resources and a token for each of CLIENTS members and the host.
+
+    `resource` and the next are instant; `by_request` waits for the host's approval.
+    """
 
     url: str
     db: str
     resource: int
+    by_request: int
     tokens: list[str]
+    host_token: str
 
     def bookings_of(self, resource: int) -> list[int]:
         platform = open_platform(self.db)
@@ -54,11 +59,13 @@ def served(request, backends, tmp_path_factory) -> Iterator[Served]:
         patch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
         host = node_host(platform)
         resources = [bookable(platform, host)["id"] for _ in range(2)]
+        by_request = bookable(platform, host, mode="approval")["id"]
         members = [new_user(platform, f"m{number}", "member") for number in range(CLIENTS)]
     tokens = [accounts.create_token(platform, member, "race") for member in members]
+    host_token = accounts.create_token(platform, host, "race")
     platform.engine.dispose()
     with serving(db, tmp_path_factory.mktemp("serve") / "serve.log") as server:
-        yield Served(server.url, db, resources[0], tokens)
+        yield Served(server.url, db, resources[0], by_request, tokens, host_token)
     backends.drop(db)
 
 
@@ -97,3 +104,28 @@ def test_one_member_sending_the_same_key_at_once_gets_the_one_booking_every_time
     assert [answer.status_code for answer in answers] == [201] * 16
     assert len({answer.json()["id"] for answer in answers}) == 1
     assert len(served.bookings_of(resource)) == 1
+
+
+def test_a_request_approved_and_declined_at_once_is_decided_once(served):
+    """Both moves leave only from `requested`; the compare-and-swap lets exactly one of them happen."""
+    member = {"Authorization": f"Bearer {served.tokens[1]}"}
+    with httpx.Client(base_url=served.url, timeout=START_S, trust_env=False) as client:
+        asked = client.post("/api/v1/bookings", json=_slot(served.by_request, "ask"), headers=member)
+    assert asked.status_code == 201 and asked.json()["state"] == "requested"
+    moves = [(served.host_token, "approve"), (served.host_token, "decline")]
+    barrier = threading.Barrier(len(moves), timeout=START_S)
+
+    def move(token_and_action: tuple[str, str]) -> httpx.Response:
+        token, action = token_and_action
+        headers = {"Authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=served.url, headers=headers, timeout=START_S, trust_env=False) as client:
+            barrier.wait()
+            return client.post(f"/api/v1/bookings/{asked.json()['id']}/{action}")
+
+    with ThreadPoolExecutor(len(moves)) as pool:
+        answers = list(pool.map(move, moves))
+    assert sorted(answer.status_code for answer in answers) == [200, 409], [answer.text for answer in answers]
+    [won] = [answer.json()["state"] for answer in answers if answer.status_code == 200]
+    with httpx.Client(base_url=served.url, timeout=START_S, trust_env=False) as client:
+        stored = client.get(f"/api/v1/bookings/{asked.json()['id']}", headers=member).json()["state"]
+    assert stored == won
