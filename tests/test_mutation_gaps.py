@@ -95,69 +95,50 @@ def test_an_admin_demoted_meanwhile_is_refused_as_no_longer_an_admin(platform):
         assert accounts.get_user(conn, second.id).role == "admin"
 
 
-def test_a_zone_in_a_forwarded_address_does_not_make_a_fresh_client_for_the_limits(platform):
-    """fe80::1%1 and fe80::1%2 are one client to the sign-up limit: the zone is not part of the address."""
-    app = create_app(platform, Settings(database="", trusted_proxies=networks("10.0.0.0/8")))
-    free = limits.SIGN_UP_ADDRESS.free
-    with TestClient(app, client=("10.0.0.5", 40000)) as client:
-        statuses = [
+def _sign_ups(platform, trusted: str, peer: str, forwarded: list) -> list[int]:
+    """The answers to one sign-up per entry of `forwarded` (its headers), from `peer` behind `trusted` proxies."""
+    app = create_app(platform, Settings(database="", trusted_proxies=networks(trusted)))
+    with TestClient(app, client=(peer, 40000)) as client:
+        return [
             client.post(
                 "/api/v1/users",
                 json={"email": f"maker{n}@example.kr", "password": PASSWORD, "display_name": "메이커", "consent": True},
-                headers={"X-Forwarded-For": f"fe80::1%{n}"},
+                headers=headers,
             ).status_code
-            for n in range(free + 1)
+            for n, headers in enumerate(forwarded)
         ]
+
+
+def test_a_zone_in_a_forwarded_address_does_not_make_a_fresh_client_for_the_limits(platform):
+    """fe80::1%1 and fe80::1%2 are one client to the sign-up limit: the zone is not part of the address."""
+    free = limits.SIGN_UP_ADDRESS.free
+    forwarded = [{"X-Forwarded-For": f"fe80::1%{n}"} for n in range(free + 1)]
+    statuses = _sign_ups(platform, "10.0.0.0/8", "10.0.0.5", forwarded)
     assert statuses == [201] * free + [429]
 
 
 def test_each_client_behind_a_chain_of_trusted_proxies_has_its_own_limit(platform):
     """Two trusted proxies (say a CDN, then a load balancer): the client is the hop the outer one wrote,
     whether the hops come in one header or in one header line each."""
-    app = create_app(platform, Settings(database="", trusted_proxies=networks("10.0.0.0/8")))
     free = limits.SIGN_UP_ADDRESS.free
     one_line = [[("X-Forwarded-For", f"192.0.2.{n}, 10.0.0.7")] for n in range(free + 1)]
     line_each = [[("X-Forwarded-For", f"198.51.100.{n}"), ("X-Forwarded-For", "10.0.0.7")] for n in range(free + 1)]
-    with TestClient(app, client=("10.0.0.5", 40000)) as client:
-        statuses = [
-            client.post(
-                "/api/v1/users",
-                json={"email": f"maker{n}@example.kr", "password": PASSWORD, "display_name": "메이커", "consent": True},
-                headers=headers,
-            ).status_code
-            for n, headers in enumerate(one_line + line_each)
-        ]
+    statuses = _sign_ups(platform, "10.0.0.0/8", "10.0.0.5", one_line + line_each)
     assert statuses == [201] * len(statuses)
 
 
 def test_a_peer_without_an_ip_address_is_never_taken_for_a_trusted_proxy(platform):
     """A peer known only by a name (a socket, the test client) cannot pick its limit by X-Forwarded-For."""
-    app = create_app(platform, Settings(database="", trusted_proxies=networks("0.0.0.0/0, ::/0")))
     free = limits.SIGN_UP_ADDRESS.free
-    with TestClient(app, client=("testclient", 40000)) as client:
-        statuses = [
-            client.post(
-                "/api/v1/users",
-                json={"email": f"maker{n}@example.kr", "password": PASSWORD, "display_name": "메이커", "consent": True},
-                headers={"X-Forwarded-For": f"192.0.2.{n}"},
-            ).status_code
-            for n in range(free + 1)
-        ]
+    forwarded = [{"X-Forwarded-For": f"192.0.2.{n}"} for n in range(free + 1)]
+    statuses = _sign_ups(platform, "0.0.0.0/0, ::/0", "testclient", forwarded)
     assert statuses == [201] * free + [429]
 
 
 def test_a_hop_that_is_no_address_leaves_the_trusted_proxy_as_the_client(platform):
-    app = create_app(platform, Settings(database="", trusted_proxies=networks("10.0.0.0/8")))
     free = limits.SIGN_UP_ADDRESS.free
-    with TestClient(app, client=("10.0.0.5", 40000)) as client:
-        statuses = [
-            client.post(
-                "/api/v1/users",
-                json={"email": f"maker{n}@example.kr", "password": PASSWORD, "display_name": "메이커", "consent": True},
-                headers={"X-Forwarded-For": f"client-{n}"},
-            ).status_code
-            for n in range(free + 1)
-        ]
+    forwarded = [{"X-Forwarded-For": f"client-{n}"} for n in range(free + 1)]
+    statuses = _sign_ups(platform, "10.0.0.0/8", "10.0.0.5", forwarded)
     assert statuses == [201] * free + [429]
 
 
