@@ -1,15 +1,38 @@
-"""Booking's pages: for now "my bookings" (KST); the week calendar and booking form of a resource and
-the hosts' inbox come next (docs/decisions/0005-booking.md), on the same services as the API."""
+"""Booking's pages: "my bookings" (KST); for hosts, the resource forms, weekly openings and exceptions,
+the inbox with its day/week view; for curators, bookings across nodes. The week calendar and
+booking form of a resource come next (docs/decisions/0005-booking.md); all on the API's services.
+
+The hosts' buttons each post the version of the booking the page showed: a button pressed after
+someone else moved the booking is refused by move_booking's compare-and-swap and says so.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fabcity.booking import service
-from fabcity.booking.vocabulary import STATES
-from fabcity.web.auth import signed_in
-from fabcity.web.deps import PlatformDep, render
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+
+from fabcity.accounts.pages import back_to
+from fabcity.booking import form as host_form
+from fabcity.booking import hosting, resources, service
+from fabcity.booking.models import ResourceIn
+from fabcity.booking.vocabulary import EXCEPTION_KINDS, KINDS, MODES, STATES
+from fabcity.clock import KST
+from fabcity.directory import editing
+from fabcity.directory.hours import DAY_LABELS, DAYS
+from fabcity.errors import Conflict, FieldError, NotFound, ParameterError, PreconditionFailed, RecordInvalid
+from fabcity.platform import Platform
+from fabcity.storage.schema import node
+from fabcity.web import i18n
+from fabcity.web.auth import signed_in, visitor
+from fabcity.web.deps import PlatformDep, RowId, form_of, render, say
+from fabcity.web.downloads import csv_download
+from fabcity.web.forms import FormErrors, forget_notice, form_errors, notice_of, redirect_with_notice
+from fabcity.web.i18n import mark
 
 router = APIRouter(include_in_schema=False)
 
@@ -18,3 +41,464 @@ router = APIRouter(include_in_schema=False)
 def my_bookings(request: Request, platform: PlatformDep) -> HTMLResponse:
     bookings = service.my_bookings(platform, signed_in(request))
     return render(request, "booking/mine.html", bookings=bookings, states=STATES)
+
+
+# hosts
+# The resource forms, weekly openings and exceptions of a node's resources, its inbox and day/week
+# view: for the node's hosts, curators and admins (directory.editing.may_edit, as in the API). Every
+# write checks that first, so a stranger's post is a 403 whatever it holds.
+
+
+def _managed_node(platform: Platform, request: Request, slug: str) -> str:
+    """The node's name, once the visitor is known to manage it (else 401/403)."""
+    user = visitor(request).user
+    with platform.engine.connect() as conn:
+        pk = editing.node_pk_of(conn, slug)
+        editing.require(editing.may_edit(conn, user, pk), user)
+        names = conn.execute(select(node.c.name_ko, node.c.name_en).where(node.c.pk == pk)).one()
+    return i18n.label(tuple(names), i18n.language_of(request)) or slug
+
+
+def _resource_of(platform: Platform, slug: str, resource_id: int) -> dict[str, Any]:
+    """The resource, if it is one of this node's (an address mixing two nodes names nothing)."""
+    resource = resources.get_resource(platform, resource_id)
+    with platform.engine.connect() as conn:
+        if resource["node"] != editing.node_id_of(conn, slug):
+            raise NotFound(f"no resource {resource_id} at {slug}")
+    return resource
+
+
+def _version_of(form: dict[str, str]) -> set[int]:
+    """The version the page was showing; a post without a readable one is refused (it could undo a change)."""
+    value = form.get("version", "").strip()
+    if not value.isascii() or not value.isdigit() or len(value) > 9:
+        raise RecordInvalid([FieldError("version", "not a version number; open the form again")])
+    return {int(value)}
+
+
+def _shown(request: Request, response: HTMLResponse) -> HTMLResponse:
+    forget_notice(request, response)
+    return response
+
+
+_RESOURCE_LABELS = {
+    "kind": mark("Kind"), "name_ko": mark("Name (Korean)"), "name_en": mark("Name (English)"),
+    "units": mark("Units"), "granularity_min": mark("Slot length"),
+    "min_duration_min": mark("Shortest booking (minutes)"), "max_duration_min": mark("Longest booking (minutes)"),
+    "lead_time_min": mark("Booking closes this many minutes before the start"),
+    "horizon_days": mark("Bookable this many days ahead"),
+    "buffer_before_min": mark("Free time before each booking (minutes)"),
+    "buffer_after_min": mark("Free time after each booking (minutes)"),
+    "mode": mark("Confirmation"), "hold_hours": mark("Hold (hours)"),
+    "price_per_slot_krw": mark("Price per slot (won)"),
+    "cancellation_policy": mark("Cancellation policy"), "parent": mark("Inside"), "time_zone": mark("Time zone"),
+}  # fmt: skip
+_RESOURCE_HELP = {
+    "units": mark("Names of the identical units, separated by commas, e.g. 1, 2, 3. A unit is never removed."),
+    "hold_hours": mark("How long a request, then an unpaid booking, keeps its slot."),
+    "price_per_slot_krw": mark("0: free, no payment step."),
+    "cancellation_policy": mark(
+        "Days before the start : percent refunded, separated by commas, e.g. 7:100, 3:50, 0:0."
+        " A host's cancellation always refunds everything."
+    ),
+    "parent": mark("A room that holds this resource: booking one blocks the other."),
+    "time_zone": mark("The weekly openings are in this zone's local time."),
+}
+# Booking's messages (models, resources, the forms here) as people read them; see web/forms.py.
+_MESSAGES = (
+    (r"a whole number of (?P<minutes>\d+)-minute slots", mark("A whole number of %(minutes)s-minute slots.")),
+    (r"longer than max_duration_min", mark("Longer than the longest booking.")),
+    (r"not a known IANA time zone.*", mark("Not a known time zone; write it like Asia/Seoul.")),
+    (r"each unit needs its own non-empty label", mark("Give each unit its own name.")),
+    (
+        r"a unit is never removed \(it may hold bookings\): (?P<units>.*)",
+        mark("A unit is never removed (it may hold bookings): %(units)s"),
+    ),
+    (r"not a resource of this node", mark("Not a resource of this node.")),
+    (
+        r"a resource inside another one cannot hold resources itself|this resource holds other resources.*",
+        mark("A resource holds others or sits inside one, not both."),
+    ),
+    (r"write each tier as days:percent.*", mark("Write each tier as days:percent, e.g. 7:100, 3:50, 0:0.")),
+    (r"String should have at least 1 characters?", mark("Fill this in.")),
+    (r"Input should be .*'.*", mark("Choose one of the options.")),
+    (r"a local time of day, HH:MM.*", mark("A time of day, e.g. 09:00.")),
+    (r"must be after start", mark("Must be after the start.")),
+    (r"before valid_from", mark("Before the first day.")),
+    (r"must be after starts_at", mark("Must be after the start.")),
+    (r"at most a year after starts_at", mark("At most a year after the start.")),
+    (r"a date and time, .*", mark("A date and time, e.g. 2027-03-03 10:00.")),
+    (r"Input should be a valid date.*", mark("A date, e.g. 2027-03-03.")),
+    (r"choose a day", mark("Choose a day.")),
+    (r"not a version number.*", mark("The form is out of date; open it again.")),
+)
+_CHANGED_MEANWHILE = mark(
+    "Someone saved this resource after you opened this form. Your input is kept below: save again to replace"
+    " their change with yours."
+)
+
+
+def _resource_fields(
+    request: Request, platform: Platform, slug: str, values: dict[str, str], own_id: int | None
+) -> list[dict[str, Any]]:
+    language = i18n.language_of(request)
+    minutes = say(request, "%(minutes)s minutes")
+    holders = [
+        (str(r["id"]), i18n.label((r["name_ko"], r["name_en"]), language))
+        for r in resources.resources_of(platform, slug)
+        if r["parent"] is None and r["id"] != own_id and r["retired_at"] is None
+    ]
+    choices = {
+        "kind": [(key, i18n.label(pair, language)) for key, pair in KINDS.items()],
+        "mode": [(key, i18n.label(pair, language)) for key, pair in MODES.items()],
+        "granularity_min": [(str(n), minutes % {"minutes": n}) for n in (15, 30, 60)],
+        "parent": [("", "—"), *holders],
+    }
+    fields = []
+    for name, text in _RESOURCE_LABELS.items():
+        field: dict[str, Any] = {"name": name, "label": say(request, text), "value": values.get(name, "")}
+        if name in choices:
+            field.update(kind="select", options=choices[name])
+        elif name.endswith(("_min", "_hours", "_days", "_krw")):
+            field.update(kind="number")
+        if name in _RESOURCE_HELP:
+            field["help"] = say(request, _RESOURCE_HELP[name])
+        fields.append(field)
+    return fields
+
+
+def _resource_form(
+    request: Request,
+    platform: Platform,
+    slug: str,
+    values: dict[str, str],
+    *,
+    resource_id: int | None = None,
+    errors: FormErrors | None = None,
+    status: int = 200,
+    version: int | str | None = None,
+) -> HTMLResponse:
+    """The resource form: new at /resources/new, else the resource's edit form carrying the version it shows."""
+    fields = _resource_fields(request, platform, slug, values, resource_id)
+    if resource_id is None:
+        action, heading = f"/nodes/{slug}/resources/new", say(request, "Add a bookable resource")
+    else:
+        action, heading = f"/nodes/{slug}/resources/{resource_id}/edit", say(request, "Edit the resource")
+        fields.append({"name": "version", "kind": "hidden", "label": "", "value": str(version)})
+    after = [(f"/nodes/{slug}/resources", say(request, "Bookable resources"))]
+    return render(
+        request, "form_page.html", status, heading=heading, action=action, fields=fields,
+        submit=say(request, "Save"), errors=errors or FormErrors(), after=after,
+    )  # fmt: skip
+
+
+def _errors(request: Request, invalid: RecordInvalid, fields: set[str]) -> FormErrors:
+    return form_errors(request, [(p.field, p.message) for p in invalid.problems], fields, _MESSAGES)
+
+
+@router.get("/nodes/{slug}/resources", response_class=HTMLResponse)
+def host_resources(request: Request, slug: str, platform: PlatformDep) -> HTMLResponse:
+    name = _managed_node(platform, request, slug)
+    listed = resources.resources_of(platform, slug)
+    page = render(
+        request, "booking/host_resources.html", slug=slug, node_name=name, resources=listed, kinds=KINDS,
+        modes=MODES, message=notice_of(request),
+    )  # fmt: skip
+    return _shown(request, page)
+
+
+# before /nodes/{slug}/resources/{resource_id}…, which would take 'new' for an id
+@router.get("/nodes/{slug}/resources/new", response_class=HTMLResponse)
+def new_resource_page(request: Request, slug: str, platform: PlatformDep) -> HTMLResponse:
+    _managed_node(platform, request, slug)
+    defaults = ResourceIn(node=slug, kind="machine", name_ko="-").model_dump()
+    values = host_form.resource_values({**defaults, "name_ko": ""})
+    return _resource_form(request, platform, slug, values)
+
+
+@router.post("/nodes/{slug}/resources/new")
+async def create_resource(request: Request, slug: str, platform: PlatformDep) -> Response:
+    form = await form_of(request)
+    _managed_node(platform, request, slug)
+    try:
+        data = host_form.read_resource(form, slug)
+        created = resources.create_resource(platform, visitor(request).user, data)
+    except RecordInvalid as invalid:
+        errors = _errors(request, invalid, set(_RESOURCE_LABELS))
+        return _resource_form(request, platform, slug, form, errors=errors, status=422)
+    return redirect_with_notice(request, f"/nodes/{slug}/resources/{created['id']}/hours", "saved")
+
+
+@router.get("/nodes/{slug}/resources/{resource_id}/edit", response_class=HTMLResponse)
+def edit_resource_page(request: Request, slug: str, resource_id: RowId, platform: PlatformDep) -> HTMLResponse:
+    _managed_node(platform, request, slug)
+    resource = _resource_of(platform, slug, resource_id)
+    values = host_form.resource_values(resource)
+    return _resource_form(request, platform, slug, values, resource_id=resource_id, version=resource["version"])
+
+
+@router.post("/nodes/{slug}/resources/{resource_id}/edit")
+async def edit_resource(request: Request, slug: str, resource_id: RowId, platform: PlatformDep) -> Response:
+    """Save the form, unless the resource was saved by someone else after the form was opened (its version)."""
+    form = await form_of(request)
+    _managed_node(platform, request, slug)
+    resource = _resource_of(platform, slug, resource_id)
+    try:
+        expected = _version_of(form)
+        patch = host_form.read_resource(form, resource["node"]).model_dump(exclude={"node"})
+        resources.update_resource(platform, visitor(request).user, resource_id, patch, expected)
+    except RecordInvalid as invalid:
+        errors = _errors(request, invalid, set(_RESOURCE_LABELS))
+        return _resource_form(
+            request, platform, slug, form, resource_id=resource_id, errors=errors, status=422,
+            version=form.get("version"),
+        )  # fmt: skip
+    except PreconditionFailed:
+        stale = FormErrors(general=[f"{say(request, 'Changed meanwhile')}: {say(request, _CHANGED_MEANWHILE)}"])
+        current = resources.get_resource(platform, resource_id)["version"]
+        return _resource_form(
+            request, platform, slug, form, resource_id=resource_id, errors=stale, status=409, version=current
+        )
+    return redirect_with_notice(request, f"/nodes/{slug}/resources", "saved")
+
+
+@router.post("/nodes/{slug}/resources/{resource_id}/retire")
+async def retire_resource(request: Request, slug: str, resource_id: RowId, platform: PlatformDep) -> Response:
+    form = await form_of(request)
+    _managed_node(platform, request, slug)
+    _resource_of(platform, slug, resource_id)
+    try:
+        resources.retire_resource(platform, visitor(request).user, resource_id, _version_of(form))
+    except (PreconditionFailed, RecordInvalid):
+        return redirect_with_notice(request, f"/nodes/{slug}/resources", "changed_meanwhile")
+    return redirect_with_notice(request, f"/nodes/{slug}/resources", "saved")
+
+
+def _hours_page(
+    request: Request,
+    platform: Platform,
+    slug: str,
+    resource_id: int,
+    *,
+    values: dict[str, str] | None = None,
+    rule_errors: FormErrors | None = None,
+    exception_errors: FormErrors | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    """A resource's weekly openings and exceptions (in KST), each removable, with a form to add each."""
+    name = _managed_node(platform, request, slug)
+    resource = _resource_of(platform, slug, resource_id)
+    language = i18n.language_of(request)
+    with platform.engine.connect() as conn:
+        hours = conn.execute(select(node.c.opening_hours).where(node.c.slug == slug)).scalar_one_or_none()
+    weekdays = [(str(n), i18n.label(DAY_LABELS[day], language)) for n, day in enumerate(DAYS)]
+    page = render(
+        request, "booking/host_hours.html", status, slug=slug, node_name=name, resource=resource,
+        availability=resources.availability(platform, resource_id), day_labels=[label for _, label in weekdays],
+        weekday_options=[("weekdays", say(request, "Monday to Friday")), ("every_day", say(request, "Every day")),
+                         *weekdays],
+        exception_kinds={k: v for k, v in EXCEPTION_KINDS.items() if k != "external_block"},
+        all_exception_kinds=EXCEPTION_KINDS, node_hours=bool(host_form.rules_of_node_hours(hours)),
+        values=values or {}, rule_errors=rule_errors or FormErrors(),
+        exception_errors=exception_errors or FormErrors(), message=notice_of(request),
+    )  # fmt: skip
+    return _shown(request, page)
+
+
+@router.get("/nodes/{slug}/resources/{resource_id}/hours", response_class=HTMLResponse)
+def resource_hours(request: Request, slug: str, resource_id: RowId, platform: PlatformDep) -> HTMLResponse:
+    return _hours_page(request, platform, slug, resource_id)
+
+
+@router.post("/nodes/{slug}/resources/{resource_id}/rules")
+async def add_rules(request: Request, slug: str, resource_id: RowId, platform: PlatformDep) -> Response:
+    form = await form_of(request)
+    _managed_node(platform, request, slug)
+    _resource_of(platform, slug, resource_id)
+    try:
+        rules = host_form.rules_of_form(form)
+    except RecordInvalid as invalid:
+        fields = {"weekday", "start", "end", "valid_from", "valid_until"}
+        errors = _errors(request, invalid, fields)
+        return _hours_page(request, platform, slug, resource_id, values=form, rule_errors=errors, status=422)
+    for rule in rules:
+        resources.add_rule(platform, visitor(request).user, resource_id, rule)
+    return redirect_with_notice(request, f"/nodes/{slug}/resources/{resource_id}/hours", "saved")
+
+
+@router.post("/nodes/{slug}/resources/{resource_id}/rules/from-node")
+async def copy_node_hours(request: Request, slug: str, resource_id: RowId, platform: PlatformDep) -> Response:
+    """The node's opening hours (when plain weekday rows) added as the resource's weekly openings."""
+    await form_of(request)
+    _managed_node(platform, request, slug)
+    _resource_of(platform, slug, resource_id)
+    with platform.engine.connect() as conn:
+        hours = conn.execute(select(node.c.opening_hours).where(node.c.slug == slug)).scalar_one()
+    for rule in host_form.rules_of_node_hours(hours):
+        resources.add_rule(platform, visitor(request).user, resource_id, rule)
+    return redirect_with_notice(request, f"/nodes/{slug}/resources/{resource_id}/hours", "saved")
+
+
+@router.post("/nodes/{slug}/resources/{resource_id}/rules/{rule_id}/remove")
+async def remove_rule(
+    request: Request, slug: str, resource_id: RowId, rule_id: RowId, platform: PlatformDep
+) -> Response:
+    await form_of(request)
+    _managed_node(platform, request, slug)
+    _resource_of(platform, slug, resource_id)
+    resources.remove_rule(platform, visitor(request).user, resource_id, rule_id)
+    return redirect_with_notice(request, f"/nodes/{slug}/resources/{resource_id}/hours", "saved")
+
+
+@router.post("/nodes/{slug}/resources/{resource_id}/exceptions")
+async def add_exception(request: Request, slug: str, resource_id: RowId, platform: PlatformDep) -> Response:
+    form = await form_of(request)
+    _managed_node(platform, request, slug)
+    _resource_of(platform, slug, resource_id)
+    try:
+        resources.add_exception(platform, visitor(request).user, resource_id, host_form.exception_of_form(form))
+    except RecordInvalid as invalid:
+        errors = _errors(request, invalid, {"kind", "starts_at", "ends_at", "note"})
+        return _hours_page(request, platform, slug, resource_id, values=form, exception_errors=errors, status=422)
+    return redirect_with_notice(request, f"/nodes/{slug}/resources/{resource_id}/hours", "saved")
+
+
+@router.post("/nodes/{slug}/resources/{resource_id}/exceptions/{exception_id}/remove")
+async def remove_exception(
+    request: Request, slug: str, resource_id: RowId, exception_id: RowId, platform: PlatformDep
+) -> Response:
+    await form_of(request)
+    _managed_node(platform, request, slug)
+    _resource_of(platform, slug, resource_id)
+    resources.remove_exception(platform, visitor(request).user, resource_id, exception_id)
+    return redirect_with_notice(request, f"/nodes/{slug}/resources/{resource_id}/hours", "saved")
+
+
+# The moves a host's button may ask for, each with the label it shows and whether it asks for a reason.
+_BUTTONS = {
+    "approve": (mark("Approve"), False),
+    "decline": (mark("Decline"), True),
+    "mark_paid": (mark("Mark paid"), False),
+    "cancel": (mark("Cancel (full refund)"), True),
+    "no_show": (mark("No-show"), False),
+    "complete": (mark("Completed"), False),
+}
+
+
+def _buttons_for(item: dict[str, Any]) -> list[str]:
+    """The moves a host can make on a booking as it stands (booking.service.MOVES)."""
+    return [
+        action
+        for action, move in service.MOVES.items()
+        if move.by_manager and item["state"] in move.sources and (item["started"] or not move.once_started)
+    ]
+
+
+def _day_of(value: str | None) -> date:
+    """?date= as a Seoul day; today in Seoul without one."""
+    if not value:
+        return datetime.now(UTC).astimezone(KST).date()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ParameterError("date", "a date, e.g. 2027-03-03") from None
+
+
+@router.get("/nodes/{slug}/bookings", response_class=HTMLResponse)
+def host_inbox(
+    request: Request,
+    slug: str,
+    platform: PlatformDep,
+    day: Annotated[str | None, Query(alias="date", max_length=10)] = None,
+    view: Annotated[str, Query(pattern="^(day|week)$")] = "week",
+) -> HTMLResponse:
+    """Requests, payments due and confirmed bookings to see through, then every booking by day or week."""
+    name = _managed_node(platform, request, slug)
+    user = visitor(request).user
+    first = _day_of(day)
+    if view == "week":
+        first -= timedelta(days=first.weekday())
+    span = 7 if view == "week" else 1
+    page = render(
+        request, "booking/inbox.html", slug=slug, node_name=name, inbox=hosting.inbox(platform, user, slug),
+        by_day=hosting.node_bookings(platform, user, slug, first, span), view=view, first=first,
+        earlier=(first - timedelta(days=span)).isoformat(), later=(first + timedelta(days=span)).isoformat(),
+        states=STATES, kinds=KINDS, buttons=_BUTTONS, buttons_for=_buttons_for, back=str(request.url.path)
+        + (f"?{request.url.query}" if request.url.query else ""), day_labels=DAY_LABELS, days=DAYS,
+        message=notice_of(request),
+    )  # fmt: skip
+    return _shown(request, page)
+
+
+@router.post("/nodes/{slug}/bookings/{booking_id}/{action}")
+async def move_booking(request: Request, slug: str, booking_id: RowId, action: str, platform: PlatformDep) -> Response:
+    """One host's button: the move is made only from the version the page showed."""
+    form = await form_of(request)
+    _managed_node(platform, request, slug)
+    if action not in _BUTTONS:
+        raise NotFound(f"no action {action}")
+    back = back_to(form.get("back")) or f"/nodes/{slug}/bookings"
+    reason = form.get("reason", "").strip()
+    try:
+        expected = _version_of(form)
+        service.move_booking(platform, visitor(request).user, booking_id, action, reason, expected)
+    except (PreconditionFailed, RecordInvalid):
+        return redirect_with_notice(request, back, "changed_meanwhile")
+    except Conflict:
+        return redirect_with_notice(request, back, "refused")
+    return redirect_with_notice(request, back, "saved")
+
+
+# curators
+
+
+def _filters_of(request: Request) -> hosting.Filters:
+    query = request.query_params
+    days = {}
+    for name in ("from", "to"):
+        value = (query.get(name) or "").strip()
+        try:
+            days[name] = date.fromisoformat(value) if value else None
+        except ValueError:
+            raise ParameterError(name, "a date, e.g. 2027-03-03") from None
+    return hosting.Filters(
+        node=(query.get("node") or "").strip()[:200] or None,
+        state=query.get("state") or None,
+        first_day=days["from"],
+        last_day=days["to"],
+    )
+
+
+def _csv_rows(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": item["id"], "node": item["node"], "resource": item["resource_name"][0], "unit": item["unit"],
+            "member": item["member_name"], "email": item["member_email"], "starts_kst": i18n.kst(item["starts_at"]),
+            "ends_kst": i18n.kst(item["ends_at"]), "state": item["state"], "price_krw": item["price_krw"],
+            "refund_krw": item["refund_krw"] if item["refund_krw"] is not None else "",
+        }
+        for item in found
+    ]  # fmt: skip
+
+
+@router.get("/bookings/all", response_model=None)
+def all_bookings(
+    request: Request,
+    platform: PlatformDep,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    format: Annotated[str, Query(pattern="^(html|csv)$")] = "html",  # noqa: A002
+) -> Response:
+    """Bookings across nodes, for curators and admins: filtered, a page at a time, or all of them as CSV."""
+    user = signed_in(request)
+    filters = _filters_of(request)
+    if format == "csv":
+        found, _ = hosting.all_bookings(platform, user, filters, 1, hosting.EXPORT_LIMIT)
+        return csv_download(_csv_rows(found), "bookings.csv")
+    found, total = hosting.all_bookings(platform, user, filters, page)
+    kept = {key: value for key, value in request.query_params.items() if key not in ("page", "format") and value}
+    pages = max(1, -(-total // hosting.PAGE_SIZE))
+    return render(
+        request, "booking/all.html", bookings=found, total=total, page=page, pages=pages, filters=filters,
+        query=urlencode(kept), csv_query=urlencode({**kept, "format": "csv"}),
+        nodes=hosting.nodes_with_resources(platform), states=STATES,
+    )  # fmt: skip

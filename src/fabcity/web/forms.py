@@ -24,7 +24,14 @@ from fabcity.web import i18n
 from fabcity.web.i18n import mark
 
 NOTICE_COOKIE = "notice"
-NOTICES = {"saved": mark("Saved.")}
+NOTICES = {
+    "saved": mark("Saved."),
+    "changed_meanwhile": mark(
+        "Changed meanwhile: someone acted on this after you opened the page, so nothing was done. Here is how it"
+        " stands now."
+    ),
+    "refused": mark("This can no longer be done: here is how it stands now."),
+}
 
 # (pattern of a message, its text for people): named groups fill the text's %(name)s.
 Messages = tuple[tuple[str, str], ...]
