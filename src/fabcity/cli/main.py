@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from fabcity.accounts import cli as accounts_cli
+from fabcity.booking import cli as booking_cli
 from fabcity.directory import cli as directory_cli
 from fabcity.matching import cli as matching_cli
 from fabcity.measure import cli as measure_cli
@@ -19,6 +20,6 @@ def main() -> None:
     """
 
 
-for capability in (web_cli, directory_cli, matching_cli, measure_cli, accounts_cli):
+for capability in (web_cli, directory_cli, matching_cli, measure_cli, accounts_cli, booking_cli):
     for command in capability.commands:
         main.add_command(command)
