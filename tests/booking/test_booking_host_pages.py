@@ -8,13 +8,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import update
 
 from builders import BOOKING_NODE, XSS, bookable, form_token, new_user, node_host, signed_in_page
 from fabcity import audit
 from fabcity.booking import resources, service
-from fabcity.booking.models import BookingIn
+from fabcity.booking.models import BookingIn, ResourceIn
 from fabcity.clock import KST
 from fabcity.startup import open_platform
+from fabcity.storage.schema import node
 from fabcity.web.app import create_app
 from servers import PHONE, browser_tab, live_app, log_in
 
@@ -219,3 +221,22 @@ def test_a_host_approves_a_request_from_the_inbox_on_a_phone(browser, booked_sit
         expect(tab.locator("h2").filter(has_text="확정")).to_contain_text("(1)")
         assert tab.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert [entry["action"] for entry in _trail(platform, 1)][-1] == "booking.confirmed"
+
+
+def test_the_nodes_opening_hours_become_weekly_openings_in_one_step(client, platform):
+    host = node_host(platform)
+    with platform.engine.begin() as conn:
+        hours = "Mo-Fr 10:00-18:00; Sa 10:00-14:00; PH off"
+        conn.execute(update(node).where(node.c.slug == BOOKING_NODE).values(opening_hours=hours))
+    booth = resources.create_resource(
+        platform, host, ResourceIn(node=BOOKING_NODE, kind="focus_booth", name_ko="부스", mode="instant")
+    )
+    signed_in_page(client, host)
+    hours_page = f"{RESOURCES}/{booth['id']}/hours"
+    assert "노드의 운영 시간 가져오기" in client.get(hours_page).text
+    assert _post(client, f"{RESOURCES}/{booth['id']}/rules/from-node", {}, hours_page).status_code == 303
+    rules = resources.availability(platform, booth["id"])["rules"]
+    assert sorted((r["weekday"], r["start"], r["end"]) for r in rules) == [
+        *((day, "10:00", "18:00") for day in range(5)),
+        (5, "10:00", "14:00"),
+    ]
