@@ -219,7 +219,9 @@ def test_a_host_approves_a_request_from_the_inbox_on_a_phone(browser, booked_sit
         card.get_by_role("button", name="승인").click()
         expect(tab.locator(".notice")).to_contain_text("저장되었습니다")
         expect(tab.locator("h2").filter(has_text="확정")).to_contain_text("(1)")
-        assert tab.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        for path in (INBOX, f"{RESOURCES}/1/hours", f"{RESOURCES}/new", f"{RESOURCES}/1/edit"):
+            tab.goto(path)
+            assert tab.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], path
     assert [entry["action"] for entry in _trail(platform, 1)][-1] == "booking.confirmed"
 
 
