@@ -410,10 +410,11 @@ def host_inbox(
     slug: str,
     platform: PlatformDep,
     day: Annotated[str | None, Query(alias="date", max_length=10)] = None,
-    view: Annotated[str, Query(pattern="^(day|week)$")] = "week",
+    view: Annotated[str, Query(max_length=10)] = "week",
 ) -> HTMLResponse:
     """Requests, payments due and confirmed bookings to see through, then every booking by day or week."""
     name = _managed_node(platform, request, slug)
+    view = "day" if view == "day" else "week"  # anything else: the week
     user = visitor(request).user
     first = _day_of(day)
     if view == "week":
