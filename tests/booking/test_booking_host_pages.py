@@ -152,6 +152,10 @@ def test_approve_from_the_inbox_moves_the_booking_and_a_stale_button_does_nothin
     moves = [entry["action"] for entry in _trail(platform, first["id"])]
     assert moves == ["booking.create", "booking.approved", "booking.confirmed"]  # approved once
     second = _request(platform, bo, cutter, key="late", hours_later=2)
+    too_long = _post(
+        client, f"{INBOX}/{second['id']}/decline", {"version": str(second["version"]), "reason": "긴" * 3000}
+    )
+    assert too_long.status_code == 422 and "긴" * 100 not in too_long.text
     _post(client, f"{INBOX}/{second['id']}/decline", {"version": str(second["version"]), "reason": "점검 중"})
     assert service.get_booking(platform, host, second["id"])["state"] == "declined"
     declined = _trail(platform, second["id"])[-1]
@@ -170,7 +174,8 @@ def test_the_day_and_week_views_list_every_booking_in_kst_escaped(client, platfo
     assert XSS not in page.text and "&lt;img src=x" in page.text
     week = client.get(INBOX, params={"date": day, "view": "week", "lang": "en"})
     assert "All bookings by day" in week.text and f"booking-{asked['id']}" in week.text
-    assert client.get(INBOX, params={"date": "tomorrow"}).status_code == 422
+    for far in ("tomorrow", "9999-12-31"):
+        assert client.get(INBOX, params={"date": far}).status_code == 422
     empty = client.get(INBOX, params={"date": "2030-01-01", "view": "day"})
     assert "No bookings." in empty.text  # the language chosen above stays
 
@@ -194,7 +199,8 @@ def test_the_curators_view_filters_by_node_state_and_dates_and_downloads_csv(cli
     assert download.content.startswith("\ufeff".encode())
     lines = download.content.decode("utf-8-sig").splitlines()
     assert len(lines) == 2 and lines[1].startswith(f"{declined['id']},{BOOKING_NODE},레이저 커터,1,bo,bo@example.kr,")
-    assert client.get("/bookings/all", params={"state": "lost"}).status_code == 422
+    for refused in ({"state": "lost"}, {"to": "9999-12-31"}, {"from": "2027-03-03", "to": "2026-03-03"}):
+        assert client.get("/bookings/all", params=refused).status_code == 422, refused
 
 
 @pytest.fixture(scope="module")

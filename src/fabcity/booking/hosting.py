@@ -155,6 +155,9 @@ def _filtered(conn: Connection, filters: Filters, now: datetime) -> Select:
             raise ParameterError("state", f"one of {', '.join(STATES)}")
         query = query.where(in_state(filters.state, now))
     first, last = filters.first_day, filters.last_day
+    for name, day in (("from", first), ("to", last)):
+        if day and not 2000 <= day.year <= 2100:  # far dates would overflow the day arithmetic below
+            raise ParameterError(name, "a date between the years 2000 and 2100")
     if first and last and (last < first or last - first > MAX_RANGE):
         raise ParameterError("to", f"on or after from, and at most {MAX_RANGE.days} days after it")
     if first:

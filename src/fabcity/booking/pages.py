@@ -14,16 +14,18 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from fabcity.accounts.pages import back_to
 from fabcity.booking import form as host_form
 from fabcity.booking import hosting, resources, service
-from fabcity.booking.models import ResourceIn
+from fabcity.booking.models import Decision, ResourceIn
 from fabcity.booking.vocabulary import EXCEPTION_KINDS, KINDS, MODES, STATES
 from fabcity.clock import KST
 from fabcity.directory import editing
 from fabcity.directory.hours import DAY_LABELS, DAYS
+from fabcity.directory.models import NOTE_MAX
 from fabcity.errors import Conflict, FieldError, NotFound, ParameterError, PreconditionFailed, RecordInvalid
 from fabcity.platform import Platform
 from fabcity.storage.schema import node
@@ -399,9 +401,12 @@ def _day_of(value: str | None) -> date:
     if not value:
         return datetime.now(UTC).astimezone(KST).date()
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
-        raise ParameterError("date", "a date, e.g. 2027-03-03") from None
+        day = None
+    if day is None or not 2000 <= day.year <= 2100:  # far dates would overflow the week's arithmetic
+        raise ParameterError("date", "a date between the years 2000 and 2100, e.g. 2027-03-03")
+    return day
 
 
 @router.get("/nodes/{slug}/bookings", response_class=HTMLResponse)
@@ -424,7 +429,7 @@ def host_inbox(
         request, "booking/inbox.html", slug=slug, node_name=name, inbox=hosting.inbox(platform, user, slug),
         by_day=hosting.node_bookings(platform, user, slug, first, span), view=view, first=first,
         earlier=(first - timedelta(days=span)).isoformat(), later=(first + timedelta(days=span)).isoformat(),
-        states=STATES, kinds=KINDS, buttons=_BUTTONS, buttons_for=_buttons_for, back=str(request.url.path)
+        states=STATES, buttons=_BUTTONS, buttons_for=_buttons_for, back=str(request.url.path)
         + (f"?{request.url.query}" if request.url.query else ""), day_labels=DAY_LABELS, days=DAYS,
         message=notice_of(request),
     )  # fmt: skip
@@ -439,7 +444,10 @@ async def move_booking(request: Request, slug: str, booking_id: RowId, action: s
     if action not in _BUTTONS:
         raise NotFound(f"no action {action}")
     back = back_to(form.get("back")) or f"/nodes/{slug}/bookings"
-    reason = form.get("reason", "").strip()
+    try:
+        reason = Decision(reason=form.get("reason", "")).reason
+    except ValidationError:
+        raise FieldError("reason", f"at most {NOTE_MAX} characters, without control characters") from None
     try:
         expected = _version_of(form)
         service.move_booking(platform, visitor(request).user, booking_id, action, reason, expected)
