@@ -78,6 +78,11 @@ def _version_of(form: dict[str, str]) -> set[int]:
     return {int(value)}
 
 
+def _kept(form: dict[str, str]) -> dict[str, str]:
+    """A refused form's values as shown again: never more of each than a field can hold."""
+    return {key: value[:NOTE_MAX] for key, value in form.items()}
+
+
 def _shown(request: Request, response: HTMLResponse) -> HTMLResponse:
     forget_notice(request, response)
     return response
@@ -227,7 +232,7 @@ async def create_resource(request: Request, slug: str, platform: PlatformDep) ->
         created = resources.create_resource(platform, visitor(request).user, data)
     except RecordInvalid as invalid:
         errors = _errors(request, invalid, set(_RESOURCE_LABELS))
-        return _resource_form(request, platform, slug, form, errors=errors, status=422)
+        return _resource_form(request, platform, slug, _kept(form), errors=errors, status=422)
     return redirect_with_notice(request, f"/nodes/{slug}/resources/{created['id']}/hours", "saved")
 
 
@@ -252,14 +257,14 @@ async def edit_resource(request: Request, slug: str, resource_id: RowId, platfor
     except RecordInvalid as invalid:
         errors = _errors(request, invalid, set(_RESOURCE_LABELS))
         return _resource_form(
-            request, platform, slug, form, resource_id=resource_id, errors=errors, status=422,
-            version=form.get("version"),
+            request, platform, slug, _kept(form), resource_id=resource_id, errors=errors, status=422,
+            version=form.get("version", "")[:18],
         )  # fmt: skip
     except PreconditionFailed:
         stale = FormErrors(general=[f"{say(request, 'Changed meanwhile')}: {say(request, _CHANGED_MEANWHILE)}"])
         current = resources.get_resource(platform, resource_id)["version"]
         return _resource_form(
-            request, platform, slug, form, resource_id=resource_id, errors=stale, status=409, version=current
+            request, platform, slug, _kept(form), resource_id=resource_id, errors=stale, status=409, version=current
         )
     return redirect_with_notice(request, f"/nodes/{slug}/resources", "saved")
 
@@ -322,7 +327,7 @@ async def add_rules(request: Request, slug: str, resource_id: RowId, platform: P
     except RecordInvalid as invalid:
         fields = {"weekday", "start", "end", "valid_from", "valid_until"}
         errors = _errors(request, invalid, fields)
-        return _hours_page(request, platform, slug, resource_id, values=form, rule_errors=errors, status=422)
+        return _hours_page(request, platform, slug, resource_id, values=_kept(form), rule_errors=errors, status=422)
     for rule in rules:
         resources.add_rule(platform, visitor(request).user, resource_id, rule)
     return redirect_with_notice(request, f"/nodes/{slug}/resources/{resource_id}/hours", "saved")
@@ -361,7 +366,9 @@ async def add_exception(request: Request, slug: str, resource_id: RowId, platfor
         resources.add_exception(platform, visitor(request).user, resource_id, host_form.exception_of_form(form))
     except RecordInvalid as invalid:
         errors = _errors(request, invalid, {"kind", "starts_at", "ends_at", "note"})
-        return _hours_page(request, platform, slug, resource_id, values=form, exception_errors=errors, status=422)
+        return _hours_page(
+            request, platform, slug, resource_id, values=_kept(form), exception_errors=errors, status=422
+        )
     return redirect_with_notice(request, f"/nodes/{slug}/resources/{resource_id}/hours", "saved")
 
 
