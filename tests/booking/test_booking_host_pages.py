@@ -138,6 +138,7 @@ def test_approve_from_the_inbox_moves_the_booking_and_a_stale_button_does_nothin
     ara, bo = new_user(platform, "ara", "member"), new_user(platform, "bo", "member")
     first = _request(platform, ara, cutter)
     signed_in_page(client, host)
+    assert f'href="{INBOX}"' in client.get(f"/nodes/{BOOKING_NODE}").text  # the node's page leads its hosts here
     inbox = client.get(INBOX)
     assert "승인 대기" in inbox.text and "ara" in inbox.text and f"{INBOX}/{first['id']}/approve" in inbox.text
     assert "유지 기한" in inbox.text  # the hold's expiry, in KST
