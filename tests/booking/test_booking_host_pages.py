@@ -103,6 +103,14 @@ def test_an_edit_from_a_stale_form_says_changed_meanwhile_and_keeps_the_newer_ch
     answer = _post(client, edit, form, edit)
     assert answer.status_code == 409 and "다른 사람이" in answer.text
     assert resources.get_resource(platform, cutter["id"])["name_ko"] == "새 이름"
+    current = re.search(r'name="version" type="hidden" value="(\d+)"', answer.text).group(1)
+    saved = _post(client, edit, {**form, "units": "1, 2", "version": current}, edit)
+    assert saved.status_code == 303
+    edited = resources.get_resource(platform, cutter["id"])
+    assert edited["name_ko"] == "옛 이름" and edited["units"] == ["1", "2"]
+    retired = _post(client, f"{RESOURCES}/{cutter['id']}/retire", {"version": str(edited["version"])}, RESOURCES)
+    assert retired.status_code == 303 and resources.get_resource(platform, cutter["id"])["retired_at"] is not None
+    assert "운영 종료" in client.get(RESOURCES).text
 
 
 def test_a_stranger_gets_403_on_every_hosts_write_and_nothing_changes(client, platform):
