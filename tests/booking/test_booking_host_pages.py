@@ -110,7 +110,7 @@ def test_an_edit_from_a_stale_form_says_changed_meanwhile_and_keeps_the_newer_ch
     assert edited["name_ko"] == "옛 이름" and edited["units"] == ["1", "2"]
     retired = _post(client, f"{RESOURCES}/{cutter['id']}/retire", {"version": str(edited["version"])}, RESOURCES)
     assert retired.status_code == 303 and resources.get_resource(platform, cutter["id"])["retired_at"] is not None
-    assert "운영 종료" in client.get(RESOURCES).text
+    assert "운영 종료됨" in client.get(RESOURCES).text
 
 
 def test_a_stranger_gets_403_on_every_hosts_write_and_nothing_changes(client, platform):
