@@ -12,7 +12,7 @@ from sqlalchemy import update
 
 from builders import BOOKING_NODE, XSS, bookable, form_token, new_user, node_host, signed_in_page
 from fabcity import audit
-from fabcity.booking import resources, service
+from fabcity.booking import hosting, resources, service
 from fabcity.booking.models import BookingIn, ResourceIn
 from fabcity.clock import KST
 from fabcity.startup import open_platform
@@ -189,7 +189,7 @@ def test_the_day_and_week_views_list_every_booking_in_kst_escaped(client, platfo
     assert "No bookings." in empty.text  # the language chosen above stays
 
 
-def test_the_curators_view_filters_by_node_state_and_dates_and_downloads_csv(client, platform):
+def test_the_curators_view_filters_by_node_state_and_dates_and_downloads_csv(client, platform, monkeypatch):
     host = node_host(platform)
     cutter = bookable(platform, host, mode="approval")
     ara, bo = new_user(platform, "ara", "member"), new_user(platform, "bo", "member")
@@ -197,8 +197,13 @@ def test_the_curators_view_filters_by_node_state_and_dates_and_downloads_csv(cli
     declined = _request(platform, bo, cutter, key="b", hours_later=2)
     service.move_booking(platform, host, declined["id"], "decline", "full")
     signed_in_page(client, new_user(platform, "curator", "curator"))
+    assert 'href="/bookings/all"' in client.get("/admin").text
     everything = client.get("/bookings/all")
     assert everything.status_code == 200 and "2건" in everything.text
+    monkeypatch.setattr(hosting, "PAGE_SIZE", 1)
+    first_page, second_page = client.get("/bookings/all"), client.get("/bookings/all", params={"page": 2})
+    assert "1 / 2" in first_page.text and "page=2" in first_page.text
+    assert "bo ·" in first_page.text and "ara ·" in second_page.text  # the latest start first
     requested = client.get("/bookings/all", params={"state": "requested", "node": BOOKING_NODE})
     assert "1건" in requested.text and "승인 대기" in requested.text
     day = _tomorrow_10_kst().astimezone(KST).date()

@@ -510,7 +510,7 @@ def all_bookings(
     if format == "csv":
         found, _ = hosting.all_bookings(platform, user, filters, 1, hosting.EXPORT_LIMIT)
         return csv_download(_csv_rows(found), "bookings.csv")
-    found, total = hosting.all_bookings(platform, user, filters, page)
+    found, total = hosting.all_bookings(platform, user, filters, page, hosting.PAGE_SIZE)
     kept = {key: value for key, value in request.query_params.items() if key not in ("page", "format") and value}
     pages = max(1, -(-total // hosting.PAGE_SIZE))
     return render(
