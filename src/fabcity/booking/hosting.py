@@ -27,7 +27,10 @@ from fabcity.storage.schema import booking, booking_resource, booking_unit, node
 PAGE_SIZE = 50
 INBOX_LIMIT = 200  # per section of a node's inbox; a node with more is read by day or week
 EXPORT_LIMIT = 10_000  # rows of one CSV download
-MAX_RANGE = timedelta(days=366)  # the widest period a list is asked for at once
+MAX_RANGE = timedelta(days=366)
+# Confirmed bookings that ended this long ago leave the inbox (the day/week view keeps them): a host
+# marks a booking completed or a no-show soon after it, and old unmarked ones would crowd out the next.
+CONFIRMED_PAST = timedelta(days=14)  # the widest period a list is asked for at once
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,8 @@ def _node_pk_for_manager(conn: Connection, user: User | None, node_id: str) -> i
 
 
 def inbox(platform: Platform, user: User | None, node_id: str, at: datetime | None = None) -> dict[str, list[dict]]:
-    """A node's bookings that want a host: requests (oldest first), payments due, and confirmed ones to see through."""
+    """A node's bookings that want a host: requests (oldest first), payments due (the soonest to lapse first), and
+    confirmed ones to see through (by start, those that ended in the last CONFIRMED_PAST included)."""
     now = _now(at)
     with platform.engine.connect() as conn:
         pk = _node_pk_for_manager(conn, user, node_id)
@@ -117,7 +121,9 @@ def inbox(platform: Platform, user: User | None, node_id: str, at: datetime | No
             "payment_due": of_node.where(or_(in_state("payment_due", now), in_state("approved", now))).order_by(
                 booking.c.hold_expires_at, booking.c.id
             ),
-            "confirmed": of_node.where(in_state("confirmed", now)).order_by(booking.c.starts_at, booking.c.id),
+            "confirmed": of_node.where(in_state("confirmed", now), booking.c.ends_at > now - CONFIRMED_PAST).order_by(
+                booking.c.starts_at, booking.c.id
+            ),
         }
         return {
             name: [_listed(row, now) for row in conn.execute(query.limit(INBOX_LIMIT)).all()]
