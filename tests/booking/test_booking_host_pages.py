@@ -262,3 +262,24 @@ def test_the_nodes_opening_hours_become_weekly_openings_in_one_step(client, plat
         *((day, "10:00", "18:00") for day in range(5)),
         (5, "10:00", "14:00"),
     ]
+
+
+def test_requests_wait_oldest_first_and_a_paid_booking_is_marked_paid_then_cancelled_with_a_full_refund(
+    client, platform
+):
+    host = node_host(platform)
+    studio = bookable(platform, host, mode="approval", price_per_slot_krw=5000, name_ko="스튜디오")
+    later = _request(platform, new_user(platform, "early", "member"), studio, key="e", hours_later=3)
+    sooner = _request(platform, new_user(platform, "late", "member"), studio, key="l")
+    signed_in_page(client, host)
+    waiting = client.get(INBOX).text
+    assert waiting.index(f"booking-{later['id']}") < waiting.index(f"booking-{sooner['id']}")  # asked first
+    _post(client, f"{INBOX}/{later['id']}/approve", {"version": str(later["version"])})
+    due = service.get_booking(platform, host, later["id"])
+    assert due["state"] == "payment_due" and f"{INBOX}/{later['id']}/mark_paid" in client.get(INBOX).text
+    _post(client, f"{INBOX}/{later['id']}/mark_paid", {"version": str(due["version"])})
+    paid = service.get_booking(platform, host, later["id"])
+    assert paid["state"] == "confirmed" and paid["price_krw"] == 10_000
+    _post(client, f"{INBOX}/{later['id']}/cancel", {"version": str(paid["version"]), "reason": "장비 고장"})
+    cancelled = service.get_booking(platform, host, later["id"])
+    assert cancelled["state"] == "cancelled_by_host" and cancelled["refund_krw"] == 10_000
