@@ -65,6 +65,8 @@ def test_a_host_creates_a_resource_adds_openings_and_its_free_slots_appear(clien
     assert hours == f"{RESOURCES}/{made['id']}/hours"
     assert _post(client, f"{RESOURCES}/{made['id']}/rules", {"weekday": "every_day", "start": "09:00", "end": "18:00"})
     assert len(resources.availability(platform, made["id"])["rules"]) == 7
+    backwards = _post(client, f"{RESOURCES}/{made['id']}/rules", {"weekday": "0", "start": "18:00", "end": "09:00"})
+    assert backwards.status_code == 422 and 'id="end-error">시작보다 뒤여야 합니다.' in backwards.text
     start = _tomorrow_10_kst()
     slots = service.free_slots(platform, made["id"], start - timedelta(hours=1), start + timedelta(hours=10))
     shown = [slot["starts_at"].astimezone(KST).strftime("%H:%M") for slot in slots["slots"]]

@@ -9,6 +9,7 @@ groups, and an empty field meaning "the default".
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -74,18 +75,18 @@ def read_resource(form: dict[str, str], node: str) -> ResourceIn:
     try:
         data = ResourceIn.model_validate(record)
     except ValidationError as error:
-        problems += [_field_named(problem) for problem in problems_of(error)]
+        problems += [_named(problem, RESOURCE_FIELDS) for problem in problems_of(error)]
     if problems:
         raise RecordInvalid(problems)
     return data
 
 
-def _field_named(problem: FieldError) -> FieldError:
-    """'cancellation_policy.0.1' is the policy's field; 'record' with 'min_duration_min: …' is that field's."""
+def _named(problem: FieldError, fields: Collection[str]) -> FieldError:
+    """'cancellation_policy.0.1' is the policy's problem; 'record' saying 'end: …' is the field `end`'s."""
     field = problem.field.split(".")[0]
     if field == "record" and ": " in problem.message:
         named, message = problem.message.split(": ", 1)
-        if named in RESOURCE_FIELDS:
+        if named in fields:
             return FieldError(named, message)
     return FieldError(field, problem.message)
 
@@ -100,14 +101,7 @@ def rules_of_form(form: dict[str, str]) -> list[RuleIn]:
     try:
         return [RuleIn.model_validate({**values, "weekday": day}) for day in days]
     except ValidationError as error:
-        raise RecordInvalid([_rule_field(problem) for problem in problems_of(error)]) from None
-
-
-def _rule_field(problem: FieldError) -> FieldError:
-    if problem.field == "record" and ": " in problem.message:
-        named, message = problem.message.split(": ", 1)
-        return FieldError(named, message)
-    return problem
+        raise RecordInvalid([_named(problem, RuleIn.model_fields) for problem in problems_of(error)]) from None
 
 
 def _kst(form: dict[str, str], name: str) -> datetime:
@@ -132,7 +126,7 @@ def exception_of_form(form: dict[str, str]) -> ExceptionIn:
     try:
         return ExceptionIn.model_validate(values)
     except ValidationError as error:
-        raise RecordInvalid([_rule_field(problem) for problem in problems_of(error)]) from None
+        raise RecordInvalid([_named(problem, ExceptionIn.model_fields) for problem in problems_of(error)]) from None
 
 
 def rules_of_node_hours(opening_hours: str | None) -> list[RuleIn]:

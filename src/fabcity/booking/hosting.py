@@ -98,7 +98,7 @@ def in_state(state: str, now: datetime) -> ColumnElement[bool]:
     return booking.c.state == state
 
 
-def kst_day_start(day: date) -> datetime:
+def _kst_day_start(day: date) -> datetime:
     """The instant a Seoul day begins."""
     return datetime.combine(day, time(), KST)
 
@@ -136,8 +136,8 @@ def node_bookings(
 ) -> dict[date, list[dict]]:
     """Every booking of a node's resources starting on each of `days` Seoul days from `first_day`, by day."""
     now = _now(at)
-    start = kst_day_start(first_day)
-    end = kst_day_start(first_day + timedelta(days=days))
+    start = _kst_day_start(first_day)
+    end = _kst_day_start(first_day + timedelta(days=days))
     by_day: dict[date, list[dict]] = {first_day + timedelta(days=n): [] for n in range(days)}
     with platform.engine.connect() as conn:
         pk = _node_pk_for_manager(conn, user, node_id)
@@ -167,9 +167,9 @@ def _filtered(conn: Connection, filters: Filters, now: datetime) -> Select:
     if first and last and (last < first or last - first > MAX_RANGE):
         raise ParameterError("to", f"on or after from, and at most {MAX_RANGE.days} days after it")
     if first:
-        query = query.where(booking.c.starts_at >= kst_day_start(first))
+        query = query.where(booking.c.starts_at >= _kst_day_start(first))
     if last:
-        query = query.where(booking.c.starts_at < kst_day_start(last + timedelta(days=1)))
+        query = query.where(booking.c.starts_at < _kst_day_start(last + timedelta(days=1)))
     return query
 
 
