@@ -24,6 +24,7 @@ from fabcity.booking.models import BookingIn
 from fabcity.booking.vocabulary import KINDS, MODES, STATES
 from fabcity.directory.hours import DAY_LABELS, DAYS
 from fabcity.errors import Conflict, FieldError, Forbidden, ServiceError
+from fabcity.platform import Platform
 from fabcity.web import i18n
 from fabcity.web.auth import signed_in, visitor
 from fabcity.web.deps import PlatformDep, RowId, form_of, render, say
@@ -94,12 +95,22 @@ def _policy_words(request: Request, policy: list[list[int]]) -> list[str]:
 
 
 def _rule_lines(request: Request, rules: list[dict[str, Any]]) -> list[str]:
-    """The weekly opening rules, one line a weekday: "월 09:00–18:00, 19:00–21:00"."""
+    """The weekly opening rules, days with the same hours on one line: "월·화·수 09:00–18:00, 19:00–21:00"."""
     language = i18n.language_of(request)
     by_day: dict[int, list[str]] = {}
     for rule in sorted(rules, key=lambda rule: (rule["weekday"], rule["start"])):
         by_day.setdefault(rule["weekday"], []).append(f"{rule['start']}–{rule['end']}")
-    return [f"{i18n.label(DAY_LABELS[DAYS[day]], language)} {', '.join(spans)}" for day, spans in by_day.items()]
+    days_of: dict[str, list[str]] = {}
+    for day, spans in by_day.items():
+        days_of.setdefault(", ".join(spans), []).append(i18n.label(DAY_LABELS[DAYS[day]], language))
+    return [f"{'·'.join(days)} {spans}" for spans, days in days_of.items()]
+
+
+def _day_span(rules: list[dict[str, Any]]) -> tuple[str, str]:
+    """The hours the week calendar shows: from the earliest opening to the latest closing of any day."""
+    if not rules:
+        return "00:00", "24:00"
+    return min(rule["start"] for rule in rules), max(rule["end"] for rule in rules)
 
 
 def _price(request: Request, resource: dict[str, Any]) -> str:
@@ -130,7 +141,7 @@ def _local(moment: datetime, zone: ZoneInfo) -> str:
 
 def _resource_page(
     request: Request,
-    platform: Any,
+    platform: Platform,
     resource_id: int,
     values: dict[str, str] | None = None,
     errors: FormErrors | None = None,
@@ -147,6 +158,7 @@ def _resource_page(
         for slot in upcoming[:NEXT_SLOTS_SHOWN]
     ]
     values = values or {}
+    rules = resources.availability(platform, resource_id)["rules"]
     durations = [(str(minutes), _duration_text(request, minutes)) for minutes in _durations(resource)]
     return render(
         request,
@@ -158,7 +170,8 @@ def _resource_page(
         modes=MODES,
         price=_price(request, resource),
         policy=_policy_words(request, resource["cancellation_policy"]),
-        rules=_rule_lines(request, resources.availability(platform, resource_id)["rules"]),
+        rules=_rule_lines(request, rules),
+        day_span=_day_span(rules),
         next_slots=next_slots,
         durations=durations,
         start=values.get("start", ""),
@@ -233,7 +246,7 @@ def node_resources(request: Request, slug: str, platform: PlatformDep) -> HTMLRe
     )
 
 
-def _shown(request: Request, item: dict[str, Any], labels: dict[int, dict[str, Any]], now: datetime) -> dict:
+def _shown(item: dict[str, Any], labels: dict[int, dict[str, Any]], now: datetime) -> dict[str, Any]:
     """A booking as "my bookings" lists it: its resource, and the refund a cancellation now would give."""
     cancellable = service.may_cancel_own(item, now)
     percent, amount = service.refund_preview(item, now) if cancellable else (0, 0)
@@ -246,7 +259,7 @@ def my_bookings(request: Request, platform: PlatformDep) -> HTMLResponse:
     mine = service.my_bookings(platform, signed_in(request))
     labels = service.resource_labels(platform, [item["resource"] for item in mine])
     now = datetime.now(UTC)
-    shown = [_shown(request, item, labels, now) for item in mine]
+    shown = [_shown(item, labels, now) for item in mine]
     upcoming = sorted((item for item in shown if item["ends_at"] > now), key=lambda item: item["starts_at"])
     past = [item for item in shown if item["ends_at"] <= now]
     by_id = {str(item["id"]): item for item in shown}
@@ -261,7 +274,7 @@ def my_bookings(request: Request, platform: PlatformDep) -> HTMLResponse:
     )
 
 
-def _own_booking(platform: Any, request: Request, booking_id: int) -> dict[str, Any]:
+def _own_booking(platform: Platform, request: Request, booking_id: int) -> dict[str, Any]:
     """The signed-in member's own booking (a host cancels from the inbox, where all is paid back)."""
     user = signed_in(request)
     item = service.get_booking(platform, user, booking_id)
@@ -271,10 +284,10 @@ def _own_booking(platform: Any, request: Request, booking_id: int) -> dict[str, 
 
 
 def _cancel_page(
-    request: Request, platform: Any, item: dict[str, Any], errors: FormErrors | None = None, status: int = 200
+    request: Request, platform: Platform, item: dict[str, Any], errors: FormErrors | None = None, status: int = 200
 ) -> HTMLResponse:
     labels = service.resource_labels(platform, [item["resource"]])
-    shown = _shown(request, item, labels, datetime.now(UTC))
+    shown = _shown(item, labels, datetime.now(UTC))
     return render(request, "booking/cancel.html", status, item=shown, states=STATES, errors=errors or FormErrors())
 
 

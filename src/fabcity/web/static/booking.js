@@ -46,10 +46,13 @@
     headerToolbar: phone
       ? { left: "prev,next", center: "title", right: "listWeek,timeGridDay" }
       : { left: "prev,next today", center: "title", right: "timeGridWeek,listWeek" },
+    now: wall(Date.now()), // "today" is the resource's, not the browser's nor UTC's
+    slotMinTime: element.dataset.dayStart,
+    slotMaxTime: element.dataset.dayEnd,
+    displayEventEnd: false,
     allDaySlot: false,
     height: "auto",
     slotDuration: { minutes },
-    scrollTime: "08:00:00",
     eventInteractive: true,
     events: slots,
     eventClick: choose,
