@@ -3,6 +3,7 @@ page's language, a double submit, and cancelling with the refund shown before an
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from builders import BOOKING_NODE, auth_headers, bookable, form_token, node_host, sign_in
@@ -133,3 +134,16 @@ def test_refund_preview_follows_the_policy_copied_at_confirmation():
         0,
         0,
     )
+
+
+def test_without_javascript_a_listed_free_slot_is_booked_by_its_own_button(client, platform):
+    cutter = bookable(platform, node_host(platform), ("09:00", "12:00"))
+    member = sign_in(client, platform, "member", "member")
+    page = client.get(f"/resources/{cutter['id']}").text
+    listed = page[page.index('id="next-slots"') :]
+    first = dict(re.findall(r'name="(start|duration|idempotency_key|csrf)" value="([^"]*)"', listed)[:4])
+    assert first["start"].endswith(("T09:00", "T09:30", "T10:00", "T10:30", "T11:00", "T11:30"))
+    booked = client.post(f"/resources/{cutter['id']}/book", data=first, follow_redirects=False)
+    assert booked.status_code == 303
+    (made,) = service.my_bookings(platform, member)
+    assert made["starts_at"].astimezone(KST).strftime("%Y-%m-%dT%H:%M") == first["start"]
