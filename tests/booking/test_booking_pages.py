@@ -53,6 +53,9 @@ def test_a_node_links_to_its_bookable_resources(client, platform):
         and f'href="/resources/{cutter["id"]}"' in listed.text
         and "레이저 커터" in listed.text
     )
+    part = client.get(f"/nodes/{BOOKING_NODE}/resources/list")  # what the node's page shows of it
+    assert part.status_code == 200 and f'href="/resources/{cutter["id"]}"' in part.text and "<html" not in part.text
+    assert client.get("/nodes/d-playlab-fabcafe/resources/list").status_code == 204  # nothing to book there
 
 
 def test_a_resource_named_like_a_script_is_shown_as_text(client, platform):

@@ -50,8 +50,7 @@ def test_a_member_books_the_laser_cutter_the_host_approves_and_the_member_cancel
     with browser_tab(browser, url, PHONE, request) as phone:
         log_in(phone, "member@example.kr")
         phone.goto(f"/nodes/{BOOKING_NODE}")
-        phone.click("#bookable")
-        phone.get_by_role("link", name="레이저 커터").click()
+        phone.get_by_role("link", name="레이저 커터").click()  # listed on the node's page
         expect(phone.locator("#price")).to_contain_text("₩10,000")
         list_view = phone.locator("#calendar .fc-list")  # a phone gets the week as a list
         expect(list_view).to_be_visible()

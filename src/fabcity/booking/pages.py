@@ -229,21 +229,28 @@ async def book(request: Request, resource_id: RowId, platform: PlatformDep) -> R
     return RedirectResponse(f"/bookings?booked={made['id']}", status_code=303)
 
 
+def _bookable(request: Request, platform: Platform, slug: str) -> list[dict[str, Any]]:
+    """The node's resources that take bookings, with their price in words."""
+    listed = [item for item in resources.resources_of(platform, slug) if item["retired_at"] is None]
+    return [{**item, "price_text": _price(request, item)} for item in listed]
+
+
 @router.get("/nodes/{slug}/resources", response_class=HTMLResponse)
 def node_resources(request: Request, slug: str, platform: PlatformDep) -> HTMLResponse:
     """What a node lets members book (its page links here: the directory does not know about booking)."""
-    listed = [item for item in resources.resources_of(platform, slug) if item["retired_at"] is None]
+    listed = _bookable(request, platform, slug)
     labels = service.resource_labels(platform, [item["id"] for item in listed])
     node = next(iter(labels.values()))["node"] if labels else None
-    return render(
-        request,
-        "booking/node_resources.html",
-        slug=slug,
-        node=node,
-        listed=[{**item, "price_text": _price(request, item)} for item in listed],
-        kinds=KINDS,
-        modes=MODES,
-    )
+    return render(request, "booking/node_resources.html", slug=slug, node=node, listed=listed, kinds=KINDS, modes=MODES)
+
+
+@router.get("/nodes/{slug}/resources/list", response_class=HTMLResponse)
+def node_resource_list(request: Request, slug: str, platform: PlatformDep) -> Response:
+    """The same list alone, for the node's page to show; nothing (204) when the node has nothing to book."""
+    listed = _bookable(request, platform, slug)
+    if not listed:
+        return Response(status_code=204)
+    return render(request, "booking/resource_list.html", listed=listed, kinds=KINDS, modes=MODES, alone=True)
 
 
 def _shown(item: dict[str, Any], labels: dict[int, dict[str, Any]], now: datetime) -> dict[str, Any]:
