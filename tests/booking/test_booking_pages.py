@@ -7,8 +7,8 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from builders import BOOKING_NODE, auth_headers, bookable, form_token, node_host, sign_in
-from fabcity.booking import service
-from fabcity.booking.models import BookingIn
+from fabcity.booking import resources, service
+from fabcity.booking.models import BookingIn, RuleIn
 from fabcity.clock import KST
 
 
@@ -28,9 +28,13 @@ def _book_form(client, resource_id: int, start: datetime, duration: int = 60, ke
 
 def test_a_resource_page_says_what_it_is_in_korean_and_english(client, platform):
     hourly = {"granularity_min": 60, "min_duration_min": 60}
-    cutter = bookable(platform, node_host(platform), mode="approval", price_per_slot_krw=10_000, **hourly)
+    host = node_host(platform)
+    cutter = bookable(platform, host, mode="approval", price_per_slot_krw=10_000, **hourly)
+    early = RuleIn(weekday=0, start="07:00", end="08:00", valid_until="2030-01-01")
+    resources.add_rule(platform, host, cutter["id"], early)
     korean = client.get(f"/resources/{cutter['id']}")
     assert korean.status_code == 200
+    assert "월 00:00–24:00, 07:00–08:00 (–2030-01-01)" in korean.text and "화·수·목·금·토·일 00:00–24:00" in korean.text
     policy = ("7일 전까지 취소: 100% 환불", "3일 전까지 취소: 50% 환불", "그 뒤 시작 전까지 취소: 0% 환불")
     shown = ("레이저 커터", "₩10,000", "호스트 승인", *policy, f'href="/nodes/{BOOKING_NODE}"', 'id="calendar"')
     for text in (*shown, "예약하려면 로그인하세요", "Asia/Seoul"):

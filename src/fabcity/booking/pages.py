@@ -95,11 +95,15 @@ def _policy_words(request: Request, policy: list[list[int]]) -> list[str]:
 
 
 def _rule_lines(request: Request, rules: list[dict[str, Any]]) -> list[str]:
-    """The weekly opening rules, days with the same hours on one line: "월·화·수 09:00–18:00, 19:00–21:00"."""
+    """The weekly opening rules, days with the same hours on one line: "월·화·수 09:00–18:00, 19:00–21:00";
+    a rule valid only for a while says its dates."""
     language = i18n.language_of(request)
     by_day: dict[int, list[str]] = {}
     for rule in sorted(rules, key=lambda rule: (rule["weekday"], rule["start"])):
-        by_day.setdefault(rule["weekday"], []).append(f"{rule['start']}–{rule['end']}")
+        span = f"{rule['start']}–{rule['end']}"
+        if rule["valid_from"] or rule["valid_until"]:
+            span += f" ({rule['valid_from'] or ''}–{rule['valid_until'] or ''})"
+        by_day.setdefault(rule["weekday"], []).append(span)
     days_of: dict[str, list[str]] = {}
     for day, spans in by_day.items():
         days_of.setdefault(", ".join(spans), []).append(i18n.label(DAY_LABELS[DAYS[day]], language))
