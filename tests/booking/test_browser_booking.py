@@ -55,6 +55,12 @@ def test_a_member_books_the_laser_cutter_the_host_approves_and_the_member_cancel
         list_view = phone.locator("#calendar .fc-list")  # a phone gets the week as a list
         expect(list_view).to_be_visible()
         _fits(phone, PHONE["width"])
+        phone.click("#calendar .fc-timeGridDay-button")  # a day's grid fits a phone, its slots as wide as the day
+        slot = phone.locator("#calendar .fc-timegrid .fc-event").first
+        expect(slot).to_be_visible()
+        assert slot.bounding_box()["width"] > PHONE["width"] / 2
+        _fits(phone, PHONE["width"])
+        phone.click("#calendar .fc-listWeek-button")
         # the week after next: every slot there is at least 7 days ahead, the policy's full refund
         phone.click("#calendar .fc-next-button")
         phone.click("#calendar .fc-next-button")
