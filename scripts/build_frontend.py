@@ -19,6 +19,12 @@ MODULES = ROOT / "frontend" / "node_modules"
 VENDOR = ROOT / "src" / "fabcity" / "web" / "static" / "vendor"
 FILES = {
     "chartjs": ["chart.js/dist/chart.umd.min.js", "chart.js/LICENSE.md"],
+    # the standard bundle (its CSS is injected by the script) and the Korean locale, for booking's week calendar
+    "fullcalendar": [
+        "fullcalendar/index.global.min.js",
+        "@fullcalendar/core/locales/ko.global.min.js",
+        "fullcalendar/LICENSE.md",
+    ],
     # Swagger UI 5 reads OpenAPI 3.1, which FastAPI writes (the 4.x of PyPI's swagger-ui-bundle cannot)
     "swagger-ui": [
         "swagger-ui-dist/swagger-ui-bundle.js",

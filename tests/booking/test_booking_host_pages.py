@@ -22,6 +22,7 @@ from servers import PHONE, browser_tab, live_app, log_in
 
 INBOX = f"/nodes/{BOOKING_NODE}/bookings"
 RESOURCES = f"/nodes/{BOOKING_NODE}/resources"
+MANAGE = f"{RESOURCES}/manage"
 
 
 def _tomorrow_10_kst() -> datetime:
@@ -110,9 +111,9 @@ def test_an_edit_from_a_stale_form_says_changed_meanwhile_and_keeps_the_newer_ch
     assert saved.status_code == 303
     edited = resources.get_resource(platform, cutter["id"])
     assert edited["name_ko"] == "옛 이름" and edited["units"] == ["1", "2"]
-    retired = _post(client, f"{RESOURCES}/{cutter['id']}/retire", {"version": str(edited["version"])}, RESOURCES)
+    retired = _post(client, f"{RESOURCES}/{cutter['id']}/retire", {"version": str(edited["version"])}, MANAGE)
     assert retired.status_code == 303 and resources.get_resource(platform, cutter["id"])["retired_at"] is not None
-    assert "운영 종료됨" in client.get(RESOURCES).text
+    assert "운영 종료됨" in client.get(MANAGE).text
 
 
 def test_a_stranger_gets_403_on_every_hosts_write_and_nothing_changes(client, platform):
@@ -135,7 +136,7 @@ def test_a_stranger_gets_403_on_every_hosts_write_and_nothing_changes(client, pl
     ]
     for path, data in writes:
         assert _post(client, path, data, "/").status_code == 403, path
-    for path in (RESOURCES, f"{RESOURCES}/new", f"{base}/edit", f"{base}/hours", INBOX, "/bookings/all"):
+    for path in (MANAGE, f"{RESOURCES}/new", f"{base}/edit", f"{base}/hours", INBOX, "/bookings/all"):
         assert client.get(path).status_code == 403, path
     assert service.get_booking(platform, host, asked["id"])["state"] == "requested"
     assert len(resources.resources_of(platform, BOOKING_NODE)) == 1

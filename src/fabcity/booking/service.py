@@ -305,6 +305,25 @@ def free_slots(
 # moves
 
 
+def member_refund(
+    state: str, price_krw: int, policy: list[list[int]] | None, starts_at: datetime, now: datetime
+) -> tuple[int, int]:
+    """(percent, won) a member's cancellation at `now` pays back: the tier of the policy copied at
+    confirmation; only a confirmed booking has been paid, so nothing else has anything to pay back."""
+    percent = refund_percent(policy or [], starts_at, now)
+    return percent, refund_krw(price_krw if state == "confirmed" else 0, percent)
+
+
+def refund_preview(booking: dict[str, Any], at: datetime | None = None) -> tuple[int, int]:
+    """What cancelling this booking (as `my_bookings` gives it) would pay back now, shown before the member confirms."""
+    return member_refund(booking["state"], booking["price_krw"], booking["policy"], booking["starts_at"], _now(at))
+
+
+def may_cancel_own(booking: dict[str, Any], at: datetime | None = None) -> bool:
+    """Whether its member may still cancel this booking: the same rule the cancel move applies."""
+    return booking["state"] in MOVES["cancel"].sources and _now(at) < booking["starts_at"]
+
+
 @dataclass(frozen=True)
 class Move:
     """One act on a booking: from which states, by whom (the member, a manager), and when it may happen."""
@@ -407,8 +426,36 @@ def _apply(
         )
     if move.action == "cancel":
         paid = row.price_krw if row.state == "confirmed" else 0
-        percent = refund_percent(row.policy or [], utc(row.starts_at), now) if own else 100
+        refund = member_refund(row.state, row.price_krw, row.policy, utc(row.starts_at), now)[1] if own else paid
         to = "cancelled_by_member" if own else "cancelled_by_host"
-        return _swap(conn, row, to, now, user, reason, refund_krw=refund_krw(paid, percent))
+        return _swap(conn, row, to, now, user, reason, refund_krw=refund)
     targets = {"decline": "declined", "no_show": "no_show", "complete": "completed"}
     return _swap(conn, row, targets[move.action], now, user, reason)
+
+
+# --------------------------------------------------------------------------------------------
+# what members' pages show beside a booking or a resource
+
+
+def resource_labels(platform: Platform, resource_ids: Collection[int]) -> dict[int, dict[str, Any]]:
+    """Each resource's names and its node's slug and names, for pages that list bookings or resources."""
+    query = (
+        select(
+            booking_resource.c.id,
+            booking_resource.c.name_ko,
+            booking_resource.c.name_en,
+            node.c.slug,
+            node.c.name_ko.label("node_ko"),
+            node.c.name_en.label("node_en"),
+        )
+        .join(node, node.c.pk == booking_resource.c.node_pk)
+        .where(booking_resource.c.id.in_(sorted(set(resource_ids))))
+    )
+    with platform.engine.connect() as conn:
+        return {
+            row.id: {
+                "name": {"ko": row.name_ko, "en": row.name_en},
+                "node": {"slug": row.slug, "name": {"ko": row.node_ko, "en": row.node_en}},
+            }
+            for row in conn.execute(query)
+        }
