@@ -98,6 +98,11 @@ class ImportResult(BaseModel):
     version: int = Field(description="the resource's version after the import")
 
 
+class ImportState(BaseModel):
+    import_url: str | None = Field(description="where the calendar is fetched from (kept from its managers only)")
+    last_import: dict[str, Any] | None = Field(description="what the last import did, as the audit trail keeps it")
+
+
 # --------------------------------------------------------------------------------------------
 # feeds
 
