@@ -267,7 +267,7 @@ def get_calendar_import(request: Request, resource_id: RowId, platform: Platform
     description="The earlier blocks of the same source (upload or url) are replaced in one transaction;"
     " the host's own exceptions and the bookings already made stay. JSON `{}` fetches the stored address again.",
     response_model=ImportResult,
-    responses=_REFUSED,
+    responses={422: _REFUSED[422]},
     openapi_extra={
         "requestBody": {
             "content": {
