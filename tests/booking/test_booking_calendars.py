@@ -280,6 +280,8 @@ def test_an_import_from_an_address_keeps_it_and_an_unreachable_one_changes_nothi
     assert refused.json()["detail"][0]["loc"] == ["body", "url"] and "404" in refused.json()["detail"][0]["msg"]
     assert _imported(platform, cutter) == blocks
     assert client.get(f"/api/v1/resources/{cutter['id']}/calendar-import", headers=headers).json()["import_url"] == url
+    with pytest.raises(FieldError, match="could not be fetched"):
+        calendars.import_calendar(platform, host, cutter["id"], url="http://127.0.0.1:9/closed.ics", at=NOW)
     again = calendars.import_calendar(platform, host, cutter["id"], at=NOW)  # the stored address, fetched again
     assert (again["replaced"], again["blocks"]) == (7, 7)
 
@@ -302,3 +304,17 @@ def test_the_hosts_page_shows_a_feed_address_once_and_imports_a_file(client, pla
     assert calendars.import_state(platform, host, cutter["id"])["last_import"]["events"] == 7
     forged = client.post(f"{page}/import", data={"csrf": "forged"}, files={"file": ("g.ics", GOOGLE, "text/calendar")})
     assert forged.status_code == 403
+
+
+def test_a_member_makes_a_feed_of_their_own_bookings_on_their_page_and_revokes_it(client, platform, people):
+    _, ara, _ = people
+    signed_in_page(client, ara)
+    made = client.post("/calendars/feeds", data={"csrf": form_token(client, "/calendars")})
+    assert made.status_code == 200 and "내 캘린더에서 내 예약 보기" in made.text
+    feed_path = urlsplit(made.text.split('id="feed-url" class="secret">')[1].split("<")[0]).path
+    assert client.get(feed_path).status_code == 200
+    feed_id = calendars.feeds_of(platform, ara)[0]["id"]
+    revoked = client.post(f"/calendars/feeds/{feed_id}/revoke", data={"csrf": form_token(client, "/calendars")},
+                          follow_redirects=False)  # fmt: skip
+    assert (revoked.status_code, revoked.headers["location"]) == (303, "/calendars")
+    assert client.get(feed_path).status_code == 404

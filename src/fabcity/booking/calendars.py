@@ -42,7 +42,7 @@ from fabcity import audit
 from fabcity.accounts.service import User, get_user
 from fabcity.booking.resources import may_manage, require, resource_row, utc
 from fabcity.booking.service import effective_state
-from fabcity.booking.store import overlaps
+from fabcity.booking.store import begin_write, overlaps
 from fabcity.booking.vocabulary import BLOCKING, HOLDING, STATES
 from fabcity.errors import Conflict, FieldError, Forbidden, NotFound
 from fabcity.platform import Platform
@@ -130,6 +130,7 @@ def create_feed(platform: Platform, user: User | None, resource_id: int | None) 
     secret = FEED_PREFIX + secrets.token_urlsafe(32)
     now = datetime.now(UTC)
     with platform.engine.begin() as conn:
+        begin_write(conn)
         if resource_id is not None:
             require(may_manage(conn, user, resource_row(conn, resource_id)), user)
         values = {"user_id": user.id, "resource_id": resource_id, "token_hash": _digest(secret), "created_at": now}
@@ -154,6 +155,7 @@ def revoke_feed(platform: Platform, user: User | None, feed_id: int) -> dict[str
     require(user is not None, user)
     now = datetime.now(UTC)
     with platform.engine.begin() as conn:
+        begin_write(conn)
         row = conn.execute(select(calendar_feed).where(calendar_feed.c.id == feed_id)).first()
         if row is None:
             raise NotFound(f"no calendar feed {feed_id}")
@@ -435,6 +437,7 @@ def import_calendar(
     end = now + timedelta(days=resource.horizon_days + 1)
     found = read_calendar(data, ZoneInfo(resource.time_zone), now, end)
     with platform.engine.begin() as conn:
+        begin_write(conn)  # SQLite: the write lock first, so the read below cannot go stale before the writes
         require(may_manage(conn, user, resource_row(conn, resource_id)), user)
         values: dict[str, Any] = {"updated_at": now} | ({"import_url": url} if source == "url" else {})
         conn.execute(update(booking_resource).where(booking_resource.c.id == resource_id).values(values))

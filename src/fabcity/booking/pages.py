@@ -79,13 +79,6 @@ async def new_calendar_feed(
     return _calendars_page(request, platform, resource_id, new_url=settings.public_url + calendars.feed_path(secret))
 
 
-@router.post("/resources/{resource_id}/calendars/feeds/{feed_id}/revoke")
-async def revoke_calendar_feed(request: Request, resource_id: RowId, feed_id: RowId, platform: PlatformDep) -> Response:
-    await form_of(request)
-    calendars.revoke_feed(platform, visitor(request).user, feed_id)
-    return RedirectResponse(f"/resources/{resource_id}/calendars", status_code=303)
-
-
 @router.post("/resources/{resource_id}/calendars/import", response_class=HTMLResponse)
 async def import_calendar(request: Request, resource_id: RowId, platform: PlatformDep) -> HTMLResponse:
     """A file (multipart upload) if one is chosen, else the address in the form."""
@@ -103,6 +96,33 @@ async def import_calendar(request: Request, resource_id: RowId, platform: Platfo
         errors = form_errors(request, [(error.field, error.message)], (), _IMPORT_MESSAGES)
         return _calendars_page(request, platform, resource_id, 422, errors=errors)
     return _calendars_page(request, platform, resource_id, result=result)
+
+
+def _my_calendar_page(request: Request, platform: Platform, new_url: str | None = None) -> HTMLResponse:
+    """A member's feeds of their own bookings; a new one's address once, just after it is made."""
+    feeds = [feed for feed in calendars.feeds_of(platform, signed_in(request)) if feed["resource"] is None]
+    return render(request, "booking/calendar_mine.html", feeds=feeds, new_url=new_url)
+
+
+@router.get("/calendars", response_class=HTMLResponse)
+def my_calendar_page(request: Request, platform: PlatformDep) -> HTMLResponse:
+    return _my_calendar_page(request, platform)
+
+
+@router.post("/calendars/feeds", response_class=HTMLResponse)
+async def new_my_calendar_feed(request: Request, platform: PlatformDep, settings: SettingsDep) -> HTMLResponse:
+    await form_of(request)
+    _feed, secret = calendars.create_feed(platform, visitor(request).user, None)
+    return _my_calendar_page(request, platform, new_url=settings.public_url + calendars.feed_path(secret))
+
+
+@router.post("/calendars/feeds/{feed_id}/revoke")
+async def revoke_calendar_feed(request: Request, feed_id: RowId, platform: PlatformDep) -> Response:
+    """Back to the page the feed is listed on: its resource's calendars, or the member's own."""
+    await form_of(request)
+    feed = calendars.revoke_feed(platform, visitor(request).user, feed_id)
+    back = f"/resources/{feed['resource']}/calendars" if feed["resource"] else "/calendars"
+    return RedirectResponse(back, status_code=303)
 
 
 @router.api_route("/calendars/{secret}.ics", methods=["GET", "HEAD"], response_class=Response)
