@@ -23,6 +23,7 @@ from fabcity.booking import calendars, resources, service
 from fabcity.booking.models import BookingIn, ExceptionIn
 from fabcity.errors import FieldError, Forbidden
 from fabcity.storage.schema import node_host as hosts
+from servers import PHONE, browser_tab, log_in
 
 NOW = datetime(2027, 3, 2, 0, tzinfo=UTC)  # a Tuesday, 09:00 in Seoul
 KST = ZoneInfo("Asia/Seoul")
@@ -318,3 +319,21 @@ def test_a_member_makes_a_feed_of_their_own_bookings_on_their_page_and_revokes_i
                           follow_redirects=False)  # fmt: skip
     assert (revoked.status_code, revoked.headers["location"]) == (303, "/calendars")
     assert client.get(feed_path).status_code == 404
+
+
+def test_on_a_phone_a_host_imports_a_file_and_makes_a_feed_address_without_sideways_scrolling(browser, site, request):
+    with browser_tab(browser, site, PHONE, request) as tab:
+        log_in(tab, "host@example.kr")
+        tab.goto("/calendars")
+        csrf = tab.input_value("input[name=csrf] >> nth=0")
+        body = {"node": "fab-lab-seoul", "kind": "machine", "name_ko": "레이저 커터", "name_en": "Laser cutter"}
+        made = tab.request.post("/api/v1/resources", data=body, headers={"X-CSRF-Token": csrf})
+        assert made.status == 201, made.text()
+        tab.goto(f"/resources/{made.json()['id']}/calendars")
+        tab.set_input_files("#calendar-file", str(DATA / "google-calendar.ics"))
+        tab.click("form[action$='/import'] button[type=submit]")
+        assert "일정" in tab.inner_text("#last-import")
+        assert tab.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        tab.click("form[action$='/feeds'] button[type=submit]")
+        assert tab.inner_text("#feed-url").endswith(".ics")
+        assert tab.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
