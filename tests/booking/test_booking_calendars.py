@@ -16,7 +16,7 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import delete
 
-from builders import bookable, form_token, new_user, node_host, signed_in_page
+from builders import PASSWORD, bookable, form_token, new_user, node_host, signed_in_page
 from fabcity import audit
 from fabcity.accounts import service as accounts
 from fabcity.booking import calendars, resources, service
@@ -131,6 +131,14 @@ def test_someone_elses_resource_is_refused_and_a_feed_ends_with_its_owners_hosti
         calendars.import_calendar(platform, host, cutter["id"], GOOGLE, at=NOW)
 
 
+def test_a_feed_ends_with_its_owners_account(client, platform, people):
+    _, ara, _ = people
+    _feed, secret = calendars.create_feed(platform, ara, None)
+    assert client.get(calendars.feed_path(secret)).status_code == 200
+    accounts.delete_account(platform, ara, PASSWORD)
+    assert client.get(calendars.feed_path(secret)).status_code == 404
+
+
 # --------------------------------------------------------------------------------------------
 # import
 
@@ -206,6 +214,8 @@ _TOO_LARGE = b"BEGIN:VCALENDAR\r\n" + b"X-FILLER:" + b"x" * calendars.MAX_CALEND
          "event no-start (line 4) has no DTSTART"),
         ("a bad date", _ics("BEGIN:VEVENT", "UID:bad", "DTSTART:2027031", "END:VEVENT"), "event bad (line 4): DTSTART"),
         ("too large", _TOO_LARGE, "larger than 1024 KB"),
+        ("a runaway rule", _ics("BEGIN:VEVENT", "UID:m", "DTSTART:20270303T010000Z", "DURATION:PT1M",
+                                "RRULE:FREQ=MINUTELY", "END:VEVENT"), "more than 5000 busy periods"),
         ("not UTF-8", _ics("BEGIN:VEVENT", "UID:x", "SUMMARY:\xff", "END:VEVENT").replace(b"\xc3\xbf", b"\xff"),
          "line 6: not UTF-8"),
     ],
@@ -219,7 +229,7 @@ def test_a_bad_calendar_is_refused_naming_the_problem_and_changes_nothing(platfo
         trail = len(audit.history(conn, "resource", str(cutter["id"])))
     with pytest.raises(FieldError) as refused:
         calendars.import_calendar(platform, host, cutter["id"], data, at=NOW)
-    assert refused.value.field == "calendar" and problem in refused.value.message
+    assert refused.value.field == "calendar" and refused.value.message.startswith(problem)
     after = (resources.availability(platform, cutter["id"]), resources.get_resource(platform, cutter["id"]))
     assert after == before
     with platform.engine.connect() as conn:

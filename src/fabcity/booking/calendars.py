@@ -188,18 +188,16 @@ def _owner(conn: Connection, feed: Row) -> User | None:
     """The feed's owner while their account lives and, for a resource's feed, while they manage it."""
     deleted = conn.execute(select(user_account.c.deleted_at).where(user_account.c.id == feed.user_id)).scalar()
     user = None if deleted else get_user(conn, feed.user_id)
-    if (
-        user is not None
-        and feed.resource_id is not None
-        and not may_manage(conn, user, resource_row(conn, feed.resource_id))
-    ):
-        return None
-    return user
+    if user is None or feed.resource_id is None:
+        return user
+    return user if may_manage(conn, user, resource_row(conn, feed.resource_id)) else None
 
 
 def feed_calendar(platform: Platform, secret: str, at: datetime | None = None) -> bytes:
     """The iCalendar text a subscribed calendar reads; NotFound for a revoked or unknown secret."""
     now = (at or datetime.now(UTC)).astimezone(UTC)
+    if len(secret) > 100:  # not one of ours (they are 47 characters); no need to hash a long guess
+        raise NotFound("no such calendar")
     with platform.engine.connect() as conn:
         feed = conn.execute(
             select(calendar_feed).where(
@@ -282,8 +280,8 @@ class ReadCalendar:
     skipped_cancelled: int = 0
 
 
-def _lines_checked(data: bytes) -> list[str]:
-    """The calendar's text lines, once it is known to be UTF-8 text in iCalendar's line shape."""
+def _checked_text(data: bytes) -> tuple[str, list[str]]:
+    """The calendar's text and its lines, once it is known to be UTF-8 text in iCalendar's line shape."""
     if len(data) > MAX_CALENDAR_BYTES:
         raise FieldError("calendar", f"larger than {MAX_CALENDAR_BYTES // 1024} KB")
     try:
@@ -291,14 +289,14 @@ def _lines_checked(data: bytes) -> list[str]:
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise FieldError("calendar", f"line {line}: not UTF-8 text") from None
-    lines = text.splitlines()
+    lines = [line.rstrip("\r") for line in text.split("\n")]  # not splitlines(): U+2028 may be inside a value
     first = next((n for n, line in enumerate(lines) if line.strip()), None)
     if first is None or lines[first].strip().upper() != "BEGIN:VCALENDAR":
         raise FieldError("calendar", "not iCalendar: it must begin with BEGIN:VCALENDAR")
     for number, line in enumerate(lines[first:], first + 1):
         if line and line[0] not in " \t" and not _CONTENT_LINE.match(line):
             raise FieldError("calendar", f"line {number}: not an iCalendar line (NAME:value)")
-    return lines
+    return text, lines
 
 
 def _event_name(event: Event, line: int | None) -> str:
@@ -317,9 +315,9 @@ def _as_utc(value: date | datetime, zone: ZoneInfo) -> datetime:
 
 def read_calendar(data: bytes, zone: ZoneInfo, start: datetime, end: datetime) -> ReadCalendar:
     """The busy periods of an iCalendar within [start, end), recurrences expanded; FieldError when unreadable."""
-    lines = _lines_checked(data)
+    text, lines = _checked_text(data)
     try:
-        calendar = Calendar.from_ical(data.decode("utf-8-sig"))
+        calendar = Calendar.from_ical(text)
     except ValueError as error:
         raise FieldError("calendar", f"not iCalendar: {str(error)[:120]}") from None
     event_lines = [n for n, line in enumerate(lines, 1) if line.strip().upper() == "BEGIN:VEVENT"]
@@ -338,6 +336,8 @@ def read_calendar(data: bytes, zone: ZoneInfo, start: datetime, end: datetime) -
             if occurrence_start >= end:
                 break
             _take(found, occurrence, occurrence_start, _as_utc(occurrence.end, zone), start, end)
+    except FieldError:  # too many busy periods: said as it is
+        raise
     except (ValueError, recurring_ical_events.InvalidCalendar) as error:
         raise FieldError("calendar", f"its recurrences cannot be expanded: {str(error)[:120]}") from None
     return found
