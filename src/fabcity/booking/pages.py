@@ -47,7 +47,7 @@ _IMPORT_MESSAGES: Messages = (
     (
         r"an http, https or webcal address|names no server|longer than \d+ characters",
         mark("Give an http, https or webcal address."),
-    ),  # fmt: skip
+    ),
     (r"(?P<event>event .+|the event at line \d+): .+", mark("%(event)s cannot be read.")),
 )
 
