@@ -257,8 +257,9 @@ def test_an_import_into_a_resource_abroad_follows_its_daylight_saving(platform, 
 
 
 @pytest.fixture
-def calendar_server() -> Iterator[str]:
-    """tests/data served over HTTP on loopback, as a calendar's address would be."""
+def calendar_server(monkeypatch) -> Iterator[str]:
+    """tests/data served over HTTP on loopback, as a calendar's address would be (loopback allowed meanwhile)."""
+    monkeypatch.setattr(calendars, "FETCH_LOCAL_ADDRESSES", True)
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(DATA))
     handler.log_message = lambda *args: None
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -295,6 +296,18 @@ def test_an_import_from_an_address_keeps_it_and_an_unreachable_one_changes_nothi
         calendars.import_calendar(platform, host, cutter["id"], url="http://127.0.0.1:9/closed.ics", at=NOW)
     again = calendars.import_calendar(platform, host, cutter["id"], at=NOW)  # the stored address, fetched again
     assert (again["replaced"], again["blocks"]) == (7, 7)
+
+
+@pytest.mark.parametrize(
+    "address", ["http://127.0.0.1:8000/calendar.ics", "http://10.1.2.3/c.ics", "http://[::1]/c.ics"]
+)
+def test_a_local_or_private_address_is_never_fetched(platform, people, address):
+    host, _, _ = people
+    cutter = bookable(platform, host)
+    with pytest.raises(FieldError, match="local or private address") as refused:
+        calendars.import_calendar(platform, host, cutter["id"], url=address, at=NOW)
+    assert refused.value.field == "url"
+    assert calendars.import_state(platform, host, cutter["id"]) == {"import_url": None, "last_import": None}
 
 
 def test_the_hosts_page_shows_a_feed_address_once_and_imports_a_file(client, platform, people):

@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import ipaddress
 import re
 import secrets
+import socket
 import urllib.error
 import urllib.request
 from collections.abc import Iterable
@@ -53,6 +55,10 @@ FEED_PAST = timedelta(days=90)  # how far back a feed still lists bookings
 MAX_CALENDAR_BYTES = 1024 * 1024  # a year of a busy Google calendar is a few hundred KB
 MAX_BLOCKS = 5000  # busy periods within one resource's horizon; more is a runaway rule (FREQ=MINUTELY)
 FETCH_TIMEOUT_S = 10
+# A host may not make the server fetch from itself or its private network (SSRF): every address a
+# calendar's server name resolves to, and every redirect's, must be a public one. The tests serve
+# calendars on loopback and turn this on.
+FETCH_LOCAL_ADDRESSES = False
 MAX_URL_LENGTH = 2000
 _UID_DOMAIN = "fabcity.seoul"
 _CONTENT_LINE = re.compile(r"[A-Za-z0-9-]+(?:;[^\r\n]*)?:")
@@ -378,12 +384,46 @@ def checked_url(url: str | None) -> str:
     return url
 
 
+def _refuse_local(url: str) -> None:
+    """FieldError unless every address the URL's server name resolves to is public (see FETCH_LOCAL_ADDRESSES).
+
+    A name that resolves differently by the time it is fetched is not caught here; an egress proxy would be.
+    """
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https"):
+        raise FieldError("url", "an http, https or webcal address")
+    if FETCH_LOCAL_ADDRESSES:
+        return
+    try:
+        found = socket.getaddrinfo(parts.hostname or "", None, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError, ValueError):
+        raise FieldError("url", "the calendar could not be fetched: its server's name is unknown") from None
+    if not all(ipaddress.ip_address(str(info[4][0]).split("%")[0]).is_global for info in found):
+        raise FieldError("url", "names a local or private address, which calendars are not fetched from")
+
+
+class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is followed only to a public http(s) address, as the first address was."""
+
+    def redirect_request(
+        self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any, newurl: str
+    ) -> urllib.request.Request | None:
+        _refuse_local(newurl)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_OPENER = urllib.request.build_opener(_CheckedRedirects)
+
+
 def fetch_calendar(url: str) -> bytes:
     """The calendar at `url`, read up to the size cap, with a timeout; FieldError naming why it could not be had."""
+    _refuse_local(url)
     request = urllib.request.Request(url, headers={"Accept": "text/calendar", "User-Agent": "fabcity-calendar-import"})
     try:
-        with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT_S) as answer:
+        with _OPENER.open(request, timeout=FETCH_TIMEOUT_S) as answer:
             data = answer.read(MAX_CALENDAR_BYTES + 1)
+    except FieldError:  # a redirect to where calendars are not fetched from
+        raise
     except urllib.error.HTTPError as error:
         raise FieldError("url", f"the calendar's server answered {error.code}") from None
     except urllib.error.URLError as error:

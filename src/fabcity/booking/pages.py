@@ -44,6 +44,7 @@ _IMPORT_MESSAGES: Messages = (
     (r"the calendar's server answered (?P<code>\d+)", mark("The calendar's server answered %(code)s.")),
     (r"the calendar could not be fetched.*", mark("The calendar could not be fetched from this address.")),
     (r"give the calendar's address.*", mark("Choose a file or give the calendar's address.")),
+    (r"names a local or private address.*", mark("Calendars are fetched only from public addresses.")),
     (
         r"an http, https or webcal address|names no server|longer than \d+ characters",
         mark("Give an http, https or webcal address."),
