@@ -9,8 +9,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from pydantic import ValidationError
 
-from fabcity.booking import resources, service
+from fabcity.booking import calendars, resources, service
+from fabcity.booking.calendars import FeedCreated, FeedIn, FeedPublic, ImportFrom, ImportResult, ImportState
 from fabcity.booking.models import (
     BookingIn,
     BookingList,
@@ -25,8 +28,10 @@ from fabcity.booking.models import (
     RulePublic,
     SlotsPublic,
 )
+from fabcity.directory.models import problems_of
+from fabcity.errors import FieldError, RecordInvalid
 from fabcity.web.auth import acting_user, signed_in, visitor
-from fabcity.web.deps import PlatformDep, RowId, if_match_versions
+from fabcity.web.deps import PlatformDep, RowId, SettingsDep, if_match_versions
 from fabcity.web.errors import documented
 
 router = APIRouter(prefix="/api/v1", tags=["booking"], responses=documented(401, 403, 404))
@@ -212,3 +217,78 @@ _move_route("mark_paid", "mark-paid", "Mark a booking paid: it is confirmed (the
 _move_route("cancel", "cancel", "Cancel a booking: by its member (refund by the policy) or a host (all back)")
 _move_route("no_show", "no-show", "Mark a confirmed booking a no-show once it has begun (the resource's hosts)")
 _move_route("complete", "complete", "Mark a confirmed booking completed once it has begun (the resource's hosts)")
+
+
+# --------------------------------------------------------------------------------------------
+# calendars
+
+
+@router.post(
+    "/calendar-feeds",
+    status_code=201,
+    summary="A secret iCalendar feed address: a resource's bookings (its hosts) or, with no resource, your own",
+    response_model=FeedCreated,
+)
+def create_calendar_feed(
+    request: Request, data: FeedIn, platform: PlatformDep, settings: SettingsDep
+) -> dict[str, Any]:
+    feed, secret = calendars.create_feed(platform, acting_user(request), data.resource)
+    return {**feed, "url": settings.public_url + calendars.feed_path(secret)}
+
+
+@router.get("/calendar-feeds", summary="Your calendar feeds (their addresses are shown only when made)",
+            response_model=list[FeedPublic])  # fmt: skip
+def list_calendar_feeds(request: Request, platform: PlatformDep) -> list[dict[str, Any]]:
+    return calendars.feeds_of(platform, signed_in(request))
+
+
+@router.delete(
+    "/calendar-feeds/{feed_id}",
+    summary="Revoke one of your calendar feeds: its address answers 404 from now on",
+    response_model=FeedPublic,
+    responses=documented(409),
+)
+def revoke_calendar_feed(request: Request, feed_id: RowId, platform: PlatformDep) -> dict[str, Any]:
+    return calendars.revoke_feed(platform, acting_user(request), feed_id)
+
+
+@router.get(
+    "/resources/{resource_id}/calendar-import",
+    summary="A resource's calendar import address and last import (its hosts)",
+    response_model=ImportState,
+)
+def get_calendar_import(request: Request, resource_id: RowId, platform: PlatformDep) -> dict[str, Any]:
+    return calendars.import_state(platform, visitor(request).user, resource_id)
+
+
+@router.post(
+    "/resources/{resource_id}/calendar-import",
+    summary="Block time from an external calendar: a text/calendar body, or JSON {url} (its hosts)",
+    description="The earlier blocks of the same source (upload or url) are replaced in one transaction;"
+    " the host's own exceptions and the bookings already made stay. JSON `{}` fetches the stored address again.",
+    response_model=ImportResult,
+    responses={422: _REFUSED[422]},
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "text/calendar": {"schema": {"type": "string"}},
+                "application/json": {"schema": ImportFrom.model_json_schema()},
+            }
+        }
+    },
+)
+async def import_calendar(request: Request, resource_id: RowId, platform: PlatformDep) -> dict[str, Any]:
+    user = acting_user(request)
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    body = await request.body()
+    data, url = None, None
+    if kind == "text/calendar":
+        data = body
+    elif kind == "application/json" or not body:
+        try:
+            url = ImportFrom.model_validate_json(body or b"{}").url
+        except ValidationError as error:
+            raise RecordInvalid(problems_of(error)) from None
+    else:
+        raise FieldError("body", 'send the calendar as text/calendar, or JSON {"url": …}')
+    return await run_in_threadpool(calendars.import_calendar, platform, user, resource_id, data, url)

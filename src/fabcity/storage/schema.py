@@ -413,6 +413,7 @@ booking_resource = Table(
         "parent_id", Integer, ForeignKey("booking_resource.id"), index=True, comment="e.g. the room a machine is in"
     ),
     Column("time_zone", String(64), nullable=False, comment="IANA zone its rules are written in"),
+    Column("import_url", Text, comment="the external calendar its blocks are fetched from"),
     Column("retired_at", DateTime(timezone=True), comment="no new bookings after; never deleted once booked"),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
@@ -456,6 +457,15 @@ availability_exception = Table(
     Column("starts_at", DateTime(timezone=True), nullable=False),
     Column("ends_at", DateTime(timezone=True), nullable=False, comment="exclusive"),
     Column("note", Text, nullable=False, server_default=""),
+    Column(
+        "source",
+        String(10),
+        nullable=False,
+        server_default="host",
+        comment="host | upload | url: an import replaces the blocks of its own source only",
+    ),
+    Column("uid", Text, comment="an imported block's event UID and occurrence start"),
+    Index("ix_availability_exception_resource_source", "resource_id", "source"),
 )
 
 booking = Table(
@@ -481,4 +491,26 @@ booking = Table(
     UniqueConstraint("member_id", "idempotency_key"),
     Index("ix_booking_unit_blocked", "unit_id", "blocked_start", "blocked_end"),
     Index("ix_booking_resource_starts", "resource_id", "starts_at"),
+)
+
+# calendars (fabcity.booking.calendars)
+
+calendar_feed = Table(
+    "calendar_feed",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "user_id",
+        Integer,
+        ForeignKey("user_account.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+        comment="whose feed: they read it, they revoke it",
+    ),
+    Column(
+        "resource_id", Integer, ForeignKey("booking_resource.id"), comment="a resource's bookings; none: the user's own"
+    ),
+    Column("token_hash", String(64), nullable=False, unique=True, comment="sha256 of the secret in its address"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
 )
