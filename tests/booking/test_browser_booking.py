@@ -1,12 +1,14 @@
 """A member books the laser cutter of a node in a real browser (Debian's Chromium, headless) on a 390-px phone:
 from the node's page to the resource's week calendar, a slot chosen there fills the form, the request waits for
-the host; the host approves and marks it paid (through the service here), the member sees it confirmed on "my
-bookings", cancels after seeing the refund it gives, and sees the refund. Skipped locally without Chromium."""
+the host; the host approves and marks it paid in the inbox, the member sees it confirmed on "my bookings",
+cancels after seeing the refund it gives, and sees the refund. A host imports an .ics file and the slots it blocks
+leave the week calendar. Skipped locally without Chromium."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 
 import pytest
 from argon2 import PasswordHasher
@@ -15,6 +17,7 @@ from playwright.sync_api import expect
 from builders import BOOKING_NODE, bookable, new_user, node_host
 from fabcity.accounts import service as accounts
 from fabcity.booking import service
+from fabcity.clock import KST
 from fabcity.platform import Platform
 from fabcity.startup import open_platform
 from fabcity.web.app import create_app
@@ -73,8 +76,14 @@ def test_a_member_books_the_laser_cutter_the_host_approves_and_the_member_cancel
         _fits(phone, PHONE["width"])
 
         (booking,) = service.my_bookings(platform, made["member"])
-        service.move_booking(platform, made["host"], booking["id"], "approve")
-        service.move_booking(platform, made["host"], booking["id"], "mark_paid")
+        with browser_tab(browser, url, DESKTOP, request, "-host") as host:
+            log_in(host, "host@example.kr")
+            host.goto(f"/nodes/{BOOKING_NODE}/bookings")
+            waiting = host.locator(f"#booking-{booking['id']}")
+            waiting.get_by_role("button", name="승인").click()
+            expect(waiting.locator(".state").first).to_have_text("결제 대기")
+            waiting.get_by_role("button", name="결제 확인").click()
+            expect(waiting.locator(".state").first).to_have_text("확정")
 
         phone.goto("/bookings")
         row = phone.locator(f"#booking-{booking['id']}")
@@ -92,3 +101,53 @@ def test_a_member_books_the_laser_cutter_the_host_approves_and_the_member_cancel
         expect(desk.locator("#calendar .fc-timegrid")).to_be_visible()  # a wide screen gets the week's grid
         expect(desk.locator("#calendar .fc-today-button")).to_have_text("오늘")  # FullCalendar's Korean locale
         expect(desk.locator("#calendar .fc-event").first).to_be_visible()
+
+
+def test_a_host_imports_a_calendar_file_and_the_slots_it_blocks_leave_the_week_calendar(
+    browser, booking_site, request, tmp_path
+):
+    url, platform, made = booking_site
+    day = (datetime.now(KST) + timedelta(days=15)).date()
+    ics = tmp_path / "workshop.ics"
+    # a weekly workshop, twice, 09:00–21:00 KST: the whole of the cutter's opening on that day
+    ics.write_text(
+        "\r\n".join(
+            [
+                "BEGIN:VCALENDAR",
+                "VERSION:2.0",
+                "PRODID:-//Fab Lab Seoul//Workshops//KO",
+                "BEGIN:VEVENT",
+                f"UID:workshop-{day:%Y%m%d}@fablab.example",
+                f"DTSTAMP:{day:%Y%m%d}T000000Z",
+                f"DTSTART:{day:%Y%m%d}T000000Z",
+                f"DTEND:{day:%Y%m%d}T120000Z",
+                "RRULE:FREQ=WEEKLY;COUNT=2",
+                "SUMMARY:Workshop",
+                "END:VEVENT",
+                "END:VCALENDAR",
+                "",
+            ]
+        )  # fmt: skip
+    )
+    column = f'#calendar .fc-timegrid-col[data-date="{day.isoformat()}"]'
+    with browser_tab(browser, url, DESKTOP, request) as tab:
+        log_in(tab, "host@example.kr")
+        tab.goto(f"/resources/{made['cutter']['id']}")
+        for _ in range(4):  # to the week that holds the day
+            if tab.locator(column).count():
+                break
+            tab.click("#calendar .fc-next-button")
+        expect(tab.locator(f"{column} .fc-event").first).to_be_visible()
+
+        tab.goto(f"/resources/{made['cutter']['id']}/calendars")
+        tab.set_input_files("#calendar-file", str(ics))
+        tab.click("form[action$='/import'] button[type=submit]")
+        expect(tab.locator("#last-import")).to_be_visible()
+
+        tab.goto(f"/resources/{made['cutter']['id']}")
+        for _ in range(4):
+            if tab.locator(column).count():
+                break
+            tab.click("#calendar .fc-next-button")
+        expect(tab.locator("#calendar .fc-event").first).to_be_visible()  # the other days keep their slots
+        expect(tab.locator(f"{column} .fc-event")).to_have_count(0)
