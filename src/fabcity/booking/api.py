@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Query, Request, Response
+from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
 
-from fabcity.booking import resources, service
+from fabcity.booking import qualifications, resources, service
 from fabcity.booking.models import (
     BookingIn,
     BookingList,
@@ -18,12 +18,18 @@ from fabcity.booking.models import (
     Decision,
     ExceptionIn,
     ExceptionPublic,
+    HolderPublic,
     Instant,
+    PassIn,
+    QualificationList,
     ResourceIn,
     ResourcePublic,
+    RevokeIn,
     RuleIn,
     RulePublic,
     SlotsPublic,
+    TrainingIn,
+    TrainingPublic,
 )
 from fabcity.web.auth import acting_user, signed_in, visitor
 from fabcity.web.deps import PlatformDep, RowId, if_match_versions
@@ -212,3 +218,83 @@ _move_route("mark_paid", "mark-paid", "Mark a booking paid: it is confirmed (the
 _move_route("cancel", "cancel", "Cancel a booking: by its member (refund by the policy) or a host (all back)")
 _move_route("no_show", "no-show", "Mark a confirmed booking a no-show once it has begun (the resource's hosts)")
 _move_route("complete", "complete", "Mark a confirmed booking completed once it has begun (the resource's hosts)")
+
+
+# --------------------------------------------------------------------------------------------
+# trainings and qualifications (booking.qualifications)
+
+
+@router.get(
+    "/nodes/{node}/trainings",
+    summary="A node's trainings; with every recorded pass for its hosts, curators and admins",
+    response_model=list[TrainingPublic],
+)
+def list_trainings(request: Request, node: Annotated[str, Path(max_length=200)], platform: PlatformDep) -> list[dict]:
+    return qualifications.trainings_of(platform, visitor(request).user, node)
+
+
+@router.post(
+    "/nodes/{node}/trainings",
+    status_code=201,
+    summary="Define a training of a node (its hosts, curators, admins)",
+    response_model=TrainingPublic,
+    responses={422: _REFUSED[422]},
+)
+def create_training(
+    request: Request, node: Annotated[str, Path(max_length=200)], data: TrainingIn, platform: PlatformDep
+) -> dict[str, Any]:
+    return qualifications.create_training(platform, acting_user(request), node, data)
+
+
+@router.patch(
+    "/trainings/{training_id}",
+    summary="Rename a training or change its validity: a JSON merge patch (RFC 7396)",
+    response_model=TrainingPublic,
+    responses={**documented(409), 422: _REFUSED[422]},
+)
+def update_training(
+    request: Request, training_id: RowId, patch: Annotated[dict[str, Any], Body()], platform: PlatformDep
+) -> dict[str, Any]:
+    return qualifications.update_training(platform, acting_user(request), training_id, patch)
+
+
+@router.delete(
+    "/trainings/{training_id}",
+    summary="Retire a training: no longer required nor recorded; its passes stay",
+    response_model=TrainingPublic,
+    responses=documented(409),
+)
+def retire_training(request: Request, training_id: RowId, platform: PlatformDep) -> dict[str, Any]:
+    return qualifications.retire_training(platform, acting_user(request), training_id)
+
+
+@router.post(
+    "/trainings/{training_id}/holders",
+    status_code=201,
+    summary="Record that a member (by e-mail) passed a training on a day",
+    response_model=HolderPublic,
+    responses={**documented(409), 422: _REFUSED[422]},
+)
+def record_pass(request: Request, training_id: RowId, data: PassIn, platform: PlatformDep) -> dict[str, Any]:
+    return qualifications.record_pass(platform, acting_user(request), training_id, data)
+
+
+@router.post(
+    "/qualifications/{qualification_id}/revoke",
+    summary="Revoke a recorded pass (kept in the history); a second revocation is a 409",
+    response_model=HolderPublic,
+    responses={**documented(409), 422: _REFUSED[422]},
+)
+def revoke_qualification(
+    request: Request, qualification_id: RowId, data: RevokeIn, platform: PlatformDep
+) -> dict[str, Any]:
+    return qualifications.revoke(platform, acting_user(request), qualification_id, data.reason)
+
+
+@router.get(
+    "/qualifications",
+    summary="Your own qualifications, history included, each valid, expired, lapsed or revoked",
+    response_model=QualificationList,
+)
+def list_my_qualifications(request: Request, platform: PlatformDep) -> dict[str, Any]:
+    return {"results": qualifications.my_qualifications(platform, signed_in(request))}
