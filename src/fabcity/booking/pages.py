@@ -106,7 +106,7 @@ def trainings_page(request: Request, slug: str, platform: PlatformDep) -> HTMLRe
 async def add_training(request: Request, slug: str, platform: PlatformDep) -> Response:
     form = await form_of(request)
     try:
-        data = TrainingIn.model_validate(_optional(form, _TRAINING_FIELDS))
+        data = TrainingIn.model_validate({"name_ko": form.get("name_ko", ""), **_optional(form, _TRAINING_FIELDS[1:])})
         qualifications.create_training(platform, visitor(request).user, slug, data)
     except ValidationError as error:
         return _trainings_page(request, platform, slug, problems_of(error), form, 422)
@@ -120,7 +120,7 @@ async def record_pass(request: Request, slug: str, platform: PlatformDep) -> Res
     form = await form_of(request)
     training = form.get("training", "")
     try:
-        data = PassIn.model_validate({**_optional(form, ("email", "passed_on")), "note": form.get("note", "")})
+        data = PassIn.model_validate({name: form.get(name, "") for name in ("email", "passed_on", "note")})
         if not training.isascii() or not training.isdigit() or len(training) > 9:
             raise FieldError("training", "no training chosen")
         qualifications.record_pass(platform, visitor(request).user, int(training), data)

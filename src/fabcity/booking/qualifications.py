@@ -297,7 +297,7 @@ def trainings_of(
         ).all()
         answer = []
         for training in rows:
-            public = _public_training(conn, training)
+            public = {**_public_training(conn, training), "holders": None}
             if manager:
                 passes = conn.execute(
                     select(booking_qualification, user_account.c.display_name, user_account.c.email)
