@@ -223,27 +223,36 @@ _move_route("complete", "complete", "Mark a confirmed booking completed once it 
 # --------------------------------------------------------------------------------------------
 # trainings and qualifications (booking.qualifications)
 
+NodeRef = Annotated[str, Path(max_length=200, description="the node's id or slug")]
+
 
 @router.get(
-    "/nodes/{node}/trainings",
+    "/nodes/{node_id}/trainings",
     summary="A node's trainings; with every recorded pass for its hosts, curators and admins",
     response_model=list[TrainingPublic],
 )
-def list_trainings(request: Request, node: Annotated[str, Path(max_length=200)], platform: PlatformDep) -> list[dict]:
-    return qualifications.trainings_of(platform, visitor(request).user, node)
+def list_trainings(
+    request: Request,
+    node_id: NodeRef,
+    platform: PlatformDep,
+) -> list[dict]:
+    return qualifications.trainings_of(platform, visitor(request).user, node_id)
 
 
 @router.post(
-    "/nodes/{node}/trainings",
+    "/nodes/{node_id}/trainings",
     status_code=201,
     summary="Define a training of a node (its hosts, curators, admins)",
     response_model=TrainingPublic,
     responses={422: _REFUSED[422]},
 )
 def create_training(
-    request: Request, node: Annotated[str, Path(max_length=200)], data: TrainingIn, platform: PlatformDep
+    request: Request,
+    node_id: NodeRef,
+    data: TrainingIn,
+    platform: PlatformDep,
 ) -> dict[str, Any]:
-    return qualifications.create_training(platform, acting_user(request), node, data)
+    return qualifications.create_training(platform, acting_user(request), node_id, data)
 
 
 @router.patch(

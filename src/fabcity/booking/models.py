@@ -282,7 +282,7 @@ class PassIn(BaseModel):
     email: Annotated[str, Field(min_length=3, max_length=254), AfterValidator(only_text)] = Field(
         description="the member's account e-mail"
     )
-    passed_on: date = Field(description="the day it was passed, not in the future")
+    passed_on: date = Field(ge=date(2000, 1, 1), description="the day it was passed, not in the future")
     note: Note = ""
 
 
