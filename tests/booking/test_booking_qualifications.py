@@ -7,15 +7,27 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
-from builders import BOOKING_NODE, XSS, auth_headers, bookable, count_rows, form_token, new_user, node_host
+from builders import (
+    BOOKING_NODE,
+    XSS,
+    auth_headers,
+    bookable,
+    count_rows,
+    form_token,
+    new_user,
+    node_host,
+    signed_in_page,
+)
 from fabcity import audit
 from fabcity.accounts import service as accounts
 from fabcity.booking import qualifications, resources, service
 from fabcity.booking.models import BookingIn, PassIn, TrainingIn
 from fabcity.errors import Conflict, FieldError, Forbidden, NotAuthenticated, RecordInvalid
 from fabcity.storage.schema import audit_log, booking, booking_qualification, node
+from servers import PHONE, browser_tab, log_in
 
 NOW = datetime(2027, 3, 2, 0, tzinfo=UTC)  # a Tuesday, 09:00 in Seoul
 DAY = datetime(2027, 3, 3, 1, tzinfo=UTC)  # Wednesday 10:00 KST
@@ -287,8 +299,6 @@ def test_the_api_defines_records_revokes_and_refuses_a_booking_naming_the_traini
 
 
 def test_the_trainings_page_adds_records_and_revokes_in_korean_and_english_and_escapes_names(client, platform):
-    from builders import signed_in_page
-
     host = node_host(platform, "keeper")
     member = new_user(platform, "ara", "member")
     signed_in_page(client, host)
@@ -340,8 +350,6 @@ def test_the_trainings_page_adds_records_and_revokes_in_korean_and_english_and_e
 
 
 def test_the_trainings_page_is_for_the_nodes_managers_and_members_see_theirs_on_my_bookings(client, platform):
-    from builders import signed_in_page
-
     host = node_host(platform, "keeper")
     member = new_user(platform, "ara", "member")
     safety = _training(platform, host, valid_months=12)
@@ -355,3 +363,22 @@ def test_the_trainings_page_is_for_the_nodes_managers_and_members_see_theirs_on_
     assert "2027-11-01 만료" in mine.text
     english = client.get("/bookings?lang=en").text
     assert "My qualifications" in english and "Laser cutter safety" in english and "expires on 2027-11-01" in english
+
+
+def test_a_host_adds_a_training_and_records_a_pass_on_a_phone_without_sideways_scrolling(browser, site, request):
+    with browser_tab(browser, site, PHONE, request) as tab:
+        log_in(tab, "host@example.kr")
+        tab.goto(f"/nodes/{BOOKING_NODE}")
+        tab.click(f"a[href='/nodes/{BOOKING_NODE}/trainings']")
+        tab.fill("#name_ko", "레이저 커터 안전교육 (초급 과정, 실습 포함)")
+        tab.fill("#name_en", "Laser cutter safety")
+        tab.fill("#valid_months", "12")
+        tab.click("form[action$='/trainings'] button[type=submit]")
+        tab.fill("#email", "curator@example.kr")
+        tab.fill("#note", "1기 수료")
+        tab.click("form[action$='/passes'] button[type=submit]")
+        expect(tab.locator("table.holders td").first).to_contain_text("curator@example.kr")
+        for language in ("ko", "en"):
+            tab.goto(f"/nodes/{BOOKING_NODE}/trainings?lang={language}")
+            assert tab.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"], language
+        expect(tab.locator("table.holders")).to_contain_text("Valid")
