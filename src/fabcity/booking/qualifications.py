@@ -181,13 +181,13 @@ def _public_training(conn: Connection, row: Row) -> dict[str, Any]:
     return {
         **{name: getattr(row, name) for name in _EDITABLE},
         "id": row.id,
-        "node": node_id_of_pk(conn, row.node_pk),
+        "node": _node_id(conn, row.node_pk),
         "retired_at": _aware(row.retired_at),
         "version": row.version,
     }
 
 
-def node_id_of_pk(conn: Connection, node_pk: int) -> str:
+def _node_id(conn: Connection, node_pk: int) -> str:
     return conn.execute(select(node.c.id).where(node.c.pk == node_pk)).scalar_one()
 
 
@@ -213,8 +213,10 @@ def create_training(platform: Platform, user: User | None, node: str, data: Trai
 
 
 def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
-    shown = {key: after[key] for key in _EDITABLE}
-    return audit.changes_between({key: before.get(key) for key in _EDITABLE} if before else {}, shown)
+    """What the audit trail keeps of a training's write: its editable fields that changed."""
+    return audit.changes_between(
+        {key: before[key] for key in _EDITABLE} if before else {}, {key: after[key] for key in _EDITABLE}
+    )
 
 
 def _swap_training(conn: Connection, row: Row, values: dict[str, Any]) -> None:
@@ -402,7 +404,7 @@ def my_qualifications(platform: Platform, user: User | None, at: datetime | None
                 {
                     "id": row.id,
                     "training": training.id,
-                    "node": node_id_of_pk(conn, training.node_pk),
+                    "node": _node_id(conn, training.node_pk),
                     "name_ko": training.name_ko,
                     "name_en": training.name_en,
                     "passed_on": row.passed_on,
