@@ -4,6 +4,7 @@ managers define, record and revoke; the API and the hosts' page."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -166,6 +167,24 @@ def test_revoked_and_expired_passes_stay_in_the_history_and_a_second_revocation_
         stored = conn.execute(select(booking_qualification).where(booking_qualification.c.id == new["id"])).one()
     assert trail == ["qualification.record", "qualification.revoke"]
     assert stored.revoke_reason == "unsafe use" and stored.revoked_by == host.id
+
+
+def test_revocations_sent_at_once_revoke_once_with_one_audit_record(platform, people):
+    host, ara, _ = people
+    recorded = _pass(platform, host, _training(platform, host), ara, date(2026, 11, 1))
+
+    def revoke(n: int) -> str:
+        try:
+            return qualifications.revoke(platform, host, recorded["id"], f"reason {n}")["status"]
+        except Conflict:
+            return "refused"
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = sorted(pool.map(revoke, range(8)))
+    assert answers == ["refused"] * 7 + ["revoked"]
+    with platform.engine.connect() as conn:
+        trail = [entry["action"] for entry in audit.history(conn, "qualification", str(recorded["id"]))]
+    assert trail == ["qualification.record", "qualification.revoke"]
 
 
 def test_only_the_nodes_hosts_curators_and_admins_define_record_and_revoke(platform, people):
