@@ -38,6 +38,7 @@ PAGES: dict[str, tuple[str, str | None]] = {
     "sign-up": ("/signup", None),
     "account": ("/account", "host@example.kr"),
     "council": ("/admin", "curator@example.kr"),
+    "trainings": ("/nodes/fab-lab-seoul/trainings", "host@example.kr"),
     "error": ("/nodes/no-such-place", None),
 }
 SCREENS = {"desktop": DESKTOP, "phone": PHONE}

@@ -132,6 +132,9 @@ _DATA_DEPENDENT = (
     "POST /api/v1/resources/{resource_id}/rules",
     "POST /api/v1/resources/{resource_id}/exceptions",
     "POST /api/v1/bookings",
+    # qualifications: a pass names a member's e-mail and a day not in the future; a training patch is validated whole
+    "POST /api/v1/trainings/{training_id}/holders",
+    "PATCH /api/v1/trainings/{training_id}",
 )
 # If-Match names a version of the node (or resource, or booking), data the document cannot list either: a
 # stale one is the documented 412 Precondition Failed.

@@ -8,9 +8,10 @@ follows the policy copied onto the booking, not the resource's policy of the day
 
 from __future__ import annotations
 
+import calendar
 import contextlib
 import itertools
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,10 +19,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from builders import bookable, new_user, node_host
+from builders import BOOKING_NODE, bookable, count_rows, new_user, node_host
 from fabcity import audit
-from fabcity.booking import availability, resources, service
-from fabcity.booking.models import BookingIn, ExceptionIn
+from fabcity.booking import availability, qualifications, resources, service
+from fabcity.booking.models import BookingIn, ExceptionIn, PassIn, TrainingIn
 from fabcity.booking.policy import refund_percent
 from fabcity.booking.vocabulary import ARROWS
 from fabcity.errors import Conflict, FieldError, Forbidden
@@ -171,3 +172,52 @@ def test_a_refund_follows_the_policy_copied_at_confirmation(cast, platform, prom
     cancelled_at = start - timedelta(days=days_ahead, hours=hours)
     cancelled = service.move_booking(platform, member, made["id"], "cancel", at=cancelled_at)
     assert cancelled["refund_krw"] == 14_000 * refund_percent(promised, start, cancelled_at) // 100
+
+
+def _expired_by(passed_on: date, months: int, day: date) -> bool:
+    """Whether `months` calendar months after `passed_on` have passed by `day` (a month's end caps the day)."""
+    apart = (day.year * 12 + day.month) - (passed_on.year * 12 + passed_on.month)
+    last_of_month = calendar.monthrange(day.year, day.month)[1]
+    return apart > months or (apart == months and day.day >= min(passed_on.day, last_of_month))
+
+
+passes = st.lists(st.tuples(st.integers(0, 330), st.booleans()), max_size=3)  # (days after 2026-01-01, revoked)
+
+
+@_relaxed
+@given(passes=passes, valid_months=st.sampled_from([None, 1, 3, 12]), days=st.sets(st.integers(0, 60), max_size=4))
+def test_a_booking_is_taken_only_with_a_pass_unrevoked_and_unexpired_on_its_day(
+    cast, platform, passes, valid_months, days
+):
+    host, (member, _, _) = cast
+    training = qualifications.create_training(
+        platform, host, BOOKING_NODE, TrainingIn(name_ko=f"교육 {next(_examples)}", valid_months=valid_months)
+    )
+    cutter = bookable(platform, host, horizon_days=365, trainings=[training["id"]])
+    held = []
+    for offset, revoked in passes:
+        passed_on = date(2026, 1, 1) + timedelta(days=offset)
+        recorded = qualifications.record_pass(
+            platform, host, training["id"], PassIn(email=member.email, passed_on=passed_on)
+        )
+        if revoked:
+            qualifications.revoke(platform, host, recorded["id"], "property")
+        else:
+            held.append(passed_on)
+    taken = 0
+    for offset in sorted(days):
+        starts_at = DAY + timedelta(days=offset)
+        day = starts_at.astimezone(SEOUL).date()
+        qualified = any(valid_months is None or not _expired_by(p, valid_months, day) for p in held)
+        key = f"{next(_examples)}"
+        data = BookingIn(
+            resource=cutter["id"], starts_at=starts_at, ends_at=starts_at + timedelta(hours=1), idempotency_key=key
+        )
+        try:
+            service.create_booking(platform, member, data, at=NOW)
+        except Conflict as refused:
+            assert not qualified and str(refused).startswith("qualification:"), (day, held, valid_months)
+            continue
+        assert qualified, (day, held, valid_months)
+        taken += 1
+    assert count_rows(platform, booking, booking.c.resource_id == cutter["id"]) == taken  # a refusal stores nothing

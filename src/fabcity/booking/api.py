@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Query, Request, Response
+from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 
-from fabcity.booking import calendars, resources, service
+from fabcity.booking import calendars, qualifications, resources, service
 from fabcity.booking.calendars import FeedCreated, FeedIn, FeedPublic, ImportFrom, ImportResult, ImportState
 from fabcity.booking.models import (
     BookingIn,
@@ -21,12 +21,18 @@ from fabcity.booking.models import (
     Decision,
     ExceptionIn,
     ExceptionPublic,
+    HolderPublic,
     Instant,
+    PassIn,
+    QualificationList,
     ResourceIn,
     ResourcePublic,
+    RevokeIn,
     RuleIn,
     RulePublic,
     SlotsPublic,
+    TrainingIn,
+    TrainingPublic,
 )
 from fabcity.directory.models import problems_of
 from fabcity.errors import FieldError, RecordInvalid
@@ -292,3 +298,91 @@ async def import_calendar(request: Request, resource_id: RowId, platform: Platfo
     else:
         raise FieldError("body", 'send the calendar as text/calendar, or JSON {"url": …}')
     return await run_in_threadpool(calendars.import_calendar, platform, user, resource_id, data, url)
+
+
+# trainings and qualifications (booking.qualifications)
+
+NodeRef = Annotated[str, Path(max_length=200, description="the node's id or slug")]
+
+
+@router.get(
+    "/nodes/{node_id}/trainings",
+    summary="A node's trainings; with every recorded pass for its hosts, curators and admins",
+    response_model=list[TrainingPublic],
+)
+def list_trainings(
+    request: Request,
+    node_id: NodeRef,
+    platform: PlatformDep,
+) -> list[dict]:
+    return qualifications.trainings_of(platform, visitor(request).user, node_id)
+
+
+@router.post(
+    "/nodes/{node_id}/trainings",
+    status_code=201,
+    summary="Define a training of a node (its hosts, curators, admins)",
+    response_model=TrainingPublic,
+    responses={422: _REFUSED[422]},
+)
+def create_training(
+    request: Request,
+    node_id: NodeRef,
+    data: TrainingIn,
+    platform: PlatformDep,
+) -> dict[str, Any]:
+    return qualifications.create_training(platform, acting_user(request), node_id, data)
+
+
+@router.patch(
+    "/trainings/{training_id}",
+    summary="Rename a training or change its validity: a JSON merge patch (RFC 7396)",
+    response_model=TrainingPublic,
+    responses={**documented(409), 422: _REFUSED[422]},
+)
+def update_training(
+    request: Request, training_id: RowId, patch: Annotated[dict[str, Any], Body()], platform: PlatformDep
+) -> dict[str, Any]:
+    return qualifications.update_training(platform, acting_user(request), training_id, patch)
+
+
+@router.delete(
+    "/trainings/{training_id}",
+    summary="Retire a training: no longer required nor recorded; its passes stay",
+    response_model=TrainingPublic,
+    responses=documented(409),
+)
+def retire_training(request: Request, training_id: RowId, platform: PlatformDep) -> dict[str, Any]:
+    return qualifications.retire_training(platform, acting_user(request), training_id)
+
+
+@router.post(
+    "/trainings/{training_id}/holders",
+    status_code=201,
+    summary="Record that a member (by e-mail) passed a training on a day",
+    response_model=HolderPublic,
+    responses={**documented(409), 422: _REFUSED[422]},
+)
+def record_pass(request: Request, training_id: RowId, data: PassIn, platform: PlatformDep) -> dict[str, Any]:
+    return qualifications.record_pass(platform, acting_user(request), training_id, data)
+
+
+@router.post(
+    "/qualifications/{qualification_id}/revoke",
+    summary="Revoke a recorded pass (kept in the history); a second revocation is a 409",
+    response_model=HolderPublic,
+    responses={**documented(409), 422: _REFUSED[422]},
+)
+def revoke_qualification(
+    request: Request, qualification_id: RowId, data: RevokeIn, platform: PlatformDep
+) -> dict[str, Any]:
+    return qualifications.revoke(platform, acting_user(request), qualification_id, data.reason)
+
+
+@router.get(
+    "/qualifications",
+    summary="Your own qualifications, history included, each valid, expired, lapsed or revoked",
+    response_model=QualificationList,
+)
+def list_my_qualifications(request: Request, platform: PlatformDep) -> dict[str, Any]:
+    return {"results": qualifications.my_qualifications(platform, signed_in(request))}

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from fabcity.booking.policy import DEFAULT_POLICY
-from fabcity.directory.models import Code, Name, Note
+from fabcity.directory.models import Code, Name, Note, only_text
 
 Kind = Literal["machine", "room", "desk", "focus_booth", "production_line"]
 Mode = Literal["instant", "approval"]
@@ -51,6 +51,7 @@ def _clock(value: str) -> str:
 
 
 Clock = Annotated[str, Field(examples=["09:00"]), AfterValidator(_clock)]
+RowNumber = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Tier = tuple[Annotated[int, Field(ge=0, le=365)], Annotated[int, Field(ge=0, le=100)]]
 
 
@@ -83,6 +84,9 @@ class ResourceIn(BaseModel):
     )
     parent: int | None = Field(None, ge=1, le=2**31 - 1, description="a resource of the same node that holds this one")
     time_zone: str = Field("Asia/Seoul", max_length=64, description="IANA zone its weekly rules are written in")
+    trainings: list[RowNumber] = Field(
+        default_factory=list, max_length=20, description="ids of the node's trainings a member must hold to book it"
+    )
 
     @field_validator("time_zone")
     @classmethod
@@ -92,6 +96,11 @@ class ResourceIn(BaseModel):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError("not a known IANA time zone, e.g. Asia/Seoul") from None
         return value
+
+    @field_validator("trainings")
+    @classmethod
+    def _distinct_trainings(cls, value: list[int]) -> list[int]:
+        return sorted(set(value))
 
     @field_validator("units")
     @classmethod
@@ -207,6 +216,7 @@ class ResourcePublic(BaseModel):
     cancellation_policy: list[list[int]]
     parent: int | None
     time_zone: str
+    trainings: list[int] = Field(description="the trainings a member must hold to book it (booking.qualifications)")
     retired_at: datetime | None
     version: int
 
@@ -242,3 +252,93 @@ class BookingPublic(BaseModel):
 
 class BookingList(BaseModel):
     results: list[BookingPublic]
+
+
+# --------------------------------------------------------------------------------------------
+# qualifications (booking.qualifications)
+
+Months = Annotated[int, Field(ge=1, le=240)]
+QualificationStatus = Literal["valid", "expired", "lapsed", "revoked"]
+
+
+class TrainingIn(BaseModel):
+    """A training of a node that members pass before they may book what requires it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name_ko: Name = Field(min_length=1, examples=["레이저 커터 안전교육"])
+    name_en: Name | None = Field(None, examples=["Laser cutter safety"])
+    valid_months: Months | None = Field(None, description="a pass expires this many months after it was passed")
+    lapse_months: Months | None = Field(
+        None, description="a pass lapses after this many months without a confirmed or completed booking using it"
+    )
+
+
+class PassIn(BaseModel):
+    """A member passed a training on a day (KST)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: Annotated[str, Field(min_length=3, max_length=254), AfterValidator(only_text)] = Field(
+        description="the member's account e-mail"
+    )
+    passed_on: date = Field(ge=date(2000, 1, 1), description="the day it was passed, not in the future")
+    note: Note = ""
+
+
+class HolderPublic(BaseModel):
+    """One recorded pass of a training, with its status as of now."""
+
+    id: int
+    training: int
+    member: int
+    display_name: str
+    email: str
+    passed_on: date
+    note: str
+    recorded_by: int
+    recorded_at: datetime
+    status: QualificationStatus
+    until: date | None = Field(description="valid: the first day (KST) it no longer counts; else the day it stopped")
+    revoked_at: datetime | None
+    revoke_reason: str | None
+
+
+class TrainingPublic(BaseModel):
+    id: int
+    node: str
+    name_ko: str
+    name_en: str | None
+    valid_months: int | None
+    lapse_months: int | None
+    retired_at: datetime | None
+    version: int
+    holders: list[HolderPublic] | None = Field(
+        None, description="every recorded pass, history included; only for those who manage the node"
+    )
+
+
+class QualificationPublic(BaseModel):
+    """A member's own recorded pass, with its status as of now."""
+
+    id: int
+    training: int
+    node: str
+    name_ko: str
+    name_en: str | None
+    passed_on: date
+    status: QualificationStatus
+    until: date | None = Field(description="valid: the first day (KST) it no longer counts; else the day it stopped")
+    revoked_at: datetime | None
+
+
+class QualificationList(BaseModel):
+    results: list[QualificationPublic]
+
+
+class RevokeIn(BaseModel):
+    """Why a pass no longer counts (kept on the record and in the audit trail)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Note = Field(min_length=1)

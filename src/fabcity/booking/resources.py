@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Row, delete, insert, select, update
 
 from fabcity import audit
 from fabcity.accounts.service import User
+from fabcity.booking import qualifications
 from fabcity.booking.availability import Exceptional, Rule
 from fabcity.booking.models import ExceptionIn, ResourceIn, ResourcePublic, RuleIn, clock_of, minute_of
 from fabcity.directory.editing import may_edit, merge_patch, node_pk_of
@@ -32,7 +33,7 @@ from fabcity.storage.schema import (
 )
 
 # The fields of a resource a patch may change; its node and its units' removal may not.
-_STORED_FIELDS = tuple(name for name in ResourceIn.model_fields if name not in ("node", "units", "parent"))
+_STORED_FIELDS = tuple(name for name in ResourceIn.model_fields if name not in ("node", "units", "parent", "trainings"))
 
 
 def utc(value: datetime | None) -> datetime | None:
@@ -72,6 +73,7 @@ def public_resource(conn: Connection, row: Row) -> dict[str, Any]:
         "node": node_id,
         "units": unit_labels(conn, row.id),
         "parent": row.parent_id,
+        "trainings": qualifications.required_by(conn, row.id),
         "cancellation_policy": [list(tier) for tier in row.cancellation_policy],
         "retired_at": utc(row.retired_at),
         "version": row.version,
@@ -132,6 +134,7 @@ def create_resource(platform: Platform, user: User | None, data: ResourceIn) -> 
             insert(booking_resource).values(values).returning(booking_resource.c.id)
         ).scalar_one()
         conn.execute(insert(booking_unit), [{"resource_id": resource_id, "label": label} for label in data.units])
+        qualifications.set_required(conn, node_pk, resource_id, data.trainings)
         created = public_resource(conn, resource_row(conn, resource_id))
         audit.record(
             conn, user.id, "resource.create", "resource", str(resource_id), audit.changes_between({}, _audited(created))
@@ -188,6 +191,8 @@ def update_resource(
         added = [label for label in data.units if label not in before["units"]]
         if added:
             conn.execute(insert(booking_unit), [{"resource_id": resource_id, "label": label} for label in added])
+        if data.trainings != before["trainings"]:
+            qualifications.set_required(conn, row.node_pk, resource_id, data.trainings)
         after = public_resource(conn, resource_row(conn, resource_id))
         changes = audit.changes_between(_audited(before), _audited(after))
         changes.pop("version", None)

@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 
 from fabcity import audit
 from fabcity.accounts.service import User
-from fabcity.booking import availability, store
+from fabcity.booking import availability, qualifications, store
 from fabcity.booking.models import BookingIn
 from fabcity.booking.policy import price, refund_krw, refund_percent
 from fabcity.booking.resources import exceptions_of, may_manage, require, resource_row, rules_of, utc
@@ -210,6 +210,7 @@ def create_booking(platform: Platform, user: User | None, data: BookingIn, at: d
             if (first := _by_key(conn, user.id, data.idempotency_key)) is not None:
                 return _public(conn, first, now)
             _check_request(conn, resource, data, now)
+            qualifications.refuse_unqualified(conn, user.id, resource.id, data.starts_at)
             _expire_stale_holds(conn, family, now)
             blocked_start, blocked_end = _blocked(resource, data.starts_at, data.ends_at)
             held = _held_periods(conn, family, blocked_start, blocked_end, now)

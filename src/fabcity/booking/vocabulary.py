@@ -56,3 +56,11 @@ ARROWS: dict[str, tuple[str, ...]] = {
     "cancelled_by_host": (),
     "no_show": (),
 }
+
+# Where a recorded pass of a training stands (booking.qualifications), computed when read.
+QUALIFICATION_STATUSES: dict[str, tuple[str, str]] = {
+    "valid": ("유효", "Valid"),
+    "expired": ("만료됨", "Expired"),
+    "lapsed": ("미사용 만료", "Lapsed (unused)"),
+    "revoked": ("취소됨", "Revoked"),
+}

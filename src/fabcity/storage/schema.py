@@ -514,3 +514,45 @@ calendar_feed = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True)),
 )
+
+# qualifications: a node's trainings, who passed them, and the trainings a resource requires (booking.qualifications)
+# A record of a pass is never deleted: an expired, lapsed or revoked one stays in the history.
+
+booking_training = Table(
+    "booking_training",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("node_pk", Integer, ForeignKey("node.pk", ondelete="CASCADE"), nullable=False, index=True),
+    Column("name_ko", Text, nullable=False, comment="e.g. 레이저 커터 안전교육"),
+    Column("name_en", Text),
+    Column("valid_months", Integer, comment="a pass expires this many months after it was passed; null: never"),
+    Column("lapse_months", Integer, comment="a pass lapses after this many months without a booking that used it"),
+    Column("retired_at", DateTime(timezone=True), comment="no longer required nor recorded; its passes stay"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, nullable=False, server_default="1", comment="bumped by every write of the training"),
+)
+
+booking_qualification = Table(
+    "booking_qualification",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("training_id", Integer, ForeignKey("booking_training.id"), nullable=False),
+    Column("member_id", Integer, ForeignKey("user_account.id"), nullable=False),
+    Column("passed_on", Date, nullable=False, comment="the day (KST) the member passed the training"),
+    Column("note", Text, nullable=False, server_default=""),
+    Column("recorded_by", Integer, ForeignKey("user_account.id"), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), comment="set once, by a compare-and-swap; the record stays"),
+    Column("revoked_by", Integer, ForeignKey("user_account.id")),
+    Column("revoke_reason", Text),
+    Index("ix_booking_qualification_member_training", "member_id", "training_id"),
+    Index("ix_booking_qualification_training_id", "training_id"),
+)
+
+booking_resource_training = Table(
+    "booking_resource_training",
+    metadata,
+    Column("resource_id", Integer, ForeignKey("booking_resource.id"), primary_key=True),
+    Column("training_id", Integer, ForeignKey("booking_training.id"), primary_key=True, index=True),
+)
