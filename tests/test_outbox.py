@@ -3,12 +3,7 @@ delivery leaves, and reading the outbox without a mail server (`fabcity outbox`)
 
 from __future__ import annotations
 
-import email
-from email.policy import default
-
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import Message
 from click.testing import CliRunner
 
 from builders import new_user
@@ -19,29 +14,6 @@ from fabcity.settings import Settings, Smtp
 from servers import free_port
 
 
-class Inbox(Message):
-    """What the local mail server received, parsed."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.received: list[email.message.EmailMessage] = []
-
-    def handle_message(self, message) -> None:
-        self.received.append(email.message_from_bytes(message.as_bytes(), policy=default))
-
-
-@pytest.fixture
-def mail_server():
-    """An SMTP server on this machine only, for one test."""
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield controller, inbox
-    finally:
-        controller.stop()
-
-
 def _decided_claim(platform, approve: bool = True):
     curator, member = new_user(platform, "curator", "curator"), new_user(platform, "maker", "member")
     claim = editing.claim_node(platform, member, "fab-lab-seoul", "운영합니다")
@@ -49,10 +21,9 @@ def _decided_claim(platform, approve: bool = True):
     return member
 
 
-def test_a_decision_is_delivered_over_smtp_in_korean_and_english(platform, mail_server):
-    controller, inbox = mail_server
+def test_a_decision_is_delivered_over_smtp_in_korean_and_english(platform, mail):
+    smtp, inbox = mail
     member = _decided_claim(platform)
-    smtp = Smtp(host=controller.hostname, port=controller.port, sender="noreply@fabcity.example.kr")
     assert outbox.deliver(platform, smtp) == 1
     (received,) = inbox.received
     assert received["To"] == member.email and received["From"] == "noreply@fabcity.example.kr"
