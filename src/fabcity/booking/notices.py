@@ -51,9 +51,9 @@ WORDINGS = {
         to_member=False, to_hosts=True,
     ),
     "payment_due": Wording(
-        "예약 승인, 결제 대기", "Booking approved, payment due",
-        "예약이 승인되었습니다. 기한 안에 공간 운영자에게 결제해 주세요.",
-        "Your booking was approved. Please pay the host before the deadline.",
+        "결제 대기", "Payment due",
+        "예약이 받아들여졌습니다. 기한 안에 공간 운영자에게 결제해 주세요.",
+        "Your booking was accepted. Please pay the host before the deadline.",
         to_member=True, to_hosts=False,
     ),
     "confirmed": Wording(
@@ -87,7 +87,7 @@ WORDINGS = {
         to_member=True, to_hosts=False,
     ),
     "reminder": Wording(
-        "내일 예약 알림", "Reminder: your booking",
+        "예약 알림", "Booking reminder",
         "24시간 안에 예약이 시작됩니다.",
         "Your booking starts within 24 hours.",
         to_member=True, to_hosts=False,

@@ -82,7 +82,7 @@ def queue(conn: Connection, recipient: str, subject: str, body: str, dedupe_key:
         return True
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(outbox).values(values).on_conflict_do_nothing(index_elements=[outbox.c.dedupe_key])
-    return conn.execute(statement).rowcount == 1
+    return conn.execute(statement.returning(outbox.c.id)).first() is not None
 
 
 def messages(conn: Connection, recipient: str | None = None, limit: int = 50) -> list[Message]:
