@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from builders import bookable, new_user, node_host
+from builders import bookable, new_user, node_host, signed_in_page
 from fabcity.booking import notices, service
 from fabcity.booking.models import BookingIn
 from fabcity.errors import Conflict
@@ -160,3 +160,21 @@ def test_the_notices_arrive_over_smtp_in_korean_and_english_with_the_time_in_kst
     assert "예약이 확정되었습니다" in text and "Your booking is confirmed" in text
     assert "2027-03-03(수) 13:30–14:30 KST" in text  # 04:30 UTC
     assert f"/bookings/{booked['id']}" in text
+
+
+def test_a_member_reads_their_notices_on_the_notifications_page_without_a_mail_server(client, platform, people):
+    host, ara = people
+    cutter = bookable(platform, host, mode="approval", name_ko="<b>레이저</b>")
+    asked = _book(platform, ara, cutter)
+    service.move_booking(platform, host, asked["id"], "decline", at=NOW)
+    assert client.get("/notifications", follow_redirects=False).status_code in (303, 401)
+    signed_in_page(client, ara)
+    page = client.get("/notifications")
+    assert page.status_code == 200 and "<h1>알림</h1>" in page.text
+    assert page.text.count('<article class="notification"') == 1  # the hosts' request is not hers
+    assert "예약 거절 / Booking declined" in page.text and "아직 메일로 보내지 않음" in page.text
+    assert "2027-03-03(수) 10:00–11:00 KST" in page.text and "&lt;b&gt;레이저&lt;/b&gt;" in page.text
+    assert "<b>레이저" not in page.text
+    english = client.get("/notifications?lang=en")
+    assert "<h1>Notifications</h1>" in english.text and "not e-mailed yet" in english.text
+    assert 'href="/notifications"' in client.get("/account").text
