@@ -11,8 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
-from fabcity.notify import outbox
+from fabcity.notify import outbox, worker
 from fabcity.storage.schema import outbox as outbox_table
 from servers import FABCITY, START_S, until
 
@@ -31,10 +32,13 @@ def _stored(platform) -> list[outbox.Message]:
 
 
 def _worker(db_url: str, smtp, interval: str = "0.05") -> subprocess.Popen:
-    """`fabcity worker` in its own process, sending to `smtp`."""
+    """`fabcity worker` in its own process, sending to `smtp`, once it has said it runs (its signals are set)."""
     env = {**os.environ, "FABCITY_SMTP_HOST": smtp.host, "FABCITY_SMTP_PORT": str(smtp.port)}
     command = [FABCITY, "worker", "--db", db_url, "--interval", interval]
-    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    started = process.stdout.readline().decode()  # the empty string if it stopped instead
+    assert started.startswith("fabcity worker: a round every"), started
+    return process
 
 
 def test_a_message_carries_its_own_message_id_on_every_try(platform, mail):
@@ -125,3 +129,18 @@ def test_deliveries_started_together_in_threads_send_each_message_exactly_once(p
     with ThreadPoolExecutor(4) as pool:
         assert sum(pool.map(delivery, range(4))) == 30
     assert sorted(inbox.ids()) == sorted(queued)
+
+
+def test_a_round_in_which_the_database_did_not_answer_costs_the_round_not_the_worker(platform, mail):
+    smtp, inbox = mail
+    (queued,) = _queue(platform, 1)
+    stop, rounds = threading.Event(), []
+
+    def chore(_platform, _now: datetime) -> None:
+        rounds.append(_now)
+        if len(rounds) == 1:
+            raise OperationalError("SELECT 1", {}, ConnectionError("the database restarts"))
+        stop.set()  # the second round still delivers, then the loop ends
+
+    worker.run(platform, smtp, 0.01, stop, chores=(chore,))
+    assert len(rounds) == 2 and inbox.ids() == [queued]

@@ -60,7 +60,7 @@ def test_a_request_goes_to_the_hosts_and_each_decision_to_the_member(platform, p
     body = request.body
     assert body.index("승인하거나 거절해 주세요") < body.index("please approve or decline")  # Korean first
     assert "Laser cutter (Fab Lab Seoul)" in body and "Wed 03 Mar 2027, 10:00–11:00 KST" in body
-    assert f"http://127.0.0.1:8000/bookings/{asked['id']}" in body and "10,000원" in body
+    assert "See the booking: http://127.0.0.1:8000/nodes/fab-lab-seoul/bookings\n" in body and "10,000원" in body
     assert _kinds(platform, host) == ["New booking request"]  # hosts are not told what they did
 
 
@@ -91,7 +91,7 @@ def test_declines_cancellations_and_no_shows_tell_the_other_side(platform, peopl
     assert _kinds(platform, host) == ["New booking request", "New booking request", "Booking cancelled by the member"]
     refunded = _sent(platform, ara)[3]
     assert "환불: 2,000원" in refunded.body and "Refund: 2,000 won" in refunded.body
-    assert f"https://fabcity.example.kr/bookings/{paid['id']}" in refunded.body
+    assert f"https://fabcity.example.kr/bookings#booking-{paid['id']}" in refunded.body
 
 
 def test_a_refused_booking_or_move_queues_nothing(platform, people):
@@ -159,7 +159,7 @@ def test_the_notices_arrive_over_smtp_in_korean_and_english_with_the_time_in_kst
     text = received.get_content()
     assert "예약이 확정되었습니다" in text and "Your booking is confirmed" in text
     assert "2027-03-03(수) 13:30–14:30 KST" in text  # 04:30 UTC
-    assert f"/bookings/{booked['id']}" in text
+    assert f"http://127.0.0.1:8000/bookings#booking-{booked['id']}" in text
 
 
 def test_a_member_reads_their_notices_on_the_notifications_page_without_a_mail_server(client, platform, people):

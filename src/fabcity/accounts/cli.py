@@ -106,6 +106,8 @@ def worker_command(interval: float, db: str | None) -> None:
     stop = threading.Event()
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, lambda *_: stop.set())
+    mail = settings.smtp.host or "no mail server: the messages wait in the outbox"
+    click.echo(f"fabcity worker: a round every {interval:g} s ({mail}); SIGTERM or Ctrl-C stops it", err=True)
     worker.run(open_platform(db), settings.smtp, interval, stop, chores=(queue_due,))
 
 

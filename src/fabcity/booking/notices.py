@@ -102,9 +102,12 @@ WORDINGS = {
 _AFTER_MOVE = ("payment_due", "confirmed", "declined", "cancelled_by_member", "cancelled_by_host", "no_show")
 
 
-def booking_link(booking_id: int) -> str:
-    """Where the booking is seen, at the address people reach the site at."""
-    return f"{Settings.from_environment().public_url}/bookings/{booking_id}"
+def booking_link(role: str, booking_id: int, node_slug: str) -> str:
+    """Where the recipient sees the booking: the member in their bookings, a host in the node's booking inbox."""
+    public_url = Settings.from_environment().public_url
+    if role == "member":
+        return f"{public_url}/bookings#booking-{booking_id}"
+    return f"{public_url}/nodes/{node_slug}/bookings"
 
 
 def booked(conn: Connection, row: Row) -> None:
@@ -152,8 +155,8 @@ def _tell(conn: Connection, row: Row, kind: str) -> int:
     """Queue the notice `kind` of this booking to each of its recipients once; how many were new."""
     wording = WORDINGS[kind]
     place = conn.execute(
-        select(booking_resource.c.name_ko, booking_resource.c.name_en, node.c.pk, node.c.name_ko.label("node_ko"),
-               node.c.name_en.label("node_en"))
+        select(booking_resource.c.name_ko, booking_resource.c.name_en, node.c.pk, node.c.slug,
+               node.c.name_ko.label("node_ko"), node.c.name_en.label("node_en"))
         .join(node, node.c.pk == booking_resource.c.node_pk)
         .where(booking_resource.c.id == row.resource_id)
     ).one()  # fmt: skip
@@ -161,7 +164,8 @@ def _tell(conn: Connection, row: Row, kind: str) -> int:
     for role, person in _recipients(conn, row, wording, place.pk):
         subject = f"[팹시티 서울] {wording.subject_ko} / {wording.subject_en}: {place.name_ko}, {_when_ko(row)}"
         key = f"booking:{row.id}:{kind}:{role}:{person.id}"
-        queued += outbox.queue(conn, person.email, subject, _body(row, wording, place, person), key)
+        body = _body(row, wording, place, person, booking_link(role, row.id, place.slug))
+        queued += outbox.queue(conn, person.email, subject, body, key)
     return queued
 
 
@@ -175,7 +179,7 @@ def _when_en(row: Row) -> str:
     return f"{start:%a %d %b %Y}, {start:%H:%M}–{end:%H:%M} KST"
 
 
-def _body(row: Row, wording: Wording, place: Row, person: User) -> str:
+def _body(row: Row, wording: Wording, place: Row, person: User, link: str) -> str:
     """Korean first, then English: the account keeps no language."""
     resource_en, node_en = place.name_en or place.name_ko, place.node_en or place.node_ko
     node_ko = place.node_ko or place.node_en
@@ -189,7 +193,6 @@ def _body(row: Row, wording: Wording, place: Row, person: User) -> str:
         deadline = in_seoul(row.hold_expires_at)
         money_ko += f"\n- 기한: {deadline:%Y-%m-%d %H:%M} KST"
         money_en += f"\n- Answer or pay by: {deadline:%Y-%m-%d %H:%M} KST"
-    link = booking_link(row.id)
     return (
         f"{person.display_name}님,\n{wording.line_ko}\n\n"
         f"- 예약 번호: {row.id}\n- 자원: {place.name_ko} ({node_ko})\n- 일시: {_when_ko(row)}{money_ko}\n"
