@@ -238,7 +238,8 @@ def create_booking(platform: Platform, user: User | None, data: BookingIn, at: d
             booking_id = conn.execute(insert(booking).values(values).returning(booking.c.id)).scalar_one()
             changes = {"state": [None, state], "resource": [None, resource.id], "unit": [None, free[0]]}
             audit.record(conn, user.id, "booking.create", "booking", str(booking_id), changes, now)
-            notices.booked(conn, row := _row(conn, booking_id))
+            row = _row(conn, booking_id)
+            notices.booked(conn, row)
             return _public(conn, row, now)
     except IntegrityError as error:
         if store.is_slot_taken(error) or "idempotency_key" not in str(error.orig):
