@@ -8,13 +8,14 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from builders import bookable, new_user, node_host, signed_in_page
 from fabcity.booking import notices, service
 from fabcity.booking.models import BookingIn
 from fabcity.errors import Conflict
 from fabcity.notify import outbox
-from servers import START_S
+from servers import PHONE, START_S, browser_tab, log_in
 
 NOW = datetime(2027, 3, 2, 0, tzinfo=UTC)  # a Tuesday, 09:00 in Seoul
 DAY = datetime(2027, 3, 3, 1, tzinfo=UTC)  # Wednesday 10:00 KST
@@ -178,3 +179,17 @@ def test_a_member_reads_their_notices_on_the_notifications_page_without_a_mail_s
     english = client.get("/notifications?lang=en")
     assert "<h1>Notifications</h1>" in english.text and "not e-mailed yet" in english.text
     assert 'href="/notifications"' in client.get("/account").text
+
+
+def test_the_notifications_page_fits_a_390_px_phone_in_both_languages(browser, site, request):
+    """The host of `site` was told by e-mail that their claim was approved; no mail server is set up."""
+    with browser_tab(browser, site, PHONE, request) as tab:
+        log_in(tab, "host@example.kr")
+        tab.goto("/account")
+        tab.click("#notifications-link")
+        expect(tab.locator("h1")).to_have_text("알림")
+        expect(tab.locator("article.notification h2")).to_contain_text("운영 신청이 승인되었습니다")
+        assert tab.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        tab.goto("/notifications?lang=en")
+        expect(tab.locator("article.notification small")).to_contain_text("not e-mailed yet")
+        assert tab.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
