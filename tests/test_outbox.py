@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import update
 
 from builders import new_user
 from fabcity.cli.main import main
 from fabcity.directory import editing
 from fabcity.notify import outbox
 from fabcity.settings import Settings, Smtp
+from fabcity.storage.schema import outbox as outbox_table
 from servers import free_port
 
 
@@ -63,3 +65,16 @@ def test_smtp_settings_come_from_the_environment():
     assert settings.smtp == Smtp("mail.example.kr", 2525, "council@example.kr", "", "", True)
     with pytest.raises(ValueError, match="FABCITY_SMTP_PORT"):
         Settings.from_environment({"FABCITY_SMTP_PORT": "smtp", "FABCITY_DB": "x.sqlite3"})
+
+
+def test_the_cli_retries_only_a_message_that_stopped_after_its_tries(platform, db_url):
+    member = _decided_claim(platform)
+    with platform.engine.begin() as conn:
+        (stored,) = outbox.messages(conn, member.email)
+        conn.execute(update(outbox_table).where(outbox_table.c.id == stored.id).values(attempts=outbox.MOST_ATTEMPTS))
+    retried = CliRunner().invoke(main, ["outbox", "retry", str(stored.id), "--db", db_url])
+    assert retried.exit_code == 0 and f"#{stored.id}" in retried.output
+    again = CliRunner().invoke(main, ["outbox", "retry", str(stored.id), "--db", db_url])
+    assert again.exit_code == 2 and "5 tries" in again.output
+    with platform.engine.connect() as conn:
+        assert outbox.messages(conn, member.email)[0].attempts == 0
