@@ -33,8 +33,10 @@ from fabcity.accounts import service as accounts
 from fabcity.directory import editing
 from fabcity.directory import search as directory_search
 from fabcity.platform import Platform
+from fabcity.settings import Smtp
 from fabcity.startup import open_platform
 from fabcity.web.app import create_app
+from mailboxes import Inbox, mail_server
 from servers import DESKTOP, PHONE, browser_tab, live_app
 
 CHROMIUM = os.environ.get("FABCITY_CHROMIUM", "/usr/bin/chromium")
@@ -146,6 +148,13 @@ def platform(db_url: str) -> Iterator[Platform]:
     opened = open_platform(db_url)
     yield opened
     opened.engine.dispose()
+
+
+@pytest.fixture
+def mail() -> Iterator[tuple[Smtp, Inbox]]:
+    """A real SMTP server on this machine (aiosmtpd) for one test: the settings reaching it, and its inbox."""
+    with mail_server() as server:
+        yield server
 
 
 @pytest.fixture

@@ -3,43 +3,17 @@ delivery leaves, and reading the outbox without a mail server (`fabcity outbox`)
 
 from __future__ import annotations
 
-import email
-from email.policy import default
-
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import Message
 from click.testing import CliRunner
+from sqlalchemy import update
 
 from builders import new_user
 from fabcity.cli.main import main
 from fabcity.directory import editing
 from fabcity.notify import outbox
 from fabcity.settings import Settings, Smtp
+from fabcity.storage.schema import outbox as outbox_table
 from servers import free_port
-
-
-class Inbox(Message):
-    """What the local mail server received, parsed."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.received: list[email.message.EmailMessage] = []
-
-    def handle_message(self, message) -> None:
-        self.received.append(email.message_from_bytes(message.as_bytes(), policy=default))
-
-
-@pytest.fixture
-def mail_server():
-    """An SMTP server on this machine only, for one test."""
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield controller, inbox
-    finally:
-        controller.stop()
 
 
 def _decided_claim(platform, approve: bool = True):
@@ -49,10 +23,9 @@ def _decided_claim(platform, approve: bool = True):
     return member
 
 
-def test_a_decision_is_delivered_over_smtp_in_korean_and_english(platform, mail_server):
-    controller, inbox = mail_server
+def test_a_decision_is_delivered_over_smtp_in_korean_and_english(platform, mail):
+    smtp, inbox = mail
     member = _decided_claim(platform)
-    smtp = Smtp(host=controller.hostname, port=controller.port, sender="noreply@fabcity.example.kr")
     assert outbox.deliver(platform, smtp) == 1
     (received,) = inbox.received
     assert received["To"] == member.email and received["From"] == "noreply@fabcity.example.kr"
@@ -92,3 +65,16 @@ def test_smtp_settings_come_from_the_environment():
     assert settings.smtp == Smtp("mail.example.kr", 2525, "council@example.kr", "", "", True)
     with pytest.raises(ValueError, match="FABCITY_SMTP_PORT"):
         Settings.from_environment({"FABCITY_SMTP_PORT": "smtp", "FABCITY_DB": "x.sqlite3"})
+
+
+def test_the_cli_retries_only_a_message_that_stopped_after_its_tries(platform, db_url):
+    member = _decided_claim(platform)
+    with platform.engine.begin() as conn:
+        (stored,) = outbox.messages(conn, member.email)
+        conn.execute(update(outbox_table).where(outbox_table.c.id == stored.id).values(attempts=outbox.MOST_ATTEMPTS))
+    retried = CliRunner().invoke(main, ["outbox", "retry", str(stored.id), "--db", db_url])
+    assert retried.exit_code == 0 and f"#{stored.id}" in retried.output
+    again = CliRunner().invoke(main, ["outbox", "retry", str(stored.id), "--db", db_url])
+    assert again.exit_code == 2 and "5 tries" in again.output
+    with platform.engine.connect() as conn:
+        assert outbox.messages(conn, member.email)[0].attempts == 0

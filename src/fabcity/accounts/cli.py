@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import signal
+import threading
+
 import click
 
 from fabcity.accounts.service import ROLES, create_user, list_users
+from fabcity.booking.notices import queue_due
 from fabcity.cli.options import db_option, told_plainly
 from fabcity.clock import in_seoul
-from fabcity.notify import outbox
+from fabcity.notify import outbox, worker
 from fabcity.settings import Settings
 from fabcity.startup import open_platform
 
@@ -75,4 +79,36 @@ def outbox_send(db: str | None) -> None:
     click.echo(f"sent {outbox.deliver(open_platform(db), settings.smtp)}")
 
 
-commands = (user_group, outbox_group)
+@outbox_group.command(name="retry")
+@click.argument("message_id", type=int)
+@db_option
+def outbox_retry(message_id: int, db: str | None) -> None:
+    """다시 보냅니다. Try again a message that stopped after its failed attempts (once the cause is fixed)."""
+    with open_platform(db).engine.begin() as conn:
+        if not outbox.retry(conn, message_id):
+            raise click.UsageError(f"message {message_id} is not one that stopped after {outbox.MOST_ATTEMPTS} tries")
+    click.echo(f"#{message_id} will be sent again")
+
+
+@click.command(name="worker")
+@click.option(
+    "--interval", type=click.FloatRange(0.05, 3600), default=30, show_default=True, help="seconds between rounds"
+)
+@db_option
+def worker_command(interval: float, db: str | None) -> None:
+    """알림을 보냅니다. Run the notification worker: queue reminders and expiries, send the outbox, repeat.
+
+    \b
+    Stops cleanly on SIGTERM or Ctrl-C. Without FABCITY_SMTP_HOST the messages wait in the outbox.
+    Any number of workers, and `fabcity serve`, may deliver at once: each message is sent by one.
+    """
+    settings = Settings.from_environment()
+    stop = threading.Event()
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda *_: stop.set())
+    mail = settings.smtp.host or "no mail server: the messages wait in the outbox"
+    click.echo(f"fabcity worker: a round every {interval:g} s ({mail}); SIGTERM or Ctrl-C stops it", err=True)
+    worker.run(open_platform(db), settings.smtp, interval, stop, chores=(queue_due,))
+
+
+commands = (user_group, outbox_group, worker_command)

@@ -42,6 +42,7 @@ ROLE_LABELS = {
     "curator": ("큐레이터", "Curator"),
     "admin": ("관리자", "Admin"),
 }
+NOTIFICATIONS_SHOWN = 100
 CLAIM_STATES = {
     "pending": ("검토 중", "Pending"),
     "approved": ("승인됨", "Approved"),
@@ -286,6 +287,18 @@ async def new_token(request: Request, platform: PlatformDep) -> HTMLResponse:
     form = await form_of(request)
     token = accounts.create_token(platform, signed_in(request), form.get("name", ""))
     return _account(request, platform, token=token)
+
+
+# notifications
+
+
+@router.get("/notifications", response_class=HTMLResponse)
+def notifications_page(request: Request, platform: PlatformDep) -> HTMLResponse:
+    """The messages to the signed-in person's address, newest first: readable without a mail server."""
+    user = signed_in(request)
+    with platform.engine.connect() as conn:
+        messages = outbox.messages(conn, user.email, limit=NOTIFICATIONS_SHOWN)
+    return render(request, "accounts/notifications.html", messages=messages)
 
 
 def _account(request: Request, platform: Platform, token: str | None) -> HTMLResponse:

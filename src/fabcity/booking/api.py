@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Body, Header, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 
@@ -36,6 +36,7 @@ from fabcity.booking.models import (
 )
 from fabcity.directory.models import problems_of
 from fabcity.errors import FieldError, RecordInvalid
+from fabcity.notify import outbox
 from fabcity.web.auth import acting_user, signed_in, visitor
 from fabcity.web.deps import PlatformDep, RowId, SettingsDep, if_match_versions
 from fabcity.web.errors import documented
@@ -175,8 +176,17 @@ def get_free_slots(
     response_model=BookingPublic,
     responses={**_REFUSED, 201: {"headers": _ETAG}},
 )
-def create_booking(request: Request, data: BookingIn, response: Response, platform: PlatformDep) -> dict[str, Any]:
-    return _tagged(service.create_booking(platform, acting_user(request), data), response)
+def create_booking(
+    request: Request,
+    data: BookingIn,
+    response: Response,
+    platform: PlatformDep,
+    settings: SettingsDep,
+    background: BackgroundTasks,
+) -> dict[str, Any]:
+    answer = service.create_booking(platform, acting_user(request), data)
+    background.add_task(outbox.deliver, platform, settings.smtp)  # the notices the booking queued
+    return _tagged(answer, response)
 
 
 @router.get("/bookings", summary="Your own bookings", response_model=BookingList)
@@ -202,12 +212,15 @@ def _move_route(action: str, path: str, summary: str) -> None:
         booking_id: RowId,
         response: Response,
         platform: PlatformDep,
+        settings: SettingsDep,
+        background: BackgroundTasks,
         decision: Decision | None = None,
         if_match: IfMatch = None,
     ) -> dict[str, Any]:
         reason = decision.reason if decision else ""
         user = acting_user(request)
         answer = service.move_booking(platform, user, booking_id, action, reason, if_match_versions(if_match))
+        background.add_task(outbox.deliver, platform, settings.smtp)  # the notice of the move
         return _tagged(answer, response)
 
     move.__name__ = f"{action}_booking"

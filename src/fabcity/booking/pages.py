@@ -22,7 +22,7 @@ from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
@@ -49,6 +49,7 @@ from fabcity.errors import (
     RecordInvalid,
     ServiceError,
 )
+from fabcity.notify import outbox
 from fabcity.platform import Platform
 from fabcity.storage.schema import node
 from fabcity.web import i18n
@@ -244,9 +245,12 @@ def _booking_of_form(resource: dict[str, Any], form: dict[str, str]) -> BookingI
 
 
 @router.post("/resources/{resource_id}/book")
-async def book(request: Request, resource_id: RowId, platform: PlatformDep) -> Response:
+async def book(
+    request: Request, resource_id: RowId, platform: PlatformDep, settings: SettingsDep, background: BackgroundTasks
+) -> Response:
     """Book from the form; a refusal shows the page again with the reason in its language."""
     form = await form_of(request)
+    background.add_task(outbox.deliver, platform, settings.smtp)  # the notices a booking queues
     user = visitor(request).user
     if user is None:
         return RedirectResponse(f"/login?next=/resources/{resource_id}", status_code=303)
@@ -338,9 +342,12 @@ def cancel_page(request: Request, booking_id: RowId, platform: PlatformDep) -> H
 
 
 @router.post("/bookings/{booking_id}/cancel")
-async def cancel(request: Request, booking_id: RowId, platform: PlatformDep) -> Response:
+async def cancel(
+    request: Request, booking_id: RowId, platform: PlatformDep, settings: SettingsDep, background: BackgroundTasks
+) -> Response:
     """Cancel at the version the member saw; "my bookings" then shows the refund given."""
     form = await form_of(request)
+    background.add_task(outbox.deliver, platform, settings.smtp)  # the hosts' notice
     item = _own_booking(platform, request, booking_id)
     seen = {int(form["version"])} if form.get("version", "").isdigit() else None
     try:
@@ -750,9 +757,18 @@ def host_inbox(
 
 
 @router.post("/nodes/{slug}/bookings/{booking_id}/{action}")
-async def move_booking(request: Request, slug: str, booking_id: RowId, action: str, platform: PlatformDep) -> Response:
+async def move_booking(
+    request: Request,
+    slug: str,
+    booking_id: RowId,
+    action: str,
+    platform: PlatformDep,
+    settings: SettingsDep,
+    background: BackgroundTasks,
+) -> Response:
     """One host's button: the move is made only from the version the page showed."""
     form = await form_of(request)
+    background.add_task(outbox.deliver, platform, settings.smtp)  # the member's notice
     _managed_node(platform, request, slug)
     if action not in _BUTTONS:
         raise NotFound(f"no action {action}")

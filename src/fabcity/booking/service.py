@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 
 from fabcity import audit
 from fabcity.accounts.service import User
-from fabcity.booking import availability, qualifications, store
+from fabcity.booking import availability, notices, qualifications, store
 from fabcity.booking.models import BookingIn
 from fabcity.booking.policy import price, refund_krw, refund_percent
 from fabcity.booking.resources import exceptions_of, may_manage, require, resource_row, rules_of, utc
@@ -239,7 +239,9 @@ def create_booking(platform: Platform, user: User | None, data: BookingIn, at: d
             booking_id = conn.execute(insert(booking).values(values).returning(booking.c.id)).scalar_one()
             changes = {"state": [None, state], "resource": [None, resource.id], "unit": [None, free[0]]}
             audit.record(conn, user.id, "booking.create", "booking", str(booking_id), changes, now)
-            return _public(conn, _row(conn, booking_id), now)
+            row = _row(conn, booking_id)
+            notices.booked(conn, row)
+            return _public(conn, row, now)
     except IntegrityError as error:
         if store.is_slot_taken(error) or "idempotency_key" not in str(error.orig):
             raise
@@ -407,6 +409,7 @@ def move_booking(
         own = row.member_id == user.id
         _refuse_out_of_order(row, move, effective_state(row, now), now, own)
         row = _apply(conn, user, row, resource, move, own, reason, now)
+        notices.moved(conn, row)
         return _public(conn, row, now)
 
 

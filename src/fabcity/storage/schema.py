@@ -383,7 +383,12 @@ outbox = Table(
     Column("sent_at", DateTime(timezone=True)),
     Column("attempts", Integer, nullable=False, comment="delivery tries so far"),
     Column("last_error", Text, comment="why the last try failed"),
+    Column("message_id", String(200), nullable=False, comment="the e-mail's Message-ID, the same on every try"),
+    Column("dedupe_key", String(120), unique=True, comment="e.g. booking:12:reminder:member; queued at most once"),
+    Column("claimed_by", String(120), comment="the delivering worker that took it last"),
+    Column("claimed_until", DateTime(timezone=True), comment="no other worker takes it before (the lease)"),
     Index("ix_outbox_sent_at", "sent_at"),
+    Index("ix_outbox_recipient", "recipient", "id"),
 )
 
 # booking: bookable resources of nodes, their units, availability and bookings (fabcity.booking)

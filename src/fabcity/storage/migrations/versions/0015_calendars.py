@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015_calendars"
-down_revision = "0013_qualifications"
+down_revision = "0014_notifications"
 branch_labels = None
 depends_on = None
 
