@@ -328,7 +328,11 @@ def test_the_trainings_page_adds_records_and_revokes_in_korean_and_english_and_e
     client.get(path + "?lang=ko")
     token = form_token(client, path)
     bad = client.post(path, data={"csrf": token, "name_ko": "", "valid_months": "0"})
-    assert bad.status_code == 422 and bad.text.count("입력하세요.") == 2 and "1 이상을 입력하세요." in bad.text
+    assert (
+        bad.status_code == 422
+        and bad.text.count("입력하세요.") > bad.text.count("1 이상을 입력하세요.")
+        and "1 이상을 입력하세요." in bad.text
+    )
     added = client.post(
         path, data={"csrf": token, "name_ko": f"안전교육 {XSS}", "valid_months": "12"}, follow_redirects=False
     )
