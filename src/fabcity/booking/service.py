@@ -301,6 +301,46 @@ def free_slots(
     return answer
 
 
+def units_free_for(conn: Connection, resource: Row, start: datetime, end: datetime, now: datetime) -> list[int]:
+    """The units a booking of [start, end) could take as of `now`: the checks of create_booking, read only."""
+    asked = BookingIn.model_construct(resource=resource.id, starts_at=start, ends_at=end, idempotency_key="")
+    try:
+        _check_request(conn, resource, asked, now)
+    except (FieldError, Conflict):
+        return []
+    blocked = _blocked(resource, start, end)
+    held = _held_periods(conn, _family(conn, resource), *blocked, now)
+    return _free_units(resource.id, _units(conn, resource.id), held, *blocked)
+
+
+def earliest_free(
+    conn: Connection, resource: Row, length: timedelta, start: datetime, until: datetime, now: datetime
+) -> tuple[datetime, datetime] | None:
+    """The first period of `length` from `start` (starting before `until`) that a booking could take now.
+
+    Open periods and holds are read once for the window to pass over closed and taken times; the
+    first start that passes is then confirmed by units_free_for, the same check a booking meets."""
+    if resource.retired_at is not None:
+        return None
+    start = max(start, now + timedelta(minutes=resource.lead_time_min))
+    until = min(until, now + timedelta(days=resource.horizon_days))
+    zone = ZoneInfo(resource.time_zone)
+    periods = open_periods_of(conn, resource, start, until + length)
+    units = _units(conn, resource.id)
+    held = _held_periods(conn, _family(conn, resource), *_blocked(resource, start, until + length), now)
+    for slot_start, _ in availability.slots(periods, zone, resource.granularity_min):
+        if slot_start >= until:
+            break
+        slot_end = slot_start + length
+        if (
+            availability.covers(periods, slot_start, slot_end)
+            and _free_units(resource.id, units, held, *_blocked(resource, slot_start, slot_end))
+            and units_free_for(conn, resource, slot_start, slot_end, now)
+        ):
+            return slot_start, slot_end
+    return None
+
+
 # --------------------------------------------------------------------------------------------
 # moves
 
