@@ -162,6 +162,15 @@ class BookingIn(BaseModel):
     )
 
 
+class FromMachine(BaseModel):
+    """A machine the node lists, to be made a bookable resource."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    node: Code = Field(description="the node's id or slug")
+    equipment: int = Field(ge=1, le=2**31 - 1, description="the listed machine's `pk` (GET …/machines/bookable)")
+
+
 class Decision(BaseModel):
     """Why a booking is moved (kept in the audit trail)."""
 

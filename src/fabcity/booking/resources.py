@@ -445,10 +445,12 @@ def _labels(count: int) -> list[str]:
     return [str(number) for number in range(1, count + 1)]
 
 
-def bookable_machines(platform: Platform, node_id: str) -> list[dict[str, Any]]:
-    """The machines a node lists, each with the resource made from it (None while it is not bookable)."""
+def bookable_machines(platform: Platform, user: User | None, node_id: str) -> list[dict[str, Any]]:
+    """The machines a node lists, each with the resource made from it (None while it is not bookable),
+    for those who may make them bookable."""
     with platform.engine.connect() as conn:
         pk = node_pk_of(conn, node_id)
+        require(may_edit(conn, user, pk), user)
         query = (
             select(equipment, booking_resource.c.id.label("resource_id"))
             .outerjoin(booking_resource, booking_resource.c.equipment_pk == equipment.c.pk)

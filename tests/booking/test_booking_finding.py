@@ -1,0 +1,185 @@
+"""Finding what is free: a focus booth near 가산디지털단지역 tomorrow 10:00–11:00, machines by their
+equipment type, resources made from listed machines, and the matcher's earliest free slot."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import holidays
+from sqlalchemy import select
+
+from builders import add_nodes, auth_headers, bookable, node_host, node_record
+from fabcity.accounts import service as accounts
+from fabcity.booking import resources, service
+from fabcity.booking.models import BookingIn, ExceptionIn, RuleIn
+from fabcity.storage.schema import equipment, node
+
+KST = ZoneInfo("Asia/Seoul")
+GASAN = (37.4815, 126.8830)  # a block from 가산디지털단지역
+
+
+def _tomorrow(hour: int, until: int, day: date | None = None) -> tuple[datetime, datetime]:
+    day = day or (datetime.now(KST) + timedelta(days=1)).date()
+    start = datetime(day.year, day.month, day.day, hour, tzinfo=KST)
+    return start.astimezone(UTC), datetime(day.year, day.month, day.day, until, tzinfo=KST).astimezone(UTC)
+
+
+def _next_holiday() -> date:
+    day = datetime.now(KST).date() + timedelta(days=2)
+    korean = holidays.country_holidays("KR", years=[day.year, day.year + 1])
+    while day not in korean:
+        day += timedelta(days=1)
+    return day
+
+
+def _gasan(platform, hours: str | None = None, **fields) -> accounts.User:
+    """A coworking node by 가산디지털단지역 (closed on public holidays when its hours say so) and its host."""
+    add_nodes(platform, [node_record("gasan-works", *GASAN, opening_hours=hours, **fields)])
+    return node_host(platform, "gasan-host", slug="gasan-works")
+
+
+def _free(client, **params) -> dict:
+    answer = client.get("/api/v1/resources/free", params=params)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def _ids(found: list[dict]) -> list[int]:
+    return [item["resource"]["id"] for item in found]
+
+
+def test_a_focus_booth_near_gasan_tomorrow_is_found_but_not_a_booked_closed_or_far_one(client, platform):
+    host = _gasan(platform)
+    free = bookable(platform, host, node="gasan-works", kind="focus_booth", name_ko="집중 부스 A")
+    booked = bookable(platform, host, node="gasan-works", kind="focus_booth", name_ko="집중 부스 B")
+    closed = bookable(platform, host, hours=("12:00", "18:00"), node="gasan-works", kind="focus_booth")
+    shut = bookable(platform, host, node="gasan-works", kind="focus_booth", name_ko="점검 부스")
+    far = bookable(platform, node_host(platform), kind="focus_booth", name_ko="을지로 부스")
+    desk = bookable(platform, host, node="gasan-works", kind="desk")
+    start, end = _tomorrow(10, 11)
+    member = accounts.create_user(platform, "member@example.kr", "correct horse battery", "member")
+    service.create_booking(
+        platform, member, BookingIn(resource=booked["id"], starts_at=start, ends_at=end, idempotency_key="k")
+    )
+    resources.add_exception(platform, host, shut["id"], ExceptionIn(kind="maintenance", starts_at=start, ends_at=end))
+    params = {"kind": "focus_booth", "station": "가산디지털단지역", "from": start.isoformat(), "to": end.isoformat()}
+    found = _free(client, **params)
+    assert _ids(found["results"]) == [free["id"]]
+    first = found["results"][0]
+    assert first["node"]["slug"] == "gasan-works" and first["distance_m"] < 300 and first["free_units"] == 1
+    assert [datetime.fromisoformat(first["period"][key]) for key in ("starts_at", "ends_at")] == [start, end]
+    assert found["place"]["name"]["ko"] == "가산디지털단지"
+    later = {item["resource"]["id"]: item["period"] for item in found["later"]}
+    assert set(later) == {booked["id"], closed["id"], shut["id"]}  # not the far one, not the desk
+    assert datetime.fromisoformat(later[booked["id"]]["starts_at"]) == end  # free again when the booking ends
+    assert datetime.fromisoformat(later[closed["id"]]["starts_at"]) == _tomorrow(12, 13)[0]
+    assert far["id"] not in _ids(found["results"]) and desk["id"] not in _ids(found["results"])
+    wide = _free(client, **params, radius=20_000)
+    assert _ids(wide["results"]) == [free["id"], far["id"]]  # nearest first
+    by_gu = _free(client, kind="focus_booth", gu="금천구", **{"from": params["from"], "to": params["to"]})
+    assert _ids(by_gu["results"]) == [free["id"]]
+
+
+def test_a_node_closed_on_public_holidays_has_nothing_free_on_one(client, platform):
+    host = _gasan(platform, hours="Mo-Su 09:00-18:00; PH off")
+    booth = bookable(platform, host, node="gasan-works", kind="focus_booth")
+    holiday = _next_holiday()
+    start, end = _tomorrow(10, 11, holiday)
+    found = _free(
+        client, kind="focus_booth", near="37.4815,126.8830", **{"from": start.isoformat(), "to": end.isoformat()}
+    )
+    assert found["results"] == [] and _ids(found["later"]) == [booth["id"]]
+    assert datetime.fromisoformat(found["later"][0]["period"]["starts_at"]).astimezone(KST).date() > holiday
+
+
+def test_machines_are_found_by_their_equipment_type(client, platform):
+    host = node_host(platform)
+    with platform.engine.connect() as conn:
+        pk = conn.execute(select(node.c.pk).where(node.c.slug == "fab-lab-seoul")).scalar_one()
+        cutter = conn.execute(
+            select(equipment.c.pk).where(equipment.c.node_pk == pk, equipment.c.type == "laser_cutter")
+        ).scalar_one()
+    made = resources.resource_from_machine(platform, host, "fab-lab-seoul", cutter)
+    for weekday in range(7):  # the node states no opening hours: the host adds them
+        resources.add_rule(platform, host, made["id"], RuleIn(weekday=weekday, start="09:00", end="18:00"))
+    bookable(platform, host, kind="machine", name_ko="이름만 있는 장비")  # a machine resource of no listed type
+    start, end = _tomorrow(10, 11)
+    window = {"from": start.isoformat(), "to": end.isoformat(), "near": "37.5692,126.9952"}
+    assert _ids(_free(client, kind="laser_cutter", **window)["results"]) == [made["id"]]
+    assert _ids(_free(client, kind="레이저 커터", **window)["results"]) == [made["id"]]  # a taxonomy alias
+    assert _free(client, kind="3d_printer", **window)["results"] == []
+    assert len(_free(client, kind="machine", **window)["results"]) == 2
+
+
+def test_bad_parameters_are_422s_naming_them(client, platform):
+    start, end = _tomorrow(10, 11)
+    good = {"kind": "focus_booth", "station": "가산디지털단지", "from": start.isoformat(), "to": end.isoformat()}
+    cases = [
+        ({"kind": "teapot"}, "kind"),
+        ({"station": "없는역이름"}, "station"),
+        ({"station": None, "gu": "없는구"}, "gu"),
+        ({"station": None}, "near"),
+        ({"near": "37.5,126.9"}, "near"),
+        ({"station": None, "near": "north"}, "near"),
+        ({"radius": -5}, "radius"),
+        ({"to": start.isoformat()}, "to"),
+        ({"from": "tomorrow"}, "from"),
+        ({"to": (start + timedelta(days=30)).isoformat()}, "to"),
+    ]
+    for change, name in cases:
+        params = {key: value for key, value in (good | change).items() if value is not None}
+        answer = client.get("/api/v1/resources/free", params=params)
+        assert answer.status_code == 422, (change, answer.text)
+        assert answer.json()["detail"][0]["loc"][-1] == name, (change, answer.text)
+
+
+def test_a_listed_machine_becomes_a_resource_once_with_a_unit_per_machine_and_the_nodes_hours(client, platform):
+    machine = {"type": "laser_cutter", "name": {"ko": "레이저 커터"}, "make": "Trotec", "model": "Speedy 300"}
+    host = _gasan(platform, hours="Mo-Fr 10:00-18:00; Sa 10:00-14:00", equipment=[machine | {"quantity": 3}])
+    headers = {"Authorization": f"Bearer {accounts.create_token(platform, host, 'tests')}"}
+    machines = client.get("/nodes/gasan-works/machines/bookable", headers=headers)
+    assert machines.status_code == 200 and "Trotec Speedy 300" in machines.text
+    [listed] = resources.bookable_machines(platform, host, "gasan-works")
+    body = {"node": "gasan-works", "equipment": listed["pk"]}
+    assert (
+        client.post("/api/v1/resources/from-machine", json=body, headers=auth_headers(platform, "host")).status_code
+        == 403
+    )
+    assert client.post("/api/v1/resources/from-machine", json=body).status_code == 401
+    made = client.post("/api/v1/resources/from-machine", json=body, headers=headers)
+    assert made.status_code == 201, made.text
+    resource = made.json()
+    assert resource["units"] == ["1", "2", "3"] and resource["kind"] == "machine"
+    assert (
+        resource["name_ko"] == "레이저 커터 (Trotec Speedy 300)"
+        and resource["name_en"] == "Laser cutter (Trotec Speedy 300)"
+    )
+    assert resource["time_zone"] == "Asia/Seoul"
+    rules = resources.availability(platform, resource["id"])["rules"]
+    assert [(r["weekday"], r["start"], r["end"]) for r in rules] == [
+        *((day, "10:00", "18:00") for day in range(5)),
+        (5, "10:00", "14:00"),
+    ]
+    again = client.post("/api/v1/resources/from-machine", json=body, headers=headers)
+    assert again.status_code == 409 and f"resource {resource['id']}" in again.text
+    other = client.post("/api/v1/resources/from-machine", json={**body, "equipment": 999_999}, headers=headers)
+    assert other.status_code == 422 and other.json()["detail"][0]["loc"][-1] == "equipment"
+    assert resources.bookable_machines(platform, host, "gasan-works")[0]["resource"] == resource["id"]
+
+
+def test_the_free_page_lists_the_booth_near_the_station_in_korean_and_english(client, platform):
+    host = _gasan(platform)
+    booth = bookable(
+        platform, host, node="gasan-works", kind="focus_booth", name_ko="집중 부스", name_en="Focus booth A"
+    )
+    day = (datetime.now(KST) + timedelta(days=1)).date().isoformat()
+    query = {"kind": "focus_booth", "where": "가산디지털단지역", "date": day, "start": "10:00", "end": "11:00"}
+    korean = client.get("/free", params=query)
+    assert korean.status_code == 200
+    assert "무엇을" in korean.text and "집중 부스" in korean.text and f'href="/resources/{booth["id"]}"' in korean.text
+    assert "10:00" in korean.text
+    english = client.get("/free", params=query | {"lang": "en"})
+    assert "Focus booth A" in english.text and "What" in english.text
+    wrong = client.get("/free", params=query | {"where": "없는역이름", "lang": "ko"})
+    assert wrong.status_code == 422 and "역이나 구" in wrong.text
