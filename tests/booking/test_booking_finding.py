@@ -13,6 +13,8 @@ from builders import add_nodes, auth_headers, bookable, node_host, node_record
 from fabcity.accounts import service as accounts
 from fabcity.booking import resources, service
 from fabcity.booking.models import BookingIn, ExceptionIn, RuleIn
+from fabcity.matching.need import Need
+from fabcity.matching.rank import rank
 from fabcity.storage.schema import equipment, node
 
 KST = ZoneInfo("Asia/Seoul")
@@ -95,14 +97,7 @@ def test_a_node_closed_on_public_holidays_has_nothing_free_on_one(client, platfo
 
 def test_machines_are_found_by_their_equipment_type(client, platform):
     host = node_host(platform)
-    with platform.engine.connect() as conn:
-        pk = conn.execute(select(node.c.pk).where(node.c.slug == "fab-lab-seoul")).scalar_one()
-        cutter = conn.execute(
-            select(equipment.c.pk).where(equipment.c.node_pk == pk, equipment.c.type == "laser_cutter")
-        ).scalar_one()
-    made = resources.resource_from_machine(platform, host, "fab-lab-seoul", cutter)
-    for weekday in range(7):  # the node states no opening hours: the host adds them
-        resources.add_rule(platform, host, made["id"], RuleIn(weekday=weekday, start="09:00", end="18:00"))
+    made = _laser_cutter_of_fab_lab_seoul(platform, host)
     bookable(platform, host, kind="machine", name_ko="이름만 있는 장비")  # a machine resource of no listed type
     start, end = _tomorrow(10, 11)
     window = {"from": start.isoformat(), "to": end.isoformat(), "near": "37.5692,126.9952"}
@@ -183,3 +178,34 @@ def test_the_free_page_lists_the_booth_near_the_station_in_korean_and_english(cl
     assert "Focus booth A" in english.text and "What" in english.text
     wrong = client.get("/free", params=query | {"where": "없는역이름", "lang": "ko"})
     assert wrong.status_code == 422 and "역이나 구" in wrong.text
+
+
+def _laser_cutter_of_fab_lab_seoul(platform, host: accounts.User) -> dict:
+    """Fab Lab Seoul's listed laser cutter made bookable, open every day 09:00–18:00."""
+    with platform.engine.connect() as conn:
+        pk = conn.execute(select(node.c.pk).where(node.c.slug == "fab-lab-seoul")).scalar_one()
+        cutter = conn.execute(
+            select(equipment.c.pk).where(equipment.c.node_pk == pk, equipment.c.type == "laser_cutter")
+        ).scalar_one()
+    made = resources.resource_from_machine(platform, host, "fab-lab-seoul", cutter)
+    for weekday in range(7):
+        resources.add_rule(platform, host, made["id"], RuleIn(weekday=weekday, start="09:00", end="18:00"))
+    return made
+
+
+def test_the_matcher_says_when_a_makers_machine_is_first_free_and_keeps_the_makers_without_one(client, platform):
+    _laser_cutter_of_fab_lab_seoul(platform, node_host(platform))
+    ranking = rank(platform, Need(processes=["laser_cutting"]))
+    by_slug = {match.node["slug"]: match for match in ranking.matches}
+    assert len(by_slug) > 1  # makers without a bookable machine stay
+    lab = by_slug["fab-lab-seoul"]
+    assert lab.bookable and lab.earliest_slot is not None
+    assert lab.earliest_slot[0].astimezone(KST).hour >= 9 and lab.earliest_slot[0] > datetime.now(UTC)
+    others = [match for slug, match in by_slug.items() if slug != "fab-lab-seoul"]
+    assert all(not m.bookable and m.earliest_slot is None for m in others)
+    public = lab.public()
+    assert public["bookable_machine"] and public["earliest_free_slot"]["starts_at"] == lab.earliest_slot[0]
+    page = client.get("/match", params={"text": "레이저 커팅", "lang": "ko"}).text
+    assert "가장 빠른 예약 가능" in page and "예약 가능한 장비 없음" in page
+    english = client.get("/match", params={"text": "laser cutting", "lang": "en"}).text
+    assert "earliest free slot: " in english and "no bookable machine" in english

@@ -196,15 +196,16 @@ def find_free(
 
 
 def earliest_for_equipment(
-    platform: Platform, node_pks: list[int], equipment_types: list[str], length: timedelta, at: datetime | None = None
-) -> dict[int, tuple[datetime, datetime] | None]:
-    """For each node: the earliest free period of `length` from now of its machines of these types;
+    platform: Platform, node_ids: list[str], equipment_types: list[str], length: timedelta, at: datetime | None = None
+) -> dict[str, tuple[datetime, datetime] | None]:
+    """For each node (by id): the earliest free period of `length` from now of its machines of these types;
     a node with no such bookable machine is absent, one whose machines are full for EARLIEST_WITHIN maps to None."""
     now = (at or datetime.now(UTC)).astimezone(UTC)
-    if not node_pks or not equipment_types:
+    if not node_ids or not equipment_types:
         return {}
-    query = select(booking_resource).where(
-        booking_resource.c.node_pk.in_(node_pks),
+    query = select(booking_resource, node.c.id.label("node_id")).join(node, node.c.pk == booking_resource.c.node_pk)
+    query = query.where(
+        node.c.id.in_(node_ids),
         booking_resource.c.kind == "machine",
         booking_resource.c.equipment_type.in_(equipment_types),
         booking_resource.c.retired_at.is_(None),
@@ -213,9 +214,9 @@ def earliest_for_equipment(
     with platform.engine.connect() as conn:
         for row in conn.execute(query.order_by(booking_resource.c.id)).all():
             first = earliest_free(conn, row, length, now, now + EARLIEST_WITHIN, now)
-            known = earliest.get(row.node_pk)
+            known = earliest.get(row.node_id)
             if first is not None and (known is None or first < known):
-                earliest[row.node_pk] = first
+                earliest[row.node_id] = first
             else:
-                earliest.setdefault(row.node_pk, None)
+                earliest.setdefault(row.node_id, None)
     return earliest
