@@ -252,9 +252,17 @@ def _public_exception(row: Row) -> dict[str, Any]:
     }
 
 
+def rule_of(row: Row) -> Rule:
+    return Rule(row.weekday, row.start_minute, row.end_minute, row.valid_from, row.valid_until)
+
+
+def exception_of(row: Row) -> Exceptional:
+    return Exceptional(row.kind, utc(row.starts_at), utc(row.ends_at))
+
+
 def rules_of(conn: Connection, resource_id: int) -> list[Rule]:
     rows = conn.execute(select(availability_rule).where(availability_rule.c.resource_id == resource_id)).all()
-    return [Rule(r.weekday, r.start_minute, r.end_minute, r.valid_from, r.valid_until) for r in rows]
+    return [rule_of(r) for r in rows]
 
 
 def exceptions_of(conn: Connection, resource_id: int, start: datetime, end: datetime) -> list[Exceptional]:
@@ -264,7 +272,7 @@ def exceptions_of(conn: Connection, resource_id: int, start: datetime, end: date
         availability_exception.c.starts_at < end,
         availability_exception.c.ends_at > start,
     )
-    return [Exceptional(r.kind, utc(r.starts_at), utc(r.ends_at)) for r in conn.execute(query)]
+    return [exception_of(r) for r in conn.execute(query)]
 
 
 def availability(platform: Platform, resource_id: int) -> dict[str, Any]:
