@@ -3,6 +3,7 @@ equipment type, resources made from listed machines, and the matcher's earliest 
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,7 +15,7 @@ from fabcity.accounts import service as accounts
 from fabcity.booking import resources, service
 from fabcity.booking.models import BookingIn, ExceptionIn, RuleIn
 from fabcity.matching.need import Need
-from fabcity.matching.rank import rank
+from fabcity.matching.rank import BOOKABLE_WEIGHT, rank
 from fabcity.storage.schema import equipment, node
 
 KST = ZoneInfo("Asia/Seoul")
@@ -194,12 +195,14 @@ def _laser_cutter_of_fab_lab_seoul(platform, host: accounts.User) -> dict:
 
 
 def test_the_matcher_says_when_a_makers_machine_is_first_free_and_keeps_the_makers_without_one(client, platform):
+    need = Need(processes=["laser_cutting"])
+    unbooked = {match.node["slug"]: match.score for match in rank(platform, need).matches}
     _laser_cutter_of_fab_lab_seoul(platform, node_host(platform))
-    ranking = rank(platform, Need(processes=["laser_cutting"]))
-    by_slug = {match.node["slug"]: match for match in ranking.matches}
-    assert len(by_slug) > 1  # makers without a bookable machine stay
+    by_slug = {match.node["slug"]: match for match in rank(platform, need).matches}
+    assert by_slug.keys() == unbooked.keys() and len(by_slug) > 1  # makers without a bookable machine stay
     lab = by_slug["fab-lab-seoul"]
     assert lab.bookable and lab.earliest_slot is not None
+    assert unbooked["fab-lab-seoul"] < lab.score <= unbooked["fab-lab-seoul"] + BOOKABLE_WEIGHT  # a soft factor
     assert lab.earliest_slot[0].astimezone(KST).hour >= 9 and lab.earliest_slot[0] > datetime.now(UTC)
     others = [match for slug, match in by_slug.items() if slug != "fab-lab-seoul"]
     assert all(not m.bookable and m.earliest_slot is None for m in others)
@@ -209,3 +212,13 @@ def test_the_matcher_says_when_a_makers_machine_is_first_free_and_keeps_the_make
     assert "가장 빠른 예약 가능" in page and "예약 가능한 장비 없음" in page
     english = client.get("/match", params={"text": "laser cutting", "lang": "en"}).text
     assert "earliest free slot: " in english and "no bookable machine" in english
+
+
+def test_the_free_form_fits_a_phone_and_says_when_nothing_is_free(phone):
+    phone.goto("/free")
+    phone.fill("#where", "가산디지털단지역")
+    phone.click(".free-search button[type=submit]")
+    phone.wait_for_url(re.compile(r"where="))
+    assert "그 시간에 비어 있는 곳이 없습니다." in phone.inner_text("main")
+    assert phone.input_value("#where") == "가산디지털단지역"
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
