@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import holidays
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from builders import add_nodes, auth_headers, bookable, node_host, node_record
@@ -152,6 +153,7 @@ def test_a_listed_machine_becomes_a_resource_once_with_a_unit_per_machine_and_th
         and resource["name_en"] == "Laser cutter (Trotec Speedy 300)"
     )
     assert resource["time_zone"] == "Asia/Seoul"
+    assert (resource["equipment"], resource["equipment_type"]) == (listed["pk"], "laser_cutter")
     rules = resources.availability(platform, resource["id"])["rules"]
     assert [(r["weekday"], r["start"], r["end"]) for r in rules] == [
         *((day, "10:00", "18:00") for day in range(5)),
@@ -221,4 +223,5 @@ def test_the_free_form_fits_a_phone_and_says_when_nothing_is_free(phone):
     phone.wait_for_url(re.compile(r"where="))
     assert "그 시간에 비어 있는 곳이 없습니다." in phone.inner_text("main")
     assert phone.input_value("#where") == "가산디지털단지역"
+    expect(phone.locator("#free-map.leaflet-container")).to_be_visible()  # the place looked around, on a map
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390

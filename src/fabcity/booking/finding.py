@@ -151,7 +151,12 @@ def _public(row: Row, distance: float) -> dict[str, Any]:
             "equipment_type": row.equipment_type,
             "name": {"ko": row.name_ko, "en": row.name_en},
         },
-        "node": {"id": row.node_id, "slug": row.node_slug, "name": {"ko": row.node_name_ko, "en": row.node_name_en}},
+        "node": {
+            "id": row.node_id,
+            "slug": row.node_slug,
+            "name": {"ko": row.node_name_ko, "en": row.node_name_en},
+            "location": {"lat": row.node_lat, "lon": row.node_lon},
+        },
         "distance_m": None if math.isinf(distance) else round(distance),
     }
 

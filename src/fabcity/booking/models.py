@@ -217,6 +217,8 @@ class ResourcePublic(BaseModel):
     parent: int | None
     time_zone: str
     retired_at: datetime | None
+    equipment: int | None = Field(None, description="the node's listed machine it was made from (its pk)")
+    equipment_type: str | None = Field(None, description="that machine's equipment type, e.g. laser_cutter")
     version: int
 
 

@@ -4,8 +4,9 @@ next (docs/decisions/0005-booking.md), on the same services as the API."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -82,6 +83,19 @@ def _period(day: str, start: str, end: str) -> tuple[datetime, datetime]:
     return starts.astimezone(UTC), ends.astimezone(UTC)
 
 
+def _map_data(found: dict[str, Any], place: finding.Place) -> dict[str, Any]:
+    """What the page's small map draws: the place looked around and the resources found (free now or later)."""
+    return {
+        "place": {"lat": place.lat, "lon": place.lon, "radius_m": None if place.gu_code else place.radius_m},
+        "results": [
+            {"id": item["resource"]["id"], "name": item["resource"]["name"], "free": bool(item["free_units"]),
+             **item["node"]["location"]}
+            for item in found["results"] + found["later"]
+            if item["node"]["location"]["lat"] is not None
+        ],
+    }  # fmt: skip
+
+
 @router.get("/free", response_class=HTMLResponse)
 def free_page(
     request: Request,
@@ -96,12 +110,14 @@ def free_page(
     """무엇을 · 어디서 · 언제: the resources of a kind free for a period near a station, in a gu or near me."""
     day = day or (datetime.now(KST) + timedelta(days=1)).date().isoformat()
     form = {"kind": kind, "where": where, "near": near, "date": day, "start": start, "end": end}
-    context: dict = {"form": form, "kinds": _kind_options(), "found": None, "problem": None}
+    context: dict[str, Any] = {"form": form, "kinds": _kind_options(), "found": None, "problem": None}
     status = 200
     if where or near:
         try:
-            found = finding.find_free(platform, kind, _place(platform, where, near), *_period(day, start, end))
+            place = _place(platform, where, near)
+            found = finding.find_free(platform, kind, place, *_period(day, start, end))
             context["found"] = found
+            context["map_data"] = json.dumps(_map_data(found, place), ensure_ascii=False)
         except FieldError as error:
             context["problem"], status = error.field, 422
     return render(request, "booking/free.html", status_code=status, **context)

@@ -86,6 +86,8 @@ def public_resource(conn: Connection, row: Row) -> dict[str, Any]:
         "parent": row.parent_id,
         "cancellation_policy": [list(tier) for tier in row.cancellation_policy],
         "retired_at": utc(row.retired_at),
+        "equipment": row.equipment_pk,
+        "equipment_type": row.equipment_type,
         "version": row.version,
     }
 
