@@ -4,6 +4,8 @@ equipment type, resources made from listed machines, and the matcher's earliest 
 from __future__ import annotations
 
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,6 +17,7 @@ from builders import add_nodes, auth_headers, bookable, node_host, node_record
 from fabcity.accounts import service as accounts
 from fabcity.booking import resources, service
 from fabcity.booking.models import BookingIn, ExceptionIn, RuleIn
+from fabcity.errors import Conflict
 from fabcity.matching.need import Need
 from fabcity.matching.rank import BOOKABLE_WEIGHT, rank
 from fabcity.storage.schema import equipment, node
@@ -225,3 +228,26 @@ def test_the_free_form_fits_a_phone_and_says_when_nothing_is_free(phone):
     assert phone.input_value("#where") == "가산디지털단지역"
     expect(phone.locator("#free-map.leaflet-container")).to_be_visible()  # the place looked around, on a map
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_hosts_making_one_machine_bookable_at_once_make_one_resource(platform):
+    """Started together at a barrier: the unique index (PostgreSQL) or the write lock (SQLite) lets one through."""
+    add_nodes(platform, [node_record("gasan-works", *GASAN, equipment=[{"type": "laser_cutter"}])])
+    hosts = [node_host(platform, f"host{number}", slug="gasan-works") for number in range(6)]
+    [machine] = resources.bookable_machines(platform, hosts[0], "gasan-works")
+    barrier = threading.Barrier(len(hosts), timeout=30)
+
+    def make(host: accounts.User) -> str:
+        barrier.wait()
+        try:
+            return f"made {resources.resource_from_machine(platform, host, 'gasan-works', machine['pk'])['id']}"
+        except Conflict as refusal:
+            return str(refusal)
+
+    with ThreadPoolExecutor(len(hosts)) as pool:
+        answers = list(pool.map(make, hosts))
+    made = [answer for answer in answers if answer.startswith("made ")]
+    assert len(made) == 1, answers
+    resource = made[0].removeprefix("made ")
+    assert all(f"resource {resource}" in answer for answer in answers if answer not in made)
+    assert resources.bookable_machines(platform, hosts[0], "gasan-works")[0]["resource"] == int(resource)

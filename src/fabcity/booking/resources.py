@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from fabcity import audit
 from fabcity.accounts.service import User
+from fabcity.booking import store
 from fabcity.booking.availability import Exceptional, Rule
 from fabcity.booking.models import ExceptionIn, ResourceIn, ResourcePublic, RuleIn, clock_of, minute_of
 from fabcity.directory.editing import may_edit, merge_patch, node_pk_of
@@ -417,6 +418,7 @@ def resource_from_machine(platform: Platform, user: User | None, node_id: str, e
     now = datetime.now(UTC)
     try:
         with platform.engine.begin() as conn:
+            store.begin_write(conn)  # SQLite: a second maker waits here, then finds the first's resource
             node_pk = node_pk_of(conn, node_id)
             require(may_edit(conn, user, node_pk), user)
             query = select(equipment).where(equipment.c.pk == equipment_pk, equipment.c.node_pk == node_pk)
