@@ -100,6 +100,17 @@ def test_a_node_closed_on_public_holidays_has_nothing_free_on_one(client, platfo
     assert datetime.fromisoformat(found["later"][0]["period"]["starts_at"]).astimezone(KST).date() > holiday
 
 
+def test_a_period_longer_than_a_resource_takes_is_free_neither_then_nor_later(client, platform):
+    host = _gasan(platform)
+    short = bookable(platform, host, node="gasan-works", kind="focus_booth", max_duration_min=60)
+    start, end = _tomorrow(10, 12)
+    found = _free(
+        client, kind="focus_booth", station="가산디지털단지", **{"from": start.isoformat(), "to": end.isoformat()}
+    )
+    assert found["results"] == [] and found["later"] == [{**found["later"][0], "period": None}]
+    assert _ids(found["later"]) == [short["id"]]
+
+
 def test_machines_are_found_by_their_equipment_type(client, platform):
     host = node_host(platform)
     made = _laser_cutter_of_fab_lab_seoul(platform, host)

@@ -391,7 +391,9 @@ def earliest_free(
     """The first period of `length` from `start` (starting before `until`) that a booking could take now.
 
     Open periods and holds are read once for the window to pass over closed and taken times; the
-    first start that passes is then confirmed by units_free_for, the same check a booking meets."""
+    first start that passes is then confirmed by units_free_for, the same check a booking meets.
+    Starts are on the grid, after the lead time and within the horizon, so a start refused there
+    is refused for the length itself (not whole slots, too short or too long): no later one fits."""
     if resource.retired_at is not None:
         return None
     start = max(start, now + timedelta(minutes=resource.lead_time_min))
@@ -404,12 +406,10 @@ def earliest_free(
         if slot_start >= until:
             break
         slot_end = slot_start + length
-        if (
-            availability.covers(periods, slot_start, slot_end)
-            and _free_units(resource.id, units, held, *_blocked(resource, slot_start, slot_end))
-            and units_free_for(conn, resource, slot_start, slot_end, now)
+        if availability.covers(periods, slot_start, slot_end) and _free_units(
+            resource.id, units, held, *_blocked(resource, slot_start, slot_end)
         ):
-            return slot_start, slot_end
+            return (slot_start, slot_end) if units_free_for(conn, resource, slot_start, slot_end, now) else None
     return None
 
 
