@@ -86,6 +86,8 @@ def test_a_focus_booth_near_gasan_tomorrow_is_found_but_not_a_booked_closed_or_f
     assert _ids(wide["results"]) == [free["id"], far["id"]]  # nearest first
     by_gu = _free(client, kind="focus_booth", gu="금천구", **{"from": params["from"], "to": params["to"]})
     assert _ids(by_gu["results"]) == [free["id"]]
+    seoul_station = _free(client, **params | {"station": "서울역", "radius": 20_000})  # a station named with 역
+    assert seoul_station["place"]["name"]["ko"] == "서울역" and _ids(seoul_station["results"])[0] == far["id"]
 
 
 def test_a_node_closed_on_public_holidays_has_nothing_free_on_one(client, platform):
@@ -191,6 +193,8 @@ def test_the_free_page_lists_the_booth_near_the_station_in_korean_and_english(cl
     assert korean.status_code == 200
     assert "무엇을" in korean.text and "집중 부스" in korean.text and f'href="/resources/{booth["id"]}"' in korean.text
     assert "10:00" in korean.text
+    in_the_gu = client.get("/free", params=query | {"where": "금천구"})  # the gu, not the station 금천구청
+    assert f'href="/resources/{booth["id"]}"' in in_the_gu.text and "금천구청" not in in_the_gu.text
     english = client.get("/free", params=query | {"lang": "en"})
     assert "Focus booth A" in english.text and "What" in english.text
     wrong = client.get("/free", params=query | {"where": "없는역이름", "lang": "ko"})

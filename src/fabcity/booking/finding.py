@@ -91,9 +91,10 @@ def place_of(
             raise ParameterError("near", "a point as lat,lon, e.g. 37.4810,126.8826")
         return Place(float(match[1]), float(match[2]), radius)
     if station:
-        name = station.strip().removesuffix("역").strip()
-        found = platform.stations.exact(name) or platform.stations.named(name, limit=1)
-        if not name or not found:
+        name = station.strip().removesuffix("역").strip()  # 가산디지털단지역, but 서울역 is a station's own name
+        stations = platform.stations
+        found = stations.exact(station) or stations.exact(name) or (stations.named(name, limit=1) if name else [])
+        if not found:
             raise ParameterError("station", "no subway station is called that")
         stop = found[0]
         return Place(stop.lat, stop.lon, radius, name={"ko": stop.name_ko, "en": stop.name_en})

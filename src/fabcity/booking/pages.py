@@ -61,16 +61,16 @@ def _kind_options() -> list[tuple[str, tuple[str, str]]]:
 
 
 def _place(platform: Platform, where: str, near: str) -> finding.Place:
-    """My location (near) or the text typed: a station first, else a gu."""
+    """My location (near), or the text typed: a gu when it names one (금천구, not the station 금천구청),
+    else a station."""
     if near:
         return finding.place_of(platform, near, None, None, None)
-    try:
-        return finding.place_of(platform, None, where, None, None)
-    except ServiceError:
+    for station, gu in ((None, where), (where, None)):
         try:
-            return finding.place_of(platform, None, None, where, None)
+            return finding.place_of(platform, None, station, gu, None)
         except ServiceError:
-            raise FieldError("where", "no station or gu is called that") from None
+            continue
+    raise FieldError("where", "no station or gu is called that")
 
 
 def _period(day: str, start: str, end: str) -> tuple[datetime, datetime]:
