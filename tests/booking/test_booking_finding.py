@@ -3,6 +3,7 @@ equipment type, resources made from listed machines, and the matcher's earliest 
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -227,7 +228,11 @@ def test_the_matcher_says_when_a_makers_machine_is_first_free_and_keeps_the_make
     others = [match for slug, match in by_slug.items() if slug != "fab-lab-seoul"]
     assert all(not m.bookable and m.earliest_slot is None for m in others)
     public = lab.public()
-    assert public["bookable_machine"] and public["earliest_free_slot"]["starts_at"] == lab.earliest_slot[0]
+    assert (
+        public["bookable_machine"]
+        and datetime.fromisoformat(public["earliest_free_slot"]["starts_at"]) == (lab.earliest_slot[0])
+    )
+    json.dumps(public)  # plain JSON, as the command line prints it
     page = client.get("/match", params={"text": "레이저 커팅", "lang": "ko"}).text
     assert "가장 빠른 예약 가능" in page and "예약 가능한 장비 없음" in page
     english = client.get("/match", params={"text": "laser cutting", "lang": "en"}).text

@@ -117,8 +117,15 @@ class Match:
             "distance_m": None if self.distance_m is None else round(self.distance_m),
             "checks": [check.public() for check in self.checks],
             "bookable_machine": self.bookable,
-            "earliest_free_slot": None if slot is None else {"starts_at": slot[0], "ends_at": slot[1]},
+            "earliest_free_slot": None
+            if slot is None
+            else {"starts_at": _utc_text(slot[0]), "ends_at": _utc_text(slot[1])},
         }
+
+
+def _utc_text(moment: datetime) -> str:
+    """An instant as the API writes it (ISO 8601, Z): the ranking's public form is plain JSON (the CLI dumps it)."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _machine_processes(machine: dict[str, Any]) -> list[str]:
