@@ -132,6 +132,9 @@ _DATA_DEPENDENT = (
     "POST /api/v1/resources/{resource_id}/rules",
     "POST /api/v1/resources/{resource_id}/exceptions",
     "POST /api/v1/bookings",
+    # free-on search: a kind from the taxonomy, one of a point, a station or a gu; a listed machine of the node
+    "GET /api/v1/resources/free",
+    "POST /api/v1/resources/from-machine",
 )
 # If-Match names a version of the node (or resource, or booking), data the document cannot list either: a
 # stale one is the documented 412 Precondition Failed.

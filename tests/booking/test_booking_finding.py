@@ -141,6 +141,9 @@ def test_bad_parameters_are_422s_naming_them(client, platform):
         ({"from": "tomorrow"}, "from"),
         ({"to": (start + timedelta(days=30)).isoformat()}, "to"),
     ]
+    for method, path, allowed in (("PATCH", "free", "GET"), ("DELETE", "from-machine", "POST")):
+        wrong = client.request(method, f"/api/v1/resources/{path}")  # not taken for a resource id (a 422)
+        assert (wrong.status_code, wrong.headers["allow"]) == (405, allowed)
     for change, name in cases:
         params = {key: value for key, value in (good | change).items() if value is not None}
         answer = client.get("/api/v1/resources/free", params=params)

@@ -103,6 +103,22 @@ def find_free(
     return finding.find_free(platform, kind, place, start, end, limit)
 
 
+def _only(allowed: str) -> Any:
+    """A 405 naming the allowed method: without it `/resources/{resource_id}` would take the request (a 422)."""
+
+    def refuse() -> Response:
+        return Response(status_code=405, headers={"Allow": allowed})
+
+    return refuse
+
+
+# the other methods of the named paths above, which would otherwise reach `/resources/{resource_id}`
+router.api_route("/resources/from-machine", methods=["GET", "PATCH", "DELETE", "OPTIONS"], include_in_schema=False)(
+    _only("POST")
+)
+router.api_route("/resources/free", methods=["PATCH", "DELETE", "OPTIONS"], include_in_schema=False)(_only("GET"))
+
+
 @router.get(
     "/resources/{resource_id}",
     summary="One resource",
