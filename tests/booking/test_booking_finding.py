@@ -14,7 +14,16 @@ import holidays
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from builders import add_nodes, auth_headers, bookable, node_host, node_record
+from builders import (
+    add_nodes,
+    auth_headers,
+    bookable,
+    form_token,
+    new_user,
+    node_host,
+    node_record,
+    signed_in_page,
+)
 from fabcity.accounts import service as accounts
 from fabcity.booking import resources, service
 from fabcity.booking.models import BookingIn, ExceptionIn, RuleIn
@@ -184,6 +193,27 @@ def test_a_listed_machine_becomes_a_resource_once_with_a_unit_per_machine_and_th
     other = client.post("/api/v1/resources/from-machine", json={**body, "equipment": 999_999}, headers=headers)
     assert other.status_code == 422 and other.json()["detail"][0]["loc"][-1] == "equipment"
     assert resources.bookable_machines(platform, host, "gasan-works")[0]["resource"] == resource["id"]
+
+
+def test_a_host_makes_a_machine_bookable_with_its_button_and_a_stranger_may_not_see_the_list(client, platform):
+    machine = {"type": "3d_printer", "name": {"ko": "3D 프린터", "en": "3D printer"}, "quantity": 2}
+    host = _gasan(platform, equipment=[machine])
+    signed_in_page(client, host)
+    page = client.get("/nodes/gasan-works/machines/bookable", params={"lang": "ko"})
+    assert page.status_code == 200 and "예약 가능하게 만들기" in page.text
+    [listed] = resources.bookable_machines(platform, host, "gasan-works")
+    form = {"csrf": form_token(client, "/nodes/gasan-works/machines/bookable")}
+    pressed = client.post(f"/nodes/gasan-works/machines/{listed['pk']}/bookable", data=form, follow_redirects=False)
+    assert pressed.status_code == 303 and pressed.headers["location"] == "/nodes/gasan-works/machines/bookable"
+    [made] = resources.resources_of(platform, "gasan-works")
+    assert made["units"] == ["1", "2"] and made["equipment_type"] == "3d_printer"
+    after = client.get("/nodes/gasan-works/machines/bookable").text
+    assert f'href="/resources/{made["id"]}"' in after and "예약 가능하게 만들기" not in after
+    assert client.post(f"/nodes/gasan-works/machines/{listed['pk']}/bookable", data=form).status_code == 409
+    stranger = new_user(platform, "stranger", "member")
+    client.cookies.clear()
+    signed_in_page(client, stranger)
+    assert client.get("/nodes/gasan-works/machines/bookable").status_code == 403
 
 
 def test_the_free_page_lists_the_booth_near_the_station_in_korean_and_english(client, platform):
