@@ -135,6 +135,9 @@ _DATA_DEPENDENT = (
     # qualifications: a pass names a member's e-mail and a day not in the future; a training patch is validated whole
     "POST /api/v1/trainings/{training_id}/holders",
     "PATCH /api/v1/trainings/{training_id}",
+    # free-on search: a kind from the taxonomy, one of a point, a station or a gu; a listed machine of the node
+    "GET /api/v1/resources/free",
+    "POST /api/v1/resources/from-machine",
 )
 # If-Match names a version of the node (or resource, or booking), data the document cannot list either: a
 # stale one is the documented 412 Precondition Failed.

@@ -12,7 +12,7 @@ from fastapi import APIRouter, BackgroundTasks, Body, Header, Path, Query, Reque
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 
-from fabcity.booking import calendars, qualifications, resources, service
+from fabcity.booking import calendars, finding, qualifications, resources, service
 from fabcity.booking.calendars import FeedCreated, FeedIn, FeedPublic, ImportFrom, ImportResult, ImportState
 from fabcity.booking.models import (
     BookingIn,
@@ -21,6 +21,7 @@ from fabcity.booking.models import (
     Decision,
     ExceptionIn,
     ExceptionPublic,
+    FromMachine,
     HolderPublic,
     Instant,
     PassIn,
@@ -78,6 +79,56 @@ def list_resources(
 )
 def create_resource(request: Request, data: ResourceIn, response: Response, platform: PlatformDep) -> dict[str, Any]:
     return _tagged(resources.create_resource(platform, acting_user(request), data), response)
+
+
+@router.post(
+    "/resources/from-machine",
+    status_code=201,
+    summary="Make a listed machine of a node bookable in one step (the node's hosts, curators, admins)",
+    response_model=ResourcePublic,
+    responses={201: {"headers": _ETAG}, **_REFUSED},
+)
+def create_resource_from_machine(
+    request: Request, data: FromMachine, response: Response, platform: PlatformDep
+) -> dict[str, Any]:
+    made = resources.resource_from_machine(platform, acting_user(request), data.node, data.equipment)
+    return _tagged(made, response)
+
+
+@router.get(
+    "/resources/free",
+    summary="Resources of a kind free for a whole period near a point, a station or in a gu, nearest first",
+    responses={422: {"description": "A parameter cannot be used: `detail[].loc` names it"}},
+)
+def find_free(
+    platform: PlatformDep,
+    kind: Annotated[str, Query(max_length=60, description="focus_booth, desk, meeting_room, … or e.g. laser_cutter")],
+    start: Annotated[Instant, Query(alias="from", description="an instant with its offset")],
+    end: Annotated[Instant, Query(alias="to", description="an instant with its offset")],
+    near: Annotated[str | None, Query(max_length=60, description="a point: lat,lon")] = None,
+    station: Annotated[str | None, Query(max_length=60, description="a subway station, e.g. 가산디지털단지역")] = None,
+    gu: Annotated[str | None, Query(max_length=60, description="a gu: 금천구, Geumcheon-gu or its code")] = None,
+    radius: Annotated[int | None, Query(description="metres around the point or station (3,000 if not given)")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = finding.DEFAULT_LIMIT,
+) -> dict[str, Any]:
+    place = finding.place_of(platform, near, station, gu, radius)
+    return finding.find_free(platform, kind, place, start, end, limit)
+
+
+def _only(allowed: str) -> Any:
+    """A 405 naming the allowed method: without it `/resources/{resource_id}` would take the request (a 422)."""
+
+    def refuse() -> Response:
+        return Response(status_code=405, headers={"Allow": allowed})
+
+    return refuse
+
+
+# the other methods of the named paths above, which would otherwise reach `/resources/{resource_id}`
+router.api_route("/resources/from-machine", methods=["GET", "PATCH", "DELETE", "OPTIONS"], include_in_schema=False)(
+    _only("POST")
+)
+router.api_route("/resources/free", methods=["PATCH", "DELETE", "OPTIONS"], include_in_schema=False)(_only("GET"))
 
 
 @router.get(

@@ -171,6 +171,15 @@ class BookingIn(BaseModel):
     )
 
 
+class FromMachine(BaseModel):
+    """A machine the node lists, to be made a bookable resource."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    node: Code = Field(description="the node's id or slug")
+    equipment: int = Field(ge=1, le=2**31 - 1, description="the listed machine's `pk` (GET …/machines/bookable)")
+
+
 class Decision(BaseModel):
     """Why a booking is moved (kept in the audit trail)."""
 
@@ -218,6 +227,8 @@ class ResourcePublic(BaseModel):
     time_zone: str
     trainings: list[int] = Field(description="the trainings a member must hold to book it (booking.qualifications)")
     retired_at: datetime | None
+    equipment: int | None = Field(None, description="the node's listed machine it was made from (its pk)")
+    equipment_type: str | None = Field(None, description="that machine's equipment type, e.g. laser_cutter")
     version: int
 
 

@@ -14,21 +14,33 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import Connection, Row, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from fabcity import audit
 from fabcity.accounts.service import User
-from fabcity.booking import qualifications
+from fabcity.booking import qualifications, store
 from fabcity.booking.availability import Exceptional, Rule
 from fabcity.booking.models import ExceptionIn, ResourceIn, ResourcePublic, RuleIn, clock_of, minute_of
 from fabcity.directory.editing import may_edit, merge_patch, node_pk_of
+from fabcity.directory.hours import DAYS, week_of
 from fabcity.directory.models import problems_of
-from fabcity.errors import FieldError, Forbidden, NotAuthenticated, NotFound, PreconditionFailed, RecordInvalid
+from fabcity.directory.taxonomy import taxonomy
+from fabcity.errors import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    NotAuthenticated,
+    NotFound,
+    PreconditionFailed,
+    RecordInvalid,
+)
 from fabcity.platform import Platform
 from fabcity.storage.schema import (
     availability_exception,
     availability_rule,
     booking_resource,
     booking_unit,
+    equipment,
     node,
 )
 
@@ -76,6 +88,8 @@ def public_resource(conn: Connection, row: Row) -> dict[str, Any]:
         "trainings": qualifications.required_by(conn, row.id),
         "cancellation_policy": [list(tier) for tier in row.cancellation_policy],
         "retired_at": utc(row.retired_at),
+        "equipment": row.equipment_pk,
+        "equipment_type": row.equipment_type,
         "version": row.version,
     }
 
@@ -245,9 +259,17 @@ def _public_exception(row: Row) -> dict[str, Any]:
     }
 
 
+def rule_of(row: Row) -> Rule:
+    return Rule(row.weekday, row.start_minute, row.end_minute, row.valid_from, row.valid_until)
+
+
+def exception_of(row: Row) -> Exceptional:
+    return Exceptional(row.kind, utc(row.starts_at), utc(row.ends_at))
+
+
 def rules_of(conn: Connection, resource_id: int) -> list[Rule]:
     rows = conn.execute(select(availability_rule).where(availability_rule.c.resource_id == resource_id)).all()
-    return [Rule(r.weekday, r.start_minute, r.end_minute, r.valid_from, r.valid_until) for r in rows]
+    return [rule_of(r) for r in rows]
 
 
 def exceptions_of(conn: Connection, resource_id: int, start: datetime, end: datetime) -> list[Exceptional]:
@@ -257,7 +279,7 @@ def exceptions_of(conn: Connection, resource_id: int, start: datetime, end: date
         availability_exception.c.starts_at < end,
         availability_exception.c.ends_at > start,
     )
-    return [Exceptional(r.kind, utc(r.starts_at), utc(r.ends_at)) for r in conn.execute(query)]
+    return [exception_of(r) for r in conn.execute(query)]
 
 
 def availability(platform: Platform, resource_id: int) -> dict[str, Any]:
@@ -282,17 +304,20 @@ def _touch(conn: Connection, resource_id: int) -> None:
     )
 
 
+def _rule_columns(data: RuleIn) -> dict[str, Any]:
+    return {
+        "weekday": data.weekday,
+        "start_minute": minute_of(data.start),
+        "end_minute": minute_of(data.end),
+        "valid_from": data.valid_from,
+        "valid_until": data.valid_until,
+    }
+
+
 def add_rule(platform: Platform, user: User | None, resource_id: int, data: RuleIn) -> dict[str, Any]:
     with platform.engine.begin() as conn:
         _manage(conn, user, resource_id, None)
-        values = {
-            "resource_id": resource_id,
-            "weekday": data.weekday,
-            "start_minute": minute_of(data.start),
-            "end_minute": minute_of(data.end),
-            "valid_from": data.valid_from,
-            "valid_until": data.valid_until,
-        }
+        values = {"resource_id": resource_id, **_rule_columns(data)}
         rule_id = conn.execute(insert(availability_rule).values(values).returning(availability_rule.c.id)).scalar_one()
         _touch(conn, resource_id)
         added = _public_rule(conn.execute(select(availability_rule).where(availability_rule.c.id == rule_id)).one())
@@ -355,3 +380,107 @@ def _remove(platform: Platform, user: User | None, resource_id: int, table: Any,
             str(resource_id),
             {f"{what}.{row_id}": [before, None]},
         )
+
+
+# --------------------------------------------------------------------------------------------
+# a machine resource from a listed machine
+
+
+def _machine_names(machine: Row) -> tuple[str, str | None]:
+    """The machine's own names, else its type's, each followed by its make and model when listed."""
+    term = taxonomy().get("equipment_types", machine.type)
+    maker = " ".join(part for part in (machine.make, machine.model) if part)
+    suffix = f" ({maker})" if maker else ""
+    return f"{machine.name_ko or term.label_ko}{suffix}", f"{machine.name_en or term.label_en}{suffix}"
+
+
+def rules_from_hours(opening_hours: str | None) -> list[RuleIn]:
+    """The node's OSM opening hours as weekly rules when they are that simple; none otherwise (the host adds them)."""
+    week = week_of(opening_hours)
+    if week is None:
+        return []
+    return [
+        RuleIn(weekday=weekday, start=span[0], end=span[1])
+        for weekday, day in enumerate(DAYS)
+        if (span := week.days.get(day)) is not None and minute_of(span[0]) < minute_of(span[1])
+    ]
+
+
+def _made_from(conn: Connection, equipment_pk: int) -> Row | None:
+    return conn.execute(select(booking_resource).where(booking_resource.c.equipment_pk == equipment_pk)).first()
+
+
+def _refuse_twice(conn: Connection, equipment_pk: int) -> None:
+    if (made := _made_from(conn, equipment_pk)) is not None:
+        raise Conflict(f"equipment: this machine is already bookable as resource {made.id} ({made.name_ko})")
+
+
+def resource_from_machine(platform: Platform, user: User | None, node_id: str, equipment_pk: int) -> dict[str, Any]:
+    """A machine resource made in one step from a machine the node lists: its names, one unit per machine,
+    the defaults of ResourceIn (Asia/Seoul) and the node's opening hours as weekly rules when they can be read.
+    The same hosts may as for create_resource; a machine already bookable is a 409 naming its resource."""
+    now = datetime.now(UTC)
+    try:
+        with platform.engine.begin() as conn:
+            store.begin_write(conn)  # SQLite: a second maker waits here, then finds the first's resource
+            node_pk = node_pk_of(conn, node_id)
+            require(may_edit(conn, user, node_pk), user)
+            query = select(equipment).where(equipment.c.pk == equipment_pk, equipment.c.node_pk == node_pk)
+            machine = conn.execute(query).first()
+            if machine is None:
+                raise FieldError("equipment", f"no machine {equipment_pk} is listed by this node")
+            _refuse_twice(conn, equipment_pk)
+            name_ko, name_en = _machine_names(machine)
+            count = max(1, min(machine.quantity or 1, 200))
+            data = ResourceIn(node=node_id, kind="machine", name_ko=name_ko, name_en=name_en, units=_labels(count))
+            values = {**_columns(data), "node_pk": node_pk, "created_at": now, "updated_at": now}
+            values |= {"equipment_pk": equipment_pk, "equipment_type": machine.type}
+            resource_id = conn.execute(
+                insert(booking_resource).values(values).returning(booking_resource.c.id)
+            ).scalar_one()
+            conn.execute(insert(booking_unit), [{"resource_id": resource_id, "label": label} for label in data.units])
+            hours = conn.execute(select(node.c.opening_hours).where(node.c.pk == node_pk)).scalar_one()
+            rules = rules_from_hours(hours)
+            if rules:
+                conn.execute(
+                    insert(availability_rule), [{"resource_id": resource_id, **_rule_columns(r)} for r in rules]
+                )
+            created = public_resource(conn, resource_row(conn, resource_id))
+            changes = audit.changes_between({}, _audited(created))
+            changes |= {"equipment": [None, equipment_pk], "rules": [None, [r.model_dump(mode="json") for r in rules]]}
+            audit.record(conn, user.id, "resource.create", "resource", str(resource_id), changes)
+    except IntegrityError:
+        # Another host made the same machine bookable at the same moment: the unique index kept one.
+        with platform.engine.connect() as conn:
+            _refuse_twice(conn, equipment_pk)
+        raise
+    return created
+
+
+def _labels(count: int) -> list[str]:
+    return [str(number) for number in range(1, count + 1)]
+
+
+def bookable_machines(platform: Platform, user: User | None, node_id: str) -> list[dict[str, Any]]:
+    """The machines a node lists, each with the resource made from it (None while it is not bookable),
+    for those who may make them bookable."""
+    with platform.engine.connect() as conn:
+        pk = node_pk_of(conn, node_id)
+        require(may_edit(conn, user, pk), user)
+        query = (
+            select(equipment, booking_resource.c.id.label("resource_id"))
+            .outerjoin(booking_resource, booking_resource.c.equipment_pk == equipment.c.pk)
+            .where(equipment.c.node_pk == pk)
+            .order_by(equipment.c.position)
+        )
+        rows = conn.execute(query).all()
+    return [
+        {
+            "pk": row.pk,
+            "type": row.type,
+            "names": _machine_names(row),
+            "quantity": row.quantity,
+            "resource": row.resource_id,
+        }
+        for row in rows
+    ]

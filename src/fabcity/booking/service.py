@@ -16,7 +16,7 @@ booking when it is confirmed; a refund is computed from that copy.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,11 +30,27 @@ from fabcity.accounts.service import User
 from fabcity.booking import availability, notices, qualifications, store
 from fabcity.booking.models import BookingIn
 from fabcity.booking.policy import price, refund_krw, refund_percent
-from fabcity.booking.resources import exceptions_of, may_manage, require, resource_row, rules_of, utc
+from fabcity.booking.resources import (
+    exception_of,
+    exceptions_of,
+    may_manage,
+    require,
+    resource_row,
+    rule_of,
+    rules_of,
+    utc,
+)
 from fabcity.booking.vocabulary import BLOCKING, HOLDING, STATES
 from fabcity.errors import Conflict, FieldError, Forbidden, NotFound, ParameterError, PreconditionFailed
 from fabcity.platform import Platform
-from fabcity.storage.schema import booking, booking_resource, booking_unit, node
+from fabcity.storage.schema import (
+    availability_exception,
+    availability_rule,
+    booking,
+    booking_resource,
+    booking_unit,
+    node,
+)
 
 MAX_SLOT_RANGE = timedelta(days=62)  # free slots are asked for at most two months at once
 
@@ -103,8 +119,15 @@ def open_periods_of(conn: Connection, resource: Row, start: datetime, end: datet
     )
 
 
-def _check_request(conn: Connection, resource: Row, data: BookingIn, now: datetime) -> None:
-    """Everything about the period itself, refused with the reason and the field it concerns."""
+def _check_request(
+    conn: Connection,
+    resource: Row,
+    data: BookingIn,
+    now: datetime,
+    opening: Callable[[], list[availability.Period]] | None = None,
+) -> None:
+    """Everything about the period itself, refused with the reason and the field it concerns.
+    `opening`: the resource's open periods for the request, when the caller read them in bulk."""
     if resource.retired_at is not None:
         raise Conflict("resource: this resource is retired and takes no new bookings")
     start, end = data.starts_at, data.ends_at
@@ -123,7 +146,8 @@ def _check_request(conn: Connection, resource: Row, data: BookingIn, now: dateti
         raise FieldError("starts_at", f"must be at least {resource.lead_time_min} minutes from now")
     if start > now + timedelta(days=resource.horizon_days):
         raise FieldError("starts_at", f"must be at most {resource.horizon_days} days from now")
-    if not availability.covers(open_periods_of(conn, resource, start, end), start, end):
+    periods = opening() if opening else open_periods_of(conn, resource, start, end)
+    if not availability.covers(periods, start, end):
         raise Conflict("starts_at: the resource is not open for all of this period (hours, closures, holidays)")
 
 
@@ -302,6 +326,94 @@ def free_slots(
             if free:
                 answer["slots"].append({"starts_at": slot_start, "ends_at": slot_end, "free_units": len(free)})
     return answer
+
+
+def units_free_for(conn: Connection, resource: Row, start: datetime, end: datetime, now: datetime) -> list[int]:
+    """The units a booking of [start, end) could take as of `now`: the checks of create_booking, read only."""
+    return units_free_for_each(conn, [resource], start, end, now)[resource.id]
+
+
+def units_free_for_each(
+    conn: Connection, resources: Sequence[Row], start: datetime, end: datetime, now: datetime
+) -> dict[int, list[int]]:
+    """units_free_for of several resources, with what the checks read fetched for all of them at once
+    (a search asks this of many resources): the same _check_request, the same holds of each family."""
+    if not resources:
+        return {}
+    ids = sorted({resource.id for resource in resources})
+    node_pks = {resource.node_pk for resource in resources}
+    hours = dict(conn.execute(select(node.c.pk, node.c.opening_hours).where(node.c.pk.in_(node_pks))).all())
+    rules: dict[int, list[availability.Rule]] = {}
+    for row in conn.execute(select(availability_rule).where(availability_rule.c.resource_id.in_(ids))):
+        rules.setdefault(row.resource_id, []).append(rule_of(row))
+    exceptions: dict[int, list[availability.Exceptional]] = {}
+    touching = select(availability_exception).where(
+        availability_exception.c.resource_id.in_(ids),
+        availability_exception.c.starts_at < end,
+        availability_exception.c.ends_at > start,
+    )
+    for row in conn.execute(touching):
+        exceptions.setdefault(row.resource_id, []).append(exception_of(row))
+    families = {resource.id: {resource.id, resource.parent_id} - {None} for resource in resources}
+    children = select(booking_resource.c.id, booking_resource.c.parent_id).where(booking_resource.c.parent_id.in_(ids))
+    for child, parent in conn.execute(children):
+        families[parent].add(child)
+    units: dict[int, list[int]] = {}
+    for resource_id, unit in conn.execute(
+        select(booking_unit.c.resource_id, booking_unit.c.id).where(booking_unit.c.resource_id.in_(ids)).order_by("id")
+    ):
+        units.setdefault(resource_id, []).append(unit)
+    before = max(resource.buffer_before_min for resource in resources)
+    after = max(resource.buffer_after_min for resource in resources)
+    every = sorted(set().union(*families.values()))
+    held = _held_periods(conn, every, start - timedelta(minutes=before), end + timedelta(minutes=after), now)
+    answer: dict[int, list[int]] = {}
+    for resource in resources:
+
+        def opening(resource: Row = resource) -> list[availability.Period]:
+            zone, closed = ZoneInfo(resource.time_zone), availability.closes_on_public_holidays(hours[resource.node_pk])
+            return availability.open_periods(
+                zone, rules.get(resource.id, []), exceptions.get(resource.id, []), closed, start, end
+            )
+
+        asked = BookingIn.model_construct(resource=resource.id, starts_at=start, ends_at=end, idempotency_key="")
+        try:
+            _check_request(conn, resource, asked, now, opening)
+        except (FieldError, Conflict):
+            answer[resource.id] = []
+            continue
+        family = families[resource.id]
+        own = [hold for hold in held if hold[0] in family]
+        answer[resource.id] = _free_units(resource.id, units.get(resource.id, []), own, *_blocked(resource, start, end))
+    return answer
+
+
+def earliest_free(
+    conn: Connection, resource: Row, length: timedelta, start: datetime, until: datetime, now: datetime
+) -> tuple[datetime, datetime] | None:
+    """The first period of `length` from `start` (starting before `until`) that a booking could take now.
+
+    Open periods and holds are read once for the window to pass over closed and taken times; the
+    first start that passes is then confirmed by units_free_for, the same check a booking meets.
+    Starts are on the grid, after the lead time and within the horizon, so a start refused there
+    is refused for the length itself (not whole slots, too short or too long): no later one fits."""
+    if resource.retired_at is not None:
+        return None
+    start = max(start, now + timedelta(minutes=resource.lead_time_min))
+    until = min(until, now + timedelta(days=resource.horizon_days))
+    zone = ZoneInfo(resource.time_zone)
+    periods = open_periods_of(conn, resource, start, until + length)
+    units = _units(conn, resource.id)
+    held = _held_periods(conn, _family(conn, resource), *_blocked(resource, start, until + length), now)
+    for slot_start, _ in availability.slots(periods, zone, resource.granularity_min):
+        if slot_start >= until:
+            break
+        slot_end = slot_start + length
+        if availability.covers(periods, slot_start, slot_end) and _free_units(
+            resource.id, units, held, *_blocked(resource, slot_start, slot_end)
+        ):
+            return (slot_start, slot_end) if units_free_for(conn, resource, slot_start, slot_end, now) else None
+    return None
 
 
 # --------------------------------------------------------------------------------------------

@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
+from fabcity.clock import KST
 from fabcity.directory import vocabulary
 from fabcity.directory.search import parse_point
 from fabcity.directory.taxonomy import taxonomy
@@ -77,7 +78,7 @@ def match_page(request: Request, platform: PlatformDep, text: str = "", correcte
         request, "matching/match.html", text=text, reading=reading, ranking=ranking, map_data=json.dumps(map_data),
         requirement=requirement, shown=shown, detail=detail, corrected=corrected,
         why=lambda way: [tell(say(request, WHY[kind]), values, requirement) for kind, values in way.reasons()],
-        requirements_with=requirements_with,
+        requirements_with=requirements_with, slot_text=lambda moment: slot_text(moment, lang),
         form=_form_values(need, request.query_params if corrected else None),
         problems={field_labels.get(name, name): message for name, message in problems.items()},
         process_choices=choices("processes"), material_choices=choices("materials"),
@@ -181,3 +182,15 @@ def _form_values(need: Need | None, params: Any) -> dict[str, Any]:
         "within_km": f"{need.max_distance_m / 1000:g}" if need.max_distance_m else "",
         "needed_by": need.needed_by.isoformat() if need.needed_by else "",
     }  # fmt: skip
+
+
+_WEEKDAYS = {"ko": "월화수목금토일", "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def slot_text(moment: datetime, lang: str) -> str:
+    """A slot's start in Seoul as people say it: "12월 3일 (목) 14:00", "Thu 3 Dec 14:00"."""
+    local = moment.astimezone(KST)
+    if lang == "ko":
+        return f"{local.month}월 {local.day}일 ({_WEEKDAYS['ko'][local.weekday()]}) {local:%H:%M}"
+    return f"{_WEEKDAYS['en'][local.weekday()]} {local.day} {_MONTHS[local.month - 1]} {local:%H:%M}"

@@ -11,6 +11,12 @@ does not state is "unknown": it stays, scored lower, and says so. The score weig
 distance, access, the machines' stated specs and how recently a curator verified the listing.
 When no node covers every process, pairs of nearby nodes that cover them together are offered.
 
+Bookable machines are a soft factor, never a filter: for each maker that fits, the earliest free
+hour (from now, within two weeks) of its bookable machines that do the needed work is looked up
+(booking.finding); a maker with one gains up to BOOKABLE_WEIGHT, more the sooner it is, and each
+result says when ("earliest free slot") or that it has no bookable machine. A maker that takes
+no bookings therefore ranks a little below an otherwise equal one that does, and is never dropped.
+
 When no node fits at all, the ranking still offers a way forward, looked for in all of Seoul: the
 nearest makers that do everything but lie beyond the distance (with their distance), makers that do
 part of the need (their checks say which part and which not), and how many capable makers each
@@ -22,11 +28,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
+from fabcity.booking.finding import EARLIEST_WITHIN, earliest_for_equipment
 from fabcity.directory import vocabulary
 from fabcity.directory.read import public_nodes
 from fabcity.directory.search import DEFAULT_RADIUS_M, SearchQuery, search
@@ -43,6 +50,9 @@ CANDIDATES = 200
 DISTANCE_SCALE_M = 5_000.0
 _SIZE_SPECS = ("bed_size_mm", "working_area_mm", "build_volume_mm")
 MET, MISSED, UNKNOWN = "met", "missed", "unknown"
+# A maker whose machine for the work is free now gains this much; one free in two weeks, nearly nothing.
+BOOKABLE_WEIGHT = 0.04
+BOOKED_LENGTH = timedelta(hours=1)  # the earliest free slot asked for: an hour on the machine
 
 
 # What a check says beyond met or missed, by kind: English here and in the API; the web page shows
@@ -95,15 +105,27 @@ class Match:
     score: float
     checks: list[Check] = field(default_factory=list)
     distance_m: float | None = None
+    bookable: bool = False  # it has a bookable machine that does the work
+    earliest_slot: tuple[datetime, datetime] | None = None  # that machine's earliest free hour
 
     def public(self) -> dict[str, Any]:
         summary = {key: self.node[key] for key in ("id", "slug", "name", "node_type", "location", "nearest_station")}
+        slot = self.earliest_slot
         return {
             "node": summary,
             "score": round(self.score, 3),
             "distance_m": None if self.distance_m is None else round(self.distance_m),
             "checks": [check.public() for check in self.checks],
+            "bookable_machine": self.bookable,
+            "earliest_free_slot": None
+            if slot is None
+            else {"starts_at": _utc_text(slot[0]), "ends_at": _utc_text(slot[1])},
         }
+
+
+def _utc_text(moment: datetime) -> str:
+    """An instant as the API writes it (ISO 8601, Z): the ranking's public form is plain JSON (the CLI dumps it)."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _machine_processes(machine: dict[str, Any]) -> list[str]:
@@ -397,6 +419,24 @@ def _way_forward(platform: Platform, need: Need, origin: tuple[float, float] | N
     return WayForward(beyond[:shown], partial[:shown], doers, excluded, need.max_distance_m, len(beyond), doers_of_all)
 
 
+def _weigh_bookings(platform: Platform, need: Need, matches: list[Match]) -> None:
+    """Each match's earliest free hour on a bookable machine doing the needed work, and its small bonus."""
+    working = {
+        machine["type"]
+        for match in matches
+        for machine in match.node["equipment"]
+        if set(_machine_processes(machine)) & set(need.processes) or not need.processes
+    }
+    earliest = earliest_for_equipment(platform, [m.node["id"] for m in matches], sorted(working), BOOKED_LENGTH)
+    now = datetime.now(UTC)
+    for match in matches:
+        match.bookable = match.node["id"] in earliest
+        match.earliest_slot = earliest.get(match.node["id"])
+        if match.earliest_slot is not None:
+            wait = max(match.earliest_slot[0] - now, timedelta(0))
+            match.score += BOOKABLE_WEIGHT * max(0.0, 1 - wait / EARLIEST_WITHIN)
+
+
 def rank(platform: Platform, need: Need, limit: int = 20) -> Ranking:
     """Nodes that can make the need, best first, and pairs that can when no single node does; when
     nothing fits, a way forward."""
@@ -408,6 +448,7 @@ def rank(platform: Platform, need: Need, limit: int = 20) -> Ranking:
     candidates = _candidates(platform, need, origin, radius)
     assessed = [match for found, reach in candidates if (match := assess(need, found, origin, reach))]
     complete = [m for m in assessed if len(_covered(m)) == len(need.processes)]
+    _weigh_bookings(platform, need, complete)
     complete.sort(key=lambda m: (-m.score, m.distance_m if m.distance_m is not None else math.inf, m.node["slug"]))
     combinations: list[tuple[Match, Match]] = []
     if not complete and len(need.processes) > 1:

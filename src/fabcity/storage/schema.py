@@ -420,6 +420,10 @@ booking_resource = Table(
     Column("time_zone", String(64), nullable=False, comment="IANA zone its rules are written in"),
     Column("import_url", Text, comment="the external calendar its blocks are fetched from"),
     Column("retired_at", DateTime(timezone=True), comment="no new bookings after; never deleted once booked"),
+    # migration 0016: the listed machine a machine resource was made from (once per machine), and its type
+    # (no foreign key: the directory rewrites a node's equipment rows on every write of the node)
+    Column("equipment_pk", Integer, unique=True, index=True, comment="the listed machine it was made from"),
+    Column("equipment_type", String(40), comment="taxonomy id, e.g. laser_cutter"),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column(
@@ -430,6 +434,7 @@ booking_resource = Table(
         onupdate=literal_column("version + 1"),
         comment="bumped by every write of the resource: its ETag",
     ),
+    Index("ix_booking_resource_equipment_type", "equipment_type", "node_pk"),
 )
 
 booking_unit = Table(
