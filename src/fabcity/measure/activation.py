@@ -11,8 +11,17 @@ database was filled, which would show every loaded place as new in the month of 
 with neither date is counted in no month, only in `no_known_start`. One closed counts until its
 closing is recorded in the audit trail (closings before that trail are taken as closed throughout).
 Counts from 1 to 4 are suppressed (None, marked), so that no small group of places can be singled
-out; 0 stays 0. Bookings, production orders,
-projects and participants join these once the platform records them.
+out; 0 stays 0.
+
+Bookings of the month (`booking_figures`): bookings, booked machine-hours and unique bookers, by the
+gu of the booked resource's node and for Seoul, each booking in the month (KST) in which it starts.
+Only bookings that were kept count, so that the figures say how far the network's machines and
+rooms were used: `confirmed` (promised and, when priced, paid), `completed` and `no_show` (the time
+was taken from everyone else even if the member did not come). Requests, unpaid approvals,
+declined, expired and cancelled bookings count nowhere: none of them used a machine. Machine-hours
+are the booked time (buffers left out) of `machine` resources only: an hour of a production line or
+a room is not an hour of one machine, so adding them would mix units. Production orders, projects
+and participants join these once the platform records them.
 """
 
 from __future__ import annotations
@@ -31,7 +40,7 @@ from fabcity.errors import ParameterError
 from fabcity.measure.districts import CensusTable, census_table, period_label
 from fabcity.platform import Platform
 from fabcity.storage import stamps
-from fabcity.storage.schema import audit_log, equipment, node
+from fabcity.storage.schema import audit_log, booking, booking_resource, equipment, node
 
 SUPPRESS_BELOW = 5
 RECENT = timedelta(days=90)
@@ -181,11 +190,86 @@ METHOD = {
 
 
 def activation(platform: Platform, month: str | None = None) -> dict[str, Any]:
-    """Indicators for Seoul and every gu for the month (default: this month so far); computed again
-    only after a node is written, since they read every node and its audit trail."""
+    """Indicators for Seoul and every gu for the month (default: this month so far). The node figures
+    are computed again only after a node is written, since they read every node and its audit trail;
+    the booking figures are read afresh, one query over the month's bookings."""
     month = month or seoul_month()
     month_end(month)  # a bad month is refused before the cache sees it
-    return _activation(platform, month, stamps.stamp(platform.engine, stamps.NODES), census_table(platform))
+    nodes = _activation(platform, month, stamps.stamp(platform.engine, stamps.NODES), census_table(platform))
+    booked = booking_figures(platform, month)
+
+    def row(place: dict[str, Any]) -> dict[str, Any]:
+        figures = booked.get(place["code"], _NO_BOOKINGS)
+        more = [name for name in BOOKING_COUNTS if figures[name] is None]
+        return {**place, **figures, "suppressed": [*place["suppressed"], *more]}
+
+    return {
+        **nodes,
+        "method": {**nodes["method"], **BOOKING_METHOD},
+        "seoul": row(nodes["seoul"]),
+        "results": [row(place) for place in nodes["results"]],
+    }
+
+
+# The states of a booking that was kept: see the module's docstring for why these and no others.
+KEPT_STATES = ("confirmed", "completed", "no_show")
+BOOKING_COUNTS = ("bookings", "booked_machine_hours", "unique_bookers")
+_NO_BOOKINGS: dict[str, float | None] = {"bookings": 0, "booked_machine_hours": 0, "unique_bookers": 0}
+BOOKING_METHOD = {
+    "bookings": "bookings starting in the month (KST) that were confirmed, completed or a no-show, "
+    "by the gu of the booked resource's node",
+    "booked_machine_hours": "the booked hours of those bookings of machines (production lines and rooms left out); "
+    "suppressed when they come from 1 to 4 bookings",
+    "unique_bookers": "members with at least one such booking; Seoul counts each member once",
+}
+
+
+def _month_start(month: str) -> datetime:
+    """The first instant of a 'YYYY-MM' month in Seoul, as UTC."""
+    year, number = (int(part) for part in month.split("-"))
+    return datetime(year, number, 1, tzinfo=KST).astimezone(UTC)
+
+
+def _next_month(month: str) -> str:
+    year, number = (int(part) for part in month.split("-"))
+    return f"{year + number // 12}-{number % 12 + 1:02d}"
+
+
+def booking_figures(platform: Platform, month: str) -> dict[str, dict[str, float | None]]:
+    """Bookings, booked machine-hours and unique bookers of the month by gu code (Seoul under SEOUL),
+    small counts suppressed; a gu without a kept booking is absent."""
+    month_end(month)
+    kept = (
+        select(node.c.gu_code, booking_resource.c.kind, booking.c.member_id, booking.c.starts_at, booking.c.ends_at)
+        .select_from(booking.join(booking_resource).join(node, node.c.pk == booking_resource.c.node_pk))
+        .where(
+            booking.c.state.in_(KEPT_STATES),
+            booking.c.starts_at >= _month_start(month),
+            booking.c.starts_at < _month_start(_next_month(month)),
+            node.c.gu_code.is_not(None),
+            node.c.source != "synthetic",
+        )
+    )
+    bookings: dict[str, int] = {}
+    machine_bookings: dict[str, int] = {}
+    hours: dict[str, float] = {}
+    bookers: dict[str, set[int]] = {}
+    with platform.engine.connect() as conn:
+        for gu, kind, member, starts_at, ends_at in conn.execute(kept):
+            for place in (gu, SEOUL):
+                bookings[place] = bookings.get(place, 0) + 1
+                bookers.setdefault(place, set()).add(member)
+                if kind == "machine":
+                    machine_bookings[place] = machine_bookings.get(place, 0) + 1
+                    hours[place] = hours.get(place, 0.0) + (ends_at - starts_at) / timedelta(hours=1)
+    return {
+        place: {
+            "bookings": _shown(count),
+            "booked_machine_hours": None if _shown(machine_bookings.get(place, 0)) is None else hours.get(place, 0),
+            "unique_bookers": _shown(len(bookers[place])),
+        }
+        for place, count in bookings.items()
+    }
 
 
 @lru_cache(maxsize=64)
