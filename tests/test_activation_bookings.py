@@ -64,6 +64,18 @@ def test_kept_bookings_machine_hours_and_bookers_are_counted_by_gu_and_month(pla
     assert "confirmed, completed or a no-show" in march["method"]["bookings"]
 
 
+def test_seoul_counts_a_member_who_booked_in_two_gu_once(platform):
+    here = bookable(platform, node_host(platform))
+    eunpyeong = "seoul-innovation-fab-lab"
+    there = bookable(platform, node_host(platform, "host2", slug=eunpyeong), node=eunpyeong)
+    for day, member in enumerate(_members(platform, 5)):
+        _book(platform, member, here, MARCH + timedelta(days=day))
+        _book(platform, member, there, MARCH + timedelta(days=day))
+    march = activation(platform, "2027-03")
+    assert _place(march, "11380")["bookings"] == _place(march, _gu_of_booking_node(platform))["bookings"] == 5
+    assert (march["seoul"]["bookings"], march["seoul"]["unique_bookers"]) == (10, 5)
+
+
 def test_completed_and_no_show_bookings_count_as_kept(platform):
     host = node_host(platform)
     cutter = bookable(platform, host)
