@@ -230,11 +230,6 @@ def _month_start(month: str) -> datetime:
     return datetime(year, number, 1, tzinfo=KST).astimezone(UTC)
 
 
-def _next_month(month: str) -> str:
-    year, number = (int(part) for part in month.split("-"))
-    return f"{year + number // 12}-{number % 12 + 1:02d}"
-
-
 def _booked_minutes(dialect: str) -> ColumnElement[float]:
     """The minutes of a booking's own period (its buffers left out), in the backend's date arithmetic."""
     if dialect == "postgresql":
@@ -246,7 +241,7 @@ def booking_figures(platform: Platform, month: str) -> dict[str, dict[str, float
     """Bookings, booked machine-hours and unique bookers of the month by gu code (Seoul under SEOUL),
     small counts suppressed; a gu without a kept booking is absent. Counted in the database (a range
     of `ix_booking_starts_at`), since a busy month holds many thousands of bookings."""
-    month_end(month)
+    last_second = month_end(month)  # bookings start on a slot grid of whole minutes
     machine = booking_resource.c.kind == "machine"
     figures = (
         func.count(),
@@ -260,7 +255,7 @@ def booking_figures(platform: Platform, month: str) -> dict[str, dict[str, float
         .where(
             booking.c.state.in_(KEPT_STATES),
             booking.c.starts_at >= _month_start(month),
-            booking.c.starts_at < _month_start(_next_month(month)),
+            booking.c.starts_at <= last_second,
             node.c.gu_code.is_not(None),
             node.c.source != "synthetic",
         )
