@@ -155,3 +155,9 @@ def test_the_dashboard_shows_the_bookings_of_the_month(client, platform, booked_
     name = gu["name_ko"] if lang == "ko" else gu["name_en"]
     assert f'<th scope="row">{name}</th><td>5</td><td>10</td><td>5</td>' in table
     assert client.get("/api/v1/indicators/activation").json()["seoul"]["booked_machine_hours"] == 10
+
+
+def test_the_first_and_last_months_the_api_accepts_are_answered(client):
+    for month in ("1000-01", "9999-12"):
+        answer = client.get("/api/v1/indicators/activation", params={"month": month})
+        assert answer.status_code == 200 and answer.json()["seoul"]["bookings"] == 0
