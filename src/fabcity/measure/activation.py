@@ -11,8 +11,17 @@ database was filled, which would show every loaded place as new in the month of 
 with neither date is counted in no month, only in `no_known_start`. One closed counts until its
 closing is recorded in the audit trail (closings before that trail are taken as closed throughout).
 Counts from 1 to 4 are suppressed (None, marked), so that no small group of places can be singled
-out; 0 stays 0. Bookings, production orders,
-projects and participants join these once the platform records them.
+out; 0 stays 0.
+
+Bookings of the month (`booking_figures`): bookings, booked machine-hours and unique bookers, by the
+gu of the booked resource's node and for Seoul, each booking in the month (KST) in which it starts.
+Only bookings that were kept count, so that the figures say how far the network's machines and
+rooms were used: `confirmed` (promised and, when priced, paid), `completed` and `no_show` (the time
+was taken from everyone else even if the member did not come). Requests, unpaid approvals,
+declined, expired and cancelled bookings count nowhere: none of them used a machine. Machine-hours
+are the booked time (buffers left out) of `machine` resources only: an hour of a production line or
+a room is not an hour of one machine, so adding them would mix units. Production orders, projects
+and participants join these once the platform records them.
 """
 
 from __future__ import annotations
@@ -23,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, case, func, literal, select
 
 from fabcity.clock import KST, seoul_month
 from fabcity.directory import vocabulary
@@ -31,7 +40,7 @@ from fabcity.errors import ParameterError
 from fabcity.measure.districts import CensusTable, census_table, period_label
 from fabcity.platform import Platform
 from fabcity.storage import stamps
-from fabcity.storage.schema import audit_log, equipment, node
+from fabcity.storage.schema import audit_log, booking, booking_resource, equipment, node
 
 SUPPRESS_BELOW = 5
 RECENT = timedelta(days=90)
@@ -181,11 +190,88 @@ METHOD = {
 
 
 def activation(platform: Platform, month: str | None = None) -> dict[str, Any]:
-    """Indicators for Seoul and every gu for the month (default: this month so far); computed again
-    only after a node is written, since they read every node and its audit trail."""
+    """Indicators for Seoul and every gu for the month (default: this month so far). The node figures
+    are computed again only after a node is written, since they read every node and its audit trail;
+    the booking figures are read afresh, one query over the month's bookings."""
     month = month or seoul_month()
     month_end(month)  # a bad month is refused before the cache sees it
-    return _activation(platform, month, stamps.stamp(platform.engine, stamps.NODES), census_table(platform))
+    nodes = _activation(platform, month, stamps.stamp(platform.engine, stamps.NODES), census_table(platform))
+    booked = booking_figures(platform, month)
+
+    def row(place: dict[str, Any]) -> dict[str, Any]:
+        figures = booked.get(place["code"], _NO_BOOKINGS)
+        more = [name for name in BOOKING_COUNTS if figures[name] is None]
+        return {**place, **figures, "suppressed": [*place["suppressed"], *more]}
+
+    return {
+        **nodes,
+        "method": {**nodes["method"], **BOOKING_METHOD},
+        "seoul": row(nodes["seoul"]),
+        "results": [row(place) for place in nodes["results"]],
+    }
+
+
+# The states of a booking that was kept: see the module's docstring for why these and no others.
+KEPT_STATES = ("confirmed", "completed", "no_show")
+BOOKING_COUNTS = ("bookings", "booked_machine_hours", "unique_bookers")
+_NO_BOOKINGS: dict[str, float | None] = {"bookings": 0, "booked_machine_hours": 0, "unique_bookers": 0}
+BOOKING_METHOD = {
+    "bookings": "bookings starting in the month (KST) that were confirmed, completed or a no-show, "
+    "by the gu of the booked resource's node",
+    "booked_machine_hours": "the booked hours of those bookings of machines (production lines and rooms left out); "
+    "suppressed when they come from 1 to 4 bookings",
+    "unique_bookers": "members with at least one such booking; Seoul counts each member once",
+}
+
+
+def _month_start(month: str) -> datetime:
+    """The first instant of a 'YYYY-MM' month in Seoul, as UTC."""
+    year, number = (int(part) for part in month.split("-"))
+    return datetime(year, number, 1, tzinfo=KST).astimezone(UTC)
+
+
+def _booked_minutes(dialect: str) -> ColumnElement[float]:
+    """The minutes of a booking's own period (its buffers left out), in the backend's date arithmetic."""
+    if dialect == "postgresql":
+        return func.extract("epoch", booking.c.ends_at - booking.c.starts_at) / 60
+    return func.round((func.julianday(booking.c.ends_at) - func.julianday(booking.c.starts_at)) * 1440)
+
+
+def booking_figures(platform: Platform, month: str) -> dict[str, dict[str, float | None]]:
+    """Bookings, booked machine-hours and unique bookers of the month by gu code (Seoul under SEOUL),
+    small counts suppressed; a gu without a kept booking is absent. Counted in the database (a range
+    of `ix_booking_starts_at`), since a busy month holds many thousands of bookings."""
+    last_second = month_end(month)  # bookings start on a slot grid of whole minutes
+    machine = booking_resource.c.kind == "machine"
+    figures = (
+        func.count(),
+        func.count(booking.c.member_id.distinct()),
+        func.count(case((machine, 1))),
+        func.coalesce(func.sum(case((machine, _booked_minutes(platform.engine.dialect.name)), else_=0)), 0),
+    )
+    kept = (
+        select(*figures)
+        .select_from(booking.join(booking_resource).join(node, node.c.pk == booking_resource.c.node_pk))
+        .where(
+            booking.c.state.in_(KEPT_STATES),
+            booking.c.starts_at >= _month_start(month),
+            booking.c.starts_at <= last_second,
+            node.c.gu_code.is_not(None),
+            node.c.source != "synthetic",
+        )
+    )
+    with platform.engine.connect() as conn:
+        rows = conn.execute(kept.add_columns(node.c.gu_code).group_by(node.c.gu_code)).all()
+        seoul = conn.execute(kept.add_columns(literal(SEOUL))).one()  # each member once across the gu
+    return {
+        place: {
+            "bookings": _shown(count),
+            "booked_machine_hours": None if _shown(machines) is None else round(float(minutes) / 60, 2),
+            "unique_bookers": _shown(bookers),
+        }
+        for count, bookers, machines, minutes, place in [*rows, seoul]
+        if count
+    }
 
 
 @lru_cache(maxsize=64)

@@ -82,6 +82,7 @@ def dashboard(request: Request, platform: PlatformDep) -> HTMLResponse:
         zones=[{"name": {"ko": z.name_ko, "en": z.name_en}} for z in zones],
         seoul_index=census.seoul_index(), io_tables=len(list_tables(platform.engine)),
         no_known_start=active["seoul"]["no_known_start"],
+        bookings=[active["seoul"], *sorted(active["results"], key=lambda row: row["name_ko"])],
         capital=regions[CAPITAL_REGION], korea=regions["KOR"],
     )  # fmt: skip
 
@@ -104,6 +105,9 @@ def _choropleth_indicators(
         ("active_nodes", mark("Active production nodes")),
         ("active_last_90_days", mark("Nodes updated in the last 90 days")),
         ("share_of_seoul_active", mark("Share of Seoul's active nodes")),
+        ("bookings", mark("Bookings kept this month")),
+        ("booked_machine_hours", mark("Booked machine-hours this month")),
+        ("unique_bookers", mark("Members who booked this month")),
     ]
     return [
         (translate(CAPACITY_INDEX),

@@ -501,6 +501,7 @@ booking = Table(
     UniqueConstraint("member_id", "idempotency_key"),
     Index("ix_booking_unit_blocked", "unit_id", "blocked_start", "blocked_end"),
     Index("ix_booking_resource_starts", "resource_id", "starts_at"),
+    Index("ix_booking_starts_at", "starts_at"),  # activation: one month of bookings across resources
 )
 
 # calendars (fabcity.booking.calendars)

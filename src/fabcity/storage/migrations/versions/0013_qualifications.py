@@ -3,14 +3,14 @@
 A pass is never deleted (revoking it stamps it); the index on (member, training) serves the check
 made inside every booking's transaction (fabcity.booking.qualifications.missing_for).
 
-Revision ID: 0013_qualifications
+Revision ID: 0013
 Revises: 0012
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_qualifications"
+revision = "0013"
 down_revision = "0012"
 branch_labels = None
 depends_on = None

@@ -4,15 +4,15 @@ A worker takes a message by a compare-and-swap on `claimed_until` (fabcity.notif
 unique `dedupe_key` lets the time-driven notices (reminders, expiries) be queued at most once,
 whoever queues them. Messages queued before this revision get a Message-ID made from their id.
 
-Revision ID: 0014_notifications
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014_notifications"
-down_revision = "0013_qualifications"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

@@ -4,15 +4,15 @@
 host's own exceptions from imported blocks (an import replaces only its own source's), `uid` names
 the imported occurrence; `booking_resource.import_url` is where its calendar is fetched from.
 
-Revision ID: 0015_calendars
-Revises: 0012
+Revision ID: 0015
+Revises: 0014
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015_calendars"
-down_revision = "0014_notifications"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

@@ -6,15 +6,15 @@ directory rewrites a node's equipment rows on every write of the node, which a r
 either block or silently clear. `equipment_type` keeps the machine's taxonomy id (`laser_cutter`,
 …), so "free laser cutters near …" is one indexed lookup whatever the listing does later.
 
-Revision ID: 0016_resource_equipment
-Revises: 0012
+Revision ID: 0016
+Revises: 0015
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016_resource_equipment"
-down_revision = "0015_calendars"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
