@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import holidays
+from click.testing import CliRunner
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -27,6 +28,7 @@ from builders import (
 from fabcity.accounts import service as accounts
 from fabcity.booking import resources, service
 from fabcity.booking.models import BookingIn, ExceptionIn, RuleIn
+from fabcity.cli.main import main
 from fabcity.errors import Conflict
 from fabcity.matching.need import Need
 from fabcity.matching.rank import BOOKABLE_WEIGHT, rank
@@ -270,6 +272,17 @@ def test_the_matcher_says_when_a_makers_machine_is_first_free_and_keeps_the_make
     assert "가장 빠른 예약 가능" in page and "예약 가능한 장비 없음" in page
     english = client.get("/match", params={"text": "laser cutting", "lang": "en"}).text
     assert "earliest free slot: " in english and "no bookable machine" in english
+
+
+def test_the_match_command_shows_each_makers_earliest_free_hour_in_seoul_time(platform, db_url):
+    _laser_cutter_of_fab_lab_seoul(platform, node_host(platform))
+    shown = CliRunner(env={"COLUMNS": "240"}).invoke(main, ["match", "레이저 커팅", "--db", db_url])
+    assert shown.exit_code == 0
+    [lab_row] = [line for line in shown.output.splitlines() if "팹랩 서울" in line]
+    slot = re.search(r"(\d{4}-\d{2}-\d{2}) (\d{2}):00–(\d{2}):00", lab_row)
+    assert slot is not None and 9 <= int(slot[2]) <= 17  # the machine's hours, 09:00–18:00 in Seoul, not UTC
+    assert int(slot[3]) == int(slot[2]) + 1
+    assert "예약 가능한 장비 없음 / no bookable machine" in shown.output  # the makers without one
 
 
 def test_the_free_form_fits_a_phone_and_says_when_nothing_is_free(phone):

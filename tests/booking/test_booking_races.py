@@ -16,22 +16,26 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
-from builders import bookable, new_user, node_host
+from builders import add_nodes, bookable, new_user, node_host, node_record
 from databases import BACKENDS, require_backend
 from fabcity.accounts import service as accounts
+from fabcity.booking.resources import bookable_machines
 from fabcity.startup import open_platform
-from fabcity.storage.schema import booking
+from fabcity.storage.schema import booking, booking_resource
 from servers import START_S, serving
 
 pytestmark = pytest.mark.races
 CLIENTS = 64
+MAKERS = 8  # the hosts of MACHINE_NODE, each making its one listed machine bookable
+MACHINE_NODE = "race-works"
 
 
 @dataclass(frozen=True)
 class Served:
     """A running server, its database, bookable resources and a token for each of CLIENTS members and the host.
 
-    `resource` and the next are instant; `by_request` waits for the host's approval.
+    `resource` and the next are instant; `by_request` waits for the host's approval. `machine` is the one
+    machine MACHINE_NODE lists (not yet bookable); `maker_tokens` are its MAKERS hosts'.
     """
 
     url: str
@@ -40,12 +44,23 @@ class Served:
     by_request: int
     tokens: list[str]
     host_token: str
+    machine: int
+    maker_tokens: list[str]
 
     def bookings_of(self, resource: int) -> list[int]:
         platform = open_platform(self.db)
         try:
             with platform.engine.connect() as conn:
                 return list(conn.execute(select(booking.c.id).where(booking.c.resource_id == resource)).scalars())
+        finally:
+            platform.engine.dispose()
+
+    def resources_of_machine(self) -> list[int]:
+        platform = open_platform(self.db)
+        try:
+            with platform.engine.connect() as conn:
+                query = select(booking_resource.c.id).where(booking_resource.c.equipment_pk == self.machine)
+                return list(conn.execute(query).scalars())
         finally:
             platform.engine.dispose()
 
@@ -61,11 +76,15 @@ def served(request, backends, tmp_path_factory) -> Iterator[Served]:
         resources = [bookable(platform, host)["id"] for _ in range(2)]
         by_request = bookable(platform, host, mode="approval")["id"]
         members = [new_user(platform, f"m{number}", "member") for number in range(CLIENTS)]
+        add_nodes(platform, [node_record(MACHINE_NODE, 37.4815, 126.8830, equipment=[{"type": "laser_cutter"}])])
+        makers = [node_host(platform, f"maker{number}", slug=MACHINE_NODE) for number in range(MAKERS)]
     tokens = [accounts.create_token(platform, member, "race") for member in members]
     host_token = accounts.create_token(platform, host, "race")
+    [machine] = bookable_machines(platform, makers[0], MACHINE_NODE)
+    maker_tokens = [accounts.create_token(platform, maker, "race") for maker in makers]
     platform.engine.dispose()
     with serving(db, tmp_path_factory.mktemp("serve") / "serve.log") as server:
-        yield Served(server.url, db, resources[0], by_request, tokens, host_token)
+        yield Served(server.url, db, resources[0], by_request, tokens, host_token, machine["pk"], maker_tokens)
     backends.drop(db)
 
 
@@ -79,14 +98,16 @@ def _slot(resource: int, key: str) -> dict[str, object]:
     }
 
 
-def _at_once(url: str, tokens: list[str], body: dict[str, object]) -> list[httpx.Response]:
+def _at_once(
+    url: str, tokens: list[str], body: dict[str, object], path: str = "/api/v1/bookings"
+) -> list[httpx.Response]:
     barrier = threading.Barrier(len(tokens), timeout=START_S)
 
     def attempt(token: str) -> httpx.Response:
         headers = {"Authorization": f"Bearer {token}"}
         with httpx.Client(base_url=url, headers=headers, timeout=START_S, trust_env=False) as client:
             barrier.wait()
-            return client.post("/api/v1/bookings", json=body)
+            return client.post(path, json=body)
 
     with ThreadPoolExecutor(len(tokens)) as pool:
         return list(pool.map(attempt, tokens))
@@ -129,3 +150,14 @@ def test_a_request_approved_and_declined_at_once_is_decided_once(served):
     with httpx.Client(base_url=served.url, timeout=START_S, trust_env=False) as client:
         stored = client.get(f"/api/v1/bookings/{asked.json()['id']}", headers=member).json()["state"]
     assert stored == won
+
+
+def test_hosts_making_one_listed_machine_bookable_at_once_make_one_resource(served):
+    """The unique index on the machine (PostgreSQL) or the write lock (SQLite) lets one host through, across
+    both server processes; the others are told which resource the machine already is, never a 500."""
+    body = {"node": MACHINE_NODE, "equipment": served.machine}
+    answers = _at_once(served.url, served.maker_tokens, body, "/api/v1/resources/from-machine")
+    assert sorted(answer.status_code for answer in answers) == [201] + [409] * (MAKERS - 1), [a.text for a in answers]
+    [made] = [answer.json()["id"] for answer in answers if answer.status_code == 201]
+    assert all(f"resource {made}" in answer.text for answer in answers if answer.status_code == 409)
+    assert served.resources_of_machine() == [made]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from fabcity.accounts.pages import field_errors, form_page
+from fabcity.clock import KST
 from fabcity.directory import editing, vocabulary
 from fabcity.directory import form as node_form
 from fabcity.directory.hours import DAY_LABELS, DAYS, UNREADABLE, describe, open_now
@@ -34,9 +35,20 @@ from fabcity.web.i18n import mark
 router = APIRouter(include_in_schema=False)
 
 
+# The spaces the map's "free on …" form offers, as kinds of GET /api/v1/resources/free; its machines are
+# the taxonomy's equipment types. The map asks that API from the browser: the directory never imports booking.
+FREE_SPACES = (
+    ("focus_booth", mark("Focus booth")),
+    ("desk", mark("Desk")),
+    ("meeting_room", mark("Meeting room")),
+    ("production_line", mark("Production line")),
+)
+
+
 @router.get("/", response_class=HTMLResponse)
 def map_page(request: Request, platform: PlatformDep, settings: SettingsDep) -> HTMLResponse:
     terms = taxonomy().terms
+    tomorrow = (datetime.now(KST) + timedelta(days=1)).date().isoformat()
     return render(
         request,
         "directory/map.html",
@@ -48,6 +60,9 @@ def map_page(request: Request, platform: PlatformDep, settings: SettingsDep) -> 
         type_labels=json.dumps({k: {"ko": ko, "en": en} for k, (ko, en) in vocabulary.NODE_TYPES.items()}),
         tile_url=settings.tile_url,
         tile_attribution="© OpenStreetMap contributors" if settings.tile_url else "",
+        free_spaces=[(kind, say(request, text)) for kind, text in FREE_SPACES],
+        free_machines=sorted(terms["equipment_types"].values(), key=lambda t: t.label_ko),
+        free={"date": tomorrow, "start": "10:00", "end": "11:00"},  # map.js takes a shared view's from its address
     )
 
 

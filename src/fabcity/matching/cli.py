@@ -9,8 +9,9 @@ from rich.console import Console
 from rich.table import Table
 
 from fabcity.cli.options import db_option, told_plainly
+from fabcity.clock import in_seoul
 from fabcity.matching.parse import read_need
-from fabcity.matching.rank import MET, MISSED, WayForward, rank, requirements_with
+from fabcity.matching.rank import MET, MISSED, Match, WayForward, rank, requirements_with
 from fabcity.startup import open_platform
 
 
@@ -39,18 +40,29 @@ def match_command(text: str, limit: int, as_json: bool, db: str | None) -> None:
     for word in reading.unread:
         console.print(f"[yellow]?[/] {word} — 이해하지 못함 / not understood")
     table = Table()
-    for heading in ("이름 / name", "점수 score", "거리 m", "확인 checks"):
+    for heading in ("이름 / name", "점수 score", "거리 m", "가장 빠른 예약 earliest free (KST)", "확인 checks"):
         table.add_column(heading)
     for found in ranking.matches:
         node = found.node
         checks = ", ".join(f"{c.requirement} {c.status}" for c in found.checks)
         distance = "" if found.distance_m is None else f"{found.distance_m:,.0f}"
-        table.add_row(node["name"]["ko"] or node["name"]["en"], f"{found.score:.2f}", distance, checks)
+        name = node["name"]["ko"] or node["name"]["en"]
+        table.add_row(name, f"{found.score:.2f}", distance, _earliest_text(found), checks)
     console.print(table)
     for first, second in ranking.combinations:
         console.print(f"함께 / together: {first.node['slug']} + {second.node['slug']}")
     if ranking.way_forward is not None:
         _print_way_forward(console, ranking.way_forward)
+
+
+def _earliest_text(found: Match) -> str:
+    """The match's earliest free hour in Seoul time, or why there is none (as the match page says it)."""
+    if found.earliest_slot is not None:
+        starts, ends = (in_seoul(moment) for moment in found.earliest_slot)
+        return f"{starts:%Y-%m-%d %H:%M}–{ends:%H:%M}"
+    if found.bookable:
+        return "14일 안에 없음 / none in 14 days"
+    return "예약 가능한 장비 없음 / no bookable machine"
 
 
 def _print_way_forward(console: Console, way: WayForward) -> None:

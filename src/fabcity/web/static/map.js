@@ -4,6 +4,9 @@
 // gets one marker at its centre, and they are listed when that centre is in view; a place with no
 // location at all is always listed. All text from the data is set with textContent; the only HTML
 // parsed is the pop-up card the server renders (and escapes), /nodes/{slug}/card.
+// "Free on …" (kind, day, from, to in Seoul time) asks /api/v1/resources/free around the view (or in
+// the chosen gu) and keeps only the places with such a resource free for the whole period, each listed
+// with links to those resources; without JavaScript the same form opens /free with the same query.
 (function () {
   "use strict";
 
@@ -14,12 +17,16 @@
   const lang = mapElement.dataset.lang;
   const typeLabels = JSON.parse(mapElement.dataset.typeLabels);
   const FILTERS = ["q", "type", "process", "material", "gu", "access", "open_now"];
+  const freeForm = document.getElementById("free-filter");
+  const freeStatus = document.getElementById("free-status");
+  const FREE = ["kind", "date", "start", "end"];
+  const FREE_RADIUS_M = 50000; // the most the free search looks around a point
   const LIMIT = 500;
   const SEOUL = L.latLngBounds([37.413, 126.764], [37.715, 127.184]);
   const PHONE = window.matchMedia("(max-width: 899px)");
 
-  function message(name, values) {
-    let text = mapElement.dataset["msg" + name];
+  function message(name, values, element) {
+    let text = (element || mapElement).dataset["msg" + name];
     for (const key in values || {}) text = text.replace("{" + key + "}", values[key]);
     return text;
   }
@@ -120,6 +127,15 @@
     else field.value = value;
   }
 
+  for (const name of FREE) {
+    const value = url.searchParams.get(name);
+    if (value !== null) freeForm.elements[name].value = value;
+  }
+  if (freeForm.elements.kind.value) {
+    document.getElementById("filter-panel").open = true;
+    document.getElementById("free-panel").open = true;
+  }
+
   function filterParams() {
     const params = new URLSearchParams();
     for (const name of FILTERS) {
@@ -136,6 +152,7 @@
   function rememberView(params) {
     const centre = map.getCenter();
     const shared = new URLSearchParams(params);
+    if (free) for (const name of FREE) shared.set(name, freeForm.elements[name].value);
     shared.set("lat", centre.lat.toFixed(5));
     shared.set("lon", centre.lng.toFixed(5));
     shared.set("z", String(map.getZoom()));
@@ -163,6 +180,81 @@
   let pending = null;
   let placed = { results: [], next_cursor: null };
   let unplaced = [];
+
+  // --- free on a day, from … to … ----------------------------------------------------------------
+  // free: null while the form is not used, else the free resources found by node slug.
+  let free = null;
+  let pendingFree = null;
+  function loadFree() {
+    const fields = freeForm.elements;
+    if (pendingFree) pendingFree.abort();
+    if (!fields.kind.value) {
+      free = null;
+      freeStatus.textContent = "";
+      redraw();
+      return;
+    }
+    const params = new URLSearchParams({ kind: fields.kind.value, limit: "100" });
+    params.set("from", fields.date.value + "T" + fields.start.value + ":00+09:00");
+    params.set("to", fields.date.value + "T" + fields.end.value + ":00+09:00");
+    const gu = form.elements.gu.value;
+    if (gu) {
+      params.set("gu", gu);
+    } else {
+      const centre = map.getCenter();
+      params.set("near", centre.lat.toFixed(5) + "," + centre.lng.toFixed(5));
+      const reach = Math.ceil(centre.distanceTo(map.getBounds().getNorthEast()));
+      params.set("radius", String(Math.min(Math.max(reach, 1), FREE_RADIUS_M)));
+    }
+    pendingFree = new AbortController();
+    busy(
+      fetch("/api/v1/resources/free?" + params.toString(), { signal: pendingFree.signal })
+        .then((response) => (response.ok ? response.json() : Promise.reject(response.status)))
+        .then(
+          (found) => {
+            free = new Map();
+            for (const item of found.results) {
+              if (!free.has(item.node.slug)) free.set(item.node.slug, []);
+              free.get(item.node.slug).push(item);
+            }
+            freeStatus.textContent = message("Found", { count: free.size }, freeStatus);
+            rememberView(filterParams());
+            redraw();
+          },
+          (status) => {
+            if (status === 422) freeStatus.textContent = message("Problem", {}, freeStatus);
+            else throw status;
+          },
+        ),
+    );
+  }
+
+  // The free resources of a place, each a link to its page.
+  function freeLinks(node) {
+    const links = document.createElement("ul");
+    links.className = "free-here";
+    for (const item of free.get(node.slug)) {
+      const entry = document.createElement("li");
+      const link = document.createElement("a");
+      link.href = "/resources/" + encodeURIComponent(item.resource.id);
+      link.textContent = pick(item.resource.name);
+      entry.append(link, " · " + message("FreeUnits", { count: item.free_units }, freeStatus));
+      links.append(entry);
+    }
+    return links;
+  }
+
+  // Markers are drawn anew when the free filter changes: a marker's pop-up holds its free resources.
+  function redraw() {
+    markers.clearLayers();
+    placedMarkers.clear();
+    drawDistricts();
+    render();
+  }
+
+  function shown(node) {
+    return !free || free.has(node.slug);
+  }
 
   function load() {
     const bounds = map.getBounds();
@@ -219,6 +311,7 @@
   function filtersChanged() {
     const gu = form.elements.gu.value;
     loadUnplaced();
+    if (free) loadFree();
     if (gu && gu !== fittedGu && districts[gu]) {
       fittedGu = gu;
       // not animated: a fit asked for while another is under way (type-ahead in the gu list) would be lost
@@ -256,6 +349,7 @@
     meta.textContent = parts.join(" · ");
     item.className = "type-" + node.node_type;
     item.append(link, meta);
+    if (free) item.append(freeLinks(node));
     return item;
   }
 
@@ -289,7 +383,10 @@
       const marker = L.marker([node.location.lat, node.location.lon], { icon: icon, title: pick(node.name), keyboard: true });
       const popup = document.createElement("div");
       marker.bindPopup(popup);
-      marker.once("popupopen", (event) => cardInto(popup, node, event.popup));
+      marker.once("popupopen", (event) => {
+        cardInto(popup, node, event.popup);
+        if (free) popup.append(freeLinks(node));
+      });
       markers.addLayer(marker);
       placedMarkers.set(node.slug, marker);
     }
@@ -303,7 +400,7 @@
   // The places without a point by the district code they are drawn in; "" holds those placed nowhere.
   function unplacedByDistrict() {
     const groups = {};
-    for (const node of unplaced) {
+    for (const node of unplaced.filter(shown)) {
       const code = districtOf(node) || "";
       (groups[code] = groups[code] || []).push(node);
     }
@@ -340,7 +437,7 @@
   // The list: the placed places in view, those known by a district whose centre is in view, and
   // those placed nowhere (always, since no view holds them).
   function render() {
-    const results = placed.results || [];
+    const results = (placed.results || []).filter(shown);
     drawPlaced(results);
     const bounds = map.getBounds();
     const items = results.map((node) => listItem(node, ""));
@@ -356,7 +453,19 @@
     else count.textContent = message("Count", { shown: items.length });
   }
 
-  map.on("moveend", load);
+  map.on("moveend", () => {
+    load();
+    if (free && !form.elements.gu.value) loadFree(); // the free search looks around the view
+  });
+  freeForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    loadFree();
+  });
+  document.getElementById("free-clear").addEventListener("click", () => {
+    freeForm.elements.kind.value = "";
+    loadFree();
+    rememberView(filterParams());
+  });
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     filtersChanged();
@@ -409,6 +518,7 @@
 
   load();
   loadUnplaced();
+  if (freeForm.elements.kind.value) loadFree();
   // a link to a gu (the district page's) opens the map on that gu; a shared view keeps its own framing
   if (viewGiven) fittedGu = form.elements.gu.value || null;
   else if (form.elements.gu.value) gusLoaded.then(filtersChanged);
