@@ -221,3 +221,28 @@ def test_a_booking_is_taken_only_with_a_pass_unrevoked_and_unexpired_on_its_day(
         assert qualified, (day, held, valid_months)
         taken += 1
     assert count_rows(platform, booking, booking.c.resource_id == cutter["id"]) == taken  # a refusal stores nothing
+
+
+_hold = st.tuples(
+    st.sampled_from([1, 2, 3]),  # the resource itself (1), its parent or a child
+    st.sampled_from([10, 11]),  # its units
+    st.integers(0, 48 * 60),
+    st.integers(1, 6 * 60),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    holds=st.lists(_hold, max_size=40),
+    slot=st.sampled_from([15, 30, 60]),
+    before=st.integers(0, 90),
+    after=st.integers(0, 90),
+)
+def test_the_one_pass_over_a_months_slots_frees_what_checking_each_slot_alone_frees(holds, slot, before, after):
+    """free_slots weighs its slots in one pass over the holds; each slot must get the units it would alone."""
+    held = [(r, u, DAY + timedelta(minutes=s), DAY + timedelta(minutes=s + n)) for r, u, s, n in holds]
+    starts = [DAY + timedelta(minutes=m) for m in range(0, 52 * 60, slot)]
+    windows = [(s - timedelta(minutes=before), s + timedelta(minutes=slot + after)) for s in starts]
+    one_pass = list(service._free_in_order(1, [10, 11], held, windows))
+    alone = [service._free_units(1, [10, 11], held, start, end) for start, end in windows]
+    assert one_pass == alone

@@ -16,7 +16,7 @@ booking when it is confirmed; a refund is computed from that copy.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -321,11 +321,29 @@ def free_slots(
         family = _family(conn, resource)
         units = _units(conn, resource.id)
         held = _held_periods(conn, family, *_blocked(resource, start, end), now)
-        for slot_start, slot_end in availability.slots(periods, zone, resource.granularity_min):
-            free = _free_units(resource.id, units, held, *_blocked(resource, slot_start, slot_end))
+        slots = list(availability.slots(periods, zone, resource.granularity_min))
+        windows = [_blocked(resource, slot_start, slot_end) for slot_start, slot_end in slots]
+        for (slot_start, slot_end), free in zip(slots, _free_in_order(resource.id, units, held, windows), strict=True):
             if free:
                 answer["slots"].append({"starts_at": slot_start, "ends_at": slot_end, "free_units": len(free)})
     return answer
+
+
+def _free_in_order(
+    resource_id: int, units: list[int], held: Held, windows: Sequence[tuple[datetime, datetime]]
+) -> Iterator[list[int]]:
+    """_free_units of each window, for windows whose starts and ends both rise (a resource's slots): one
+    pass over the holds sorted by start, each window weighed only against the holds that reach into it,
+    so a month of slots against thousands of holds stays linear."""
+    pending = sorted(held, key=lambda hold: hold[2])
+    active: Held = []
+    taken = 0
+    for start, end in windows:
+        while taken < len(pending) and pending[taken][2] < end:
+            active.append(pending[taken])
+            taken += 1
+        active = [hold for hold in active if hold[3] > start]
+        yield _free_units(resource_id, units, active, start, end)
 
 
 def units_free_for(conn: Connection, resource: Row, start: datetime, end: datetime, now: datetime) -> list[int]:
