@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
+
 from builders import BOOKING_NODE, auth_headers, bookable, node_host
 from fabcity.accounts import service as accounts
+from fabcity.storage.schema import audit_log
 
 
 def _slot(days: int = 3, hours: int = 1) -> dict[str, str]:
@@ -81,3 +84,29 @@ def test_my_bookings_page_shows_a_members_own_in_kst_and_sends_a_visitor_to_sign
     assert page.status_code == 200 and "내 예약" in page.text and "확정" in page.text
     assert "10:00" in page.text  # 01:00 UTC, shown in Seoul time
     assert client.get("/bookings", follow_redirects=False).headers["location"] == "/login"
+
+
+def test_a_host_marks_a_booking_paid_saying_how_and_it_is_kept_beside_the_move(client, platform):
+    host = node_host(platform, "keeper")
+    host_headers = {"Authorization": f"Bearer {accounts.create_token(platform, host, 'tests')}"}
+    member = auth_headers(platform, "member")
+    booth = bookable(platform, host, price_per_slot_krw=5_000, granularity_min=60, min_duration_min=60)
+    made = client.post(
+        "/api/v1/bookings", headers=member, json={"resource": booth["id"], "idempotency_key": "k", **_slot()}
+    )
+    assert made.status_code == 201 and made.json()["state"] == "payment_due", made.text
+    booking = made.json()["id"]
+    paid_how = {"payment": {"method": "transfer", "reference": "김하나 입금 12/01"}}
+    wrong_move = client.post(f"/api/v1/bookings/{booking}/cancel", headers=host_headers, json=paid_how)
+    assert wrong_move.status_code == 422 and "payment" in wrong_move.text
+    unknown = {"payment": {"method": "cash-in-a-bag"}}
+    assert client.post(f"/api/v1/bookings/{booking}/mark-paid", headers=host_headers, json=unknown).status_code == 422
+    assert client.get(f"/api/v1/bookings/{booking}", headers=member).json()["state"] == "payment_due"
+    paid = client.post(f"/api/v1/bookings/{booking}/mark-paid", headers=host_headers, json=paid_how)
+    assert paid.status_code == 200 and paid.json()["state"] == "confirmed", paid.text
+    with platform.engine.connect() as conn:
+        records = conn.execute(
+            select(audit_log.c.action, audit_log.c.changes).where(audit_log.c.entity_id == str(booking))
+        ).all()
+    payments = [changes for action, changes in records if action == "booking.payment"]
+    assert payments == [{"method": [None, "transfer"], "reference": [None, "김하나 입금 12/01"]}]

@@ -269,8 +269,10 @@ def _move_route(action: str, path: str, summary: str) -> None:
         if_match: IfMatch = None,
     ) -> dict[str, Any]:
         reason = decision.reason if decision else ""
+        payment = decision.payment if decision else None
         user = acting_user(request)
-        answer = service.move_booking(platform, user, booking_id, action, reason, if_match_versions(if_match))
+        versions = if_match_versions(if_match)
+        answer = service.move_booking(platform, user, booking_id, action, reason, versions, payment=payment)
         background.add_task(outbox.deliver, platform, settings.smtp)  # the notice of the move
         return _tagged(answer, response)
 
@@ -283,7 +285,7 @@ def _move_route(action: str, path: str, summary: str) -> None:
 
 _move_route("approve", "approve", "Approve a request (the resource's hosts)")
 _move_route("decline", "decline", "Decline a request (the resource's hosts)")
-_move_route("mark_paid", "mark-paid", "Mark a booking paid: it is confirmed (the resource's hosts)")
+_move_route("mark_paid", "mark-paid", "Mark a booking paid, saying how: it is confirmed (the resource's hosts)")
 _move_route("cancel", "cancel", "Cancel a booking: by its member (refund by the policy) or a host (all back)")
 _move_route("no_show", "no-show", "Mark a confirmed booking a no-show once it has begun (the resource's hosts)")
 _move_route("complete", "complete", "Mark a confirmed booking completed once it has begun (the resource's hosts)")

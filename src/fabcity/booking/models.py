@@ -180,12 +180,23 @@ class FromMachine(BaseModel):
     equipment: int = Field(ge=1, le=2**31 - 1, description="the listed machine's `pk` (GET …/machines/bookable)")
 
 
+class Payment(BaseModel):
+    """How a booking was paid. Payment itself is outside the product: a host records it (on site, by
+    transfer), and a payment provider's confirmation would be recorded the same way, with its id."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    method: Literal["on_site", "transfer", "provider"] = "on_site"
+    reference: Note = Field("", description="e.g. the transfer's name or the provider's payment id")
+
+
 class Decision(BaseModel):
     """Why a booking is moved (kept in the audit trail)."""
 
     model_config = ConfigDict(extra="forbid")
 
     reason: Note = ""
+    payment: Payment | None = Field(None, description="with mark-paid only: how it was paid (kept in the audit trail)")
 
 
 class RulePublic(BaseModel):

@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from fabcity import audit
 from fabcity.accounts.service import User
 from fabcity.booking import availability, notices, qualifications, store
-from fabcity.booking.models import BookingIn
+from fabcity.booking.models import BookingIn, Payment
 from fabcity.booking.policy import price, refund_krw, refund_percent
 from fabcity.booking.resources import (
     exception_of,
@@ -524,10 +524,15 @@ def move_booking(
     reason: str = "",
     expected_versions: Collection[int] | None = None,
     at: datetime | None = None,
+    payment: Payment | None = None,
 ) -> dict[str, Any]:
-    """Do one of MOVES to a booking; refused, changing nothing, when the state, the user or the version forbid it."""
+    """Do one of MOVES to a booking; refused, changing nothing, when the state, the user or the version forbid it.
+
+    `payment` goes with mark_paid: how the host was paid, kept in the audit trail beside the move."""
     require(user is not None, user)
     move = MOVES[action]
+    if payment is not None and action != "mark_paid":
+        raise FieldError("payment", "only a booking marked paid says how it was paid")
     now = _now(at)
     with platform.engine.begin() as conn:
         store.begin_write(conn)
@@ -539,6 +544,10 @@ def move_booking(
         own = row.member_id == user.id
         _refuse_out_of_order(row, move, effective_state(row, now), now, own)
         row = _apply(conn, user, row, resource, move, own, reason, now)
+        if action == "mark_paid":
+            paid = payment or Payment()
+            changes = {"method": [None, paid.method], "reference": [None, paid.reference]}
+            audit.record(conn, user.id, "booking.payment", "booking", str(row.id), changes, now)
         notices.moved(conn, row)
         return _public(conn, row, now)
 
