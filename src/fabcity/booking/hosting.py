@@ -56,6 +56,8 @@ def _listing() -> Select:
             booking_resource.c.kind.label("resource_kind"),
             booking_unit.c.label.label("unit_label"),
             node.c.slug.label("node_slug"),
+            node.c.name_ko.label("node_name_ko"),
+            node.c.name_en.label("node_name_en"),
             user_account.c.display_name.label("member_name"),
             user_account.c.email.label("member_email"),
         )
@@ -74,6 +76,7 @@ def _listed(row: Any, now: datetime) -> dict[str, Any]:
         "kind": row.resource_kind,
         "unit": row.unit_label,
         "node": row.node_slug,
+        "node_name": (row.node_name_ko or row.node_slug, row.node_name_en),
         "member_name": row.member_name,
         "member_email": row.member_email,
         "starts_at": utc(row.starts_at),
