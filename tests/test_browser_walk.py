@@ -39,6 +39,23 @@ PAGES: dict[str, tuple[str, str | None]] = {
     "account": ("/account", "host@example.kr"),
     "council": ("/admin", "curator@example.kr"),
     "trainings": ("/nodes/fab-lab-seoul/trainings", "host@example.kr"),
+    # booking: resource 1 is the node's laser cutter, booking 1 the curator's booking of it (conftest's `site`)
+    "resource": ("/resources/1", "curator@example.kr"),
+    "resources": ("/nodes/fab-lab-seoul/resources", None),
+    "my-bookings": ("/bookings", "curator@example.kr"),
+    "cancel-booking": ("/bookings/1/cancel", "curator@example.kr"),
+    "resources-manage": ("/nodes/fab-lab-seoul/resources/manage", "host@example.kr"),
+    "resource-new": ("/nodes/fab-lab-seoul/resources/new", "host@example.kr"),
+    "resource-edit": ("/nodes/fab-lab-seoul/resources/1/edit", "host@example.kr"),
+    "resource-hours": ("/nodes/fab-lab-seoul/resources/1/hours", "host@example.kr"),
+    "booking-inbox": ("/nodes/fab-lab-seoul/bookings", "host@example.kr"),
+    "all-bookings": ("/bookings/all", "curator@example.kr"),
+    "resource-calendars": ("/resources/1/calendars", "host@example.kr"),
+    "my-calendars": ("/calendars", "curator@example.kr"),
+    "free": ("/free", None),
+    "free-results": ("/free?kind=focus_booth&where=종로구", None),
+    "machines-bookable": ("/nodes/fab-lab-seoul/machines/bookable", "host@example.kr"),
+    "notifications": ("/notifications", "host@example.kr"),
     "error": ("/nodes/no-such-place", None),
 }
 SCREENS = {"desktop": DESKTOP, "phone": PHONE}
