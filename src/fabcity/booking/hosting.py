@@ -201,12 +201,13 @@ def all_bookings(
         return find_bookings(conn, filters, _now(at), per_page, (page - 1) * per_page)
 
 
-def nodes_with_resources(platform: Platform) -> list[tuple[str, str]]:
-    """(slug, name) of the nodes that have bookable resources, for the curators' node filter."""
+def nodes_with_resources(platform: Platform) -> list[tuple[str, tuple[str, str | None]]]:
+    """(slug, (Korean name, English name)) of the nodes that have bookable resources, for the curators' node
+    filter, which names them in the page's language."""
     query = (
-        select(node.c.slug, func.coalesce(node.c.name_ko, node.c.name_en, node.c.slug))
+        select(node.c.slug, func.coalesce(node.c.name_ko, node.c.slug), node.c.name_en)
         .where(node.c.pk.in_(select(booking_resource.c.node_pk)))
         .order_by(node.c.slug)
     )
     with platform.engine.connect() as conn:
-        return [(slug, name) for slug, name in conn.execute(query).all()]
+        return [(slug, (name_ko, name_en)) for slug, name_ko, name_en in conn.execute(query).all()]
