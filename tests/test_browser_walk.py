@@ -1,11 +1,11 @@
 """Every page walked as a newcomer would: in Korean and English, on a 1366 × 900 screen and a 390 × 844 phone.
 
-A page fails when it scrolls sideways, when axe-core finds a serious or critical accessibility
-violation, when a Korean page shows English interface words or raw snake_case keys, when a link or
-button of the header or of a form is smaller than 44 × 44 px on the phone, or when the language
-switch is not on the first screen. Each page is loaded once per language and screen; the checks
-read what that visit measured. A visit that found any problem leaves a full-page screenshot under
-test-output/screenshots/.
+A page fails when it does not answer where it was asked (200; 404 for the error page), when it scrolls
+sideways, when axe-core finds a serious or critical accessibility violation, when a Korean page shows
+English interface words or raw snake_case keys, when a link or button of the header or of a form is
+smaller than 44 × 44 px on the phone, or when the language switch is not on the first screen. Each page
+is loaded once per language and screen; the checks read what that visit measured. A visit that found
+any problem leaves a full-page screenshot under test-output/screenshots/.
 
 Text marked as another language (`lang="en"`, e.g. the language switch or the API's own docs)
 is not Korean interface text, and neither is data that is Latin by nature (makes, URLs, e-mails).
@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -101,6 +102,8 @@ TARGETS = """() => [...document.querySelectorAll(
 class Visit:
     """What one page in one language on one screen showed."""
 
+    status: int = 0
+    final_path: str = ""  # where the visit ended: a page that sent the visitor to sign in ends elsewhere
     scroll_width: int = 0
     viewport_width: int = 0
     violations: list[str] = field(default_factory=list)
@@ -160,10 +163,12 @@ def visit(browser, site) -> Iterator[Callable[[str, str, str], Visit]]:  # noqa:
         )
         tab = context.new_page()
         tab.set_default_timeout(15_000)
-        tab.goto(path + ("&" if "?" in path else "?") + f"lang={language}", wait_until="networkidle")
+        answer = tab.goto(path + ("&" if "?" in path else "?") + f"lang={language}", wait_until="networkidle")
         if name == "docs":
             tab.wait_for_selector(".opblock")
         found = Visit(
+            status=answer.status,
+            final_path=urlsplit(tab.url).path,
             scroll_width=tab.evaluate("document.scrollingElement.scrollWidth"),
             viewport_width=tab.evaluate("document.scrollingElement.clientWidth"),
             switch_in_view=tab.locator("#language-switch").is_visible()
@@ -200,6 +205,14 @@ def _cases(languages: tuple[str, ...] = LANGUAGES, screens: tuple[str, ...] = tu
             for screen in screens:
                 cases.append(pytest.param(name, language, screen, id=f"{name}-{language}-{screen}"))
     return cases
+
+
+@pytest.mark.parametrize(("name", "language", "screen"), _cases())
+def test_every_page_is_shown_as_asked(visit, name, language, screen):
+    """A page that failed, or sent the visitor elsewhere, would pass every other check with the wrong content."""
+    seen = visit(name, language, screen)
+    path = PAGES[name][0]
+    assert (seen.status, seen.final_path) == (404 if name == "error" else 200, urlsplit(path).path)
 
 
 @pytest.mark.parametrize(("name", "language", "screen"), _cases())
