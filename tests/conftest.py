@@ -20,6 +20,7 @@ import signal
 import sqlite3
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -27,9 +28,12 @@ import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
-from builders import PASSWORD, XSS
+from builders import BOOKING_NODE, PASSWORD, XSS, bookable
 from databases import BACKENDS, IN_CI, POSTGRES_ADMIN, SESSION_LOCKS, drop_leftovers, require_backend
 from fabcity.accounts import service as accounts
+from fabcity.booking import calendars, qualifications, service
+from fabcity.booking.models import BookingIn, PassIn, TrainingIn
+from fabcity.clock import KST
 from fabcity.directory import editing
 from fabcity.directory import search as directory_search
 from fabcity.platform import Platform
@@ -223,10 +227,32 @@ def site(backends) -> Iterator[str]:
         {"name": {"ko": XSS}, "node_type": "studio", "location": {"lat": 37.5665, "lon": 126.978},
          "description": {"ko": XSS}, "slug": "attack"},
     )  # fmt: skip
+    with platform.engine.connect() as conn:
+        approved_host = accounts.get_user(conn, host.id)  # a host of the node now, no longer a member
+    _book_at_the_node(platform, approved_host, curator)
     with live_app(create_app(platform)) as url:
         yield url
     platform.engine.dispose()
     accounts._hasher = original
+
+
+def _book_at_the_node(platform: Platform, host: accounts.User, member: accounts.User) -> None:
+    """What the booking pages show, made through the services: the host's laser cutter (resource 1, on approval,
+    paid) and focus booth (resource 2), the member's booking of the cutter (booking 1) approved and waiting for
+    payment, a training the member passed, and a calendar feed of each."""
+    cutter = bookable(platform, host, ("09:00", "21:00"), mode="approval", price_per_slot_krw=10_000,
+                      granularity_min=60, min_duration_min=60, name_en="Laser cutter")  # fmt: skip
+    bookable(platform, host, kind="focus_booth", name_ko="집중 부스", name_en="Focus booth")
+    start = (datetime.now(KST) + timedelta(days=3)).replace(hour=10, minute=0, second=0, microsecond=0)
+    request = BookingIn(resource=cutter["id"], starts_at=start, ends_at=start + timedelta(hours=2), idempotency_key="k")
+    booked = service.create_booking(platform, member, request)
+    service.move_booking(platform, host, booked["id"], "approve")
+    safety = TrainingIn(name_ko="레이저 커터 안전교육", name_en="Laser cutter safety", valid_months=12)
+    training = qualifications.create_training(platform, host, BOOKING_NODE, safety)
+    passed = PassIn(email=member.email, passed_on=start.date() - timedelta(days=7), note="1기 수료")
+    qualifications.record_pass(platform, host, training["id"], passed)
+    calendars.create_feed(platform, host, cutter["id"])
+    calendars.create_feed(platform, member, None)
 
 
 @pytest.fixture

@@ -1,11 +1,11 @@
 """Every page walked as a newcomer would: in Korean and English, on a 1366 × 900 screen and a 390 × 844 phone.
 
-A page fails when it scrolls sideways, when axe-core finds a serious or critical accessibility
-violation, when a Korean page shows English interface words or raw snake_case keys, when a link or
-button of the header or of a form is smaller than 44 × 44 px on the phone, or when the language
-switch is not on the first screen. Each page is loaded once per language and screen; the checks
-read what that visit measured. A visit that found any problem leaves a full-page screenshot under
-test-output/screenshots/.
+A page fails when it does not answer where it was asked (200; 404 for the error page), when it scrolls
+sideways, when axe-core finds a serious or critical accessibility violation, when a Korean page shows
+English interface words or raw snake_case keys (or an English page such keys), when a link or button
+of the header or of a form is smaller than 44 × 44 px on the phone, or when the language switch is not
+on the first screen. Each page is loaded once per language and screen; the checks read what that visit
+measured. A visit that found any problem leaves a full-page screenshot under test-output/screenshots/.
 
 Text marked as another language (`lang="en"`, e.g. the language switch or the API's own docs)
 is not Korean interface text, and neither is data that is Latin by nature (makes, URLs, e-mails).
@@ -14,8 +14,9 @@ is not Korean interface text, and neither is data that is Latin by nature (makes
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -39,6 +40,23 @@ PAGES: dict[str, tuple[str, str | None]] = {
     "account": ("/account", "host@example.kr"),
     "council": ("/admin", "curator@example.kr"),
     "trainings": ("/nodes/fab-lab-seoul/trainings", "host@example.kr"),
+    # booking: resource 1 is the node's laser cutter, booking 1 the curator's booking of it (conftest's `site`)
+    "resource": ("/resources/1", "curator@example.kr"),
+    "resources": ("/nodes/fab-lab-seoul/resources", None),
+    "my-bookings": ("/bookings", "curator@example.kr"),
+    "cancel-booking": ("/bookings/1/cancel", "curator@example.kr"),
+    "resources-manage": ("/nodes/fab-lab-seoul/resources/manage", "host@example.kr"),
+    "resource-new": ("/nodes/fab-lab-seoul/resources/new", "host@example.kr"),
+    "resource-edit": ("/nodes/fab-lab-seoul/resources/1/edit", "host@example.kr"),
+    "resource-hours": ("/nodes/fab-lab-seoul/resources/1/hours", "host@example.kr"),
+    "booking-inbox": ("/nodes/fab-lab-seoul/bookings", "host@example.kr"),
+    "all-bookings": ("/bookings/all", "curator@example.kr"),
+    "resource-calendars": ("/resources/1/calendars", "host@example.kr"),
+    "my-calendars": ("/calendars", "curator@example.kr"),
+    "free": ("/free", None),
+    "free-results": ("/free?kind=focus_booth&where=종로구", None),
+    "machines-bookable": ("/nodes/fab-lab-seoul/machines/bookable", "host@example.kr"),
+    "notifications": ("/notifications", "host@example.kr"),
     "error": ("/nodes/no-such-place", None),
 }
 SCREENS = {"desktop": DESKTOP, "phone": PHONE}
@@ -51,6 +69,8 @@ ENGLISH_WORDS = re.compile(
     r"|Password|Email|Nodes?|Map|Dashboard|Back|Close|Show|Hide|Yes|No|None|null|undefined|NaN|true|false|Invalid)\b"
 )
 SNAKE_CASE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+# Pages whose English rightly shows keys: the API's docs name each parameter and field by its key.
+KEYS_SHOWN = {"docs"}
 # e-mails, URLs and licence names (KOGL Type 1 is the Korea Open Government Licence's own name)
 LATIN_DATA = re.compile(r"\S+@\S+|https?://\S+|\bwww\.\S+|\bKOGL[- ]Type[- ]\d")
 
@@ -84,6 +104,8 @@ TARGETS = """() => [...document.querySelectorAll(
 class Visit:
     """What one page in one language on one screen showed."""
 
+    status: int = 0
+    final_path: str = ""  # where the visit ended: a page that sent the visitor to sign in ends elsewhere
     scroll_width: int = 0
     viewport_width: int = 0
     violations: list[str] = field(default_factory=list)
@@ -111,10 +133,10 @@ def serious_violations(tab) -> list[str]:
     ]
 
 
-def _untranslated(text: str) -> list[str]:
-    """Each English interface word or snake_case key, with the words around it to find it by."""
+def _untranslated(text: str, *patterns: re.Pattern[str]) -> list[str]:
+    """Each match of the patterns (English interface words, snake_case keys), with the words around it to find it by."""
     text = " ".join(LATIN_DATA.sub(" ", text).split())
-    found = [*ENGLISH_WORDS.finditer(text), *SNAKE_CASE.finditer(text)]
+    found = [match for pattern in patterns for match in pattern.finditer(text)]
     return sorted({f"{match[0]} in «{text[max(0, match.start() - 25) : match.end() + 25]}»" for match in found})
 
 
@@ -143,10 +165,12 @@ def visit(browser, site) -> Iterator[Callable[[str, str, str], Visit]]:  # noqa:
         )
         tab = context.new_page()
         tab.set_default_timeout(15_000)
-        tab.goto(path + ("&" if "?" in path else "?") + f"lang={language}", wait_until="networkidle")
+        answer = tab.goto(path + ("&" if "?" in path else "?") + f"lang={language}", wait_until="networkidle")
         if name == "docs":
             tab.wait_for_selector(".opblock")
         found = Visit(
+            status=answer.status,
+            final_path=urlsplit(tab.url).path,
             scroll_width=tab.evaluate("document.scrollingElement.scrollWidth"),
             viewport_width=tab.evaluate("document.scrollingElement.clientWidth"),
             switch_in_view=tab.locator("#language-switch").is_visible()
@@ -154,7 +178,9 @@ def visit(browser, site) -> Iterator[Callable[[str, str, str], Visit]]:  # noqa:
         )
         found.violations = serious_violations(tab)
         if language == "ko":
-            found.foreign_words = _untranslated(tab.evaluate(VISIBLE_TEXT))
+            found.foreign_words = _untranslated(tab.evaluate(VISIBLE_TEXT), ENGLISH_WORDS, SNAKE_CASE)
+        elif name not in KEYS_SHOWN:
+            found.foreign_words = _untranslated(tab.evaluate(VISIBLE_TEXT), SNAKE_CASE)
         if screen == "phone":
             found.small_targets = [
                 f"{target['text']!r} {target['width']}×{target['height']}"
@@ -176,13 +202,23 @@ def visit(browser, site) -> Iterator[Callable[[str, str, str], Visit]]:  # noqa:
     yield visited
 
 
-def _cases(languages: tuple[str, ...] = LANGUAGES, screens: tuple[str, ...] = tuple(SCREENS)) -> list:
+def _cases(
+    languages: tuple[str, ...] = LANGUAGES, screens: tuple[str, ...] = tuple(SCREENS), leaving: Collection[str] = ()
+) -> list:
     cases = []
-    for name in PAGES:
+    for name in (name for name in PAGES if name not in leaving):
         for language in languages:
             for screen in screens:
                 cases.append(pytest.param(name, language, screen, id=f"{name}-{language}-{screen}"))
     return cases
+
+
+@pytest.mark.parametrize(("name", "language", "screen"), _cases())
+def test_every_page_is_shown_as_asked(visit, name, language, screen):
+    """A page that failed, or sent the visitor elsewhere, would pass every other check with the wrong content."""
+    seen = visit(name, language, screen)
+    path = PAGES[name][0]
+    assert (seen.status, seen.final_path) == (404 if name == "error" else 200, urlsplit(path).path)
 
 
 @pytest.mark.parametrize(("name", "language", "screen"), _cases())
@@ -206,6 +242,13 @@ def test_no_serious_accessibility_violation(visit, name, language, screen):
 def test_korean_pages_show_no_english_interface_words_or_raw_keys(visit, name, language, screen):
     words = visit(name, language, screen).foreign_words
     assert not words, "\n".join(words)
+
+
+@pytest.mark.parametrize(("name", "language", "screen"), _cases(languages=("en",), leaving=KEYS_SHOWN))
+def test_english_pages_show_no_raw_keys(visit, name, language, screen):
+    """A label missing for a value (a state such as payment_due, a kind such as focus_booth) shows its key."""
+    keys = visit(name, language, screen).foreign_words
+    assert not keys, "\n".join(keys)
 
 
 @pytest.mark.parametrize(("name", "language", "screen"), _cases(screens=("phone",)))

@@ -203,6 +203,8 @@ def test_the_curators_view_filters_by_node_state_and_dates_and_downloads_csv(cli
     assert 'href="/bookings/all"' in client.get("/admin").text
     everything = client.get("/bookings/all")
     assert everything.status_code == 200 and "2건" in everything.text
+    node_link = f'<a href="/nodes/{BOOKING_NODE}/bookings">'
+    assert f"{node_link}팹랩 서울</a>" in everything.text  # the node's name, not its address key
     monkeypatch.setattr(hosting, "PAGE_SIZE", 1)
     first_page, second_page = client.get("/bookings/all"), client.get("/bookings/all", params={"page": 2})
     assert "1 / 2" in first_page.text and "page=2" in first_page.text
@@ -218,6 +220,9 @@ def test_the_curators_view_filters_by_node_state_and_dates_and_downloads_csv(cli
     assert len(lines) == 2 and lines[1].startswith(f"{declined['id']},{BOOKING_NODE},레이저 커터,1,bo,bo@example.kr,")
     for refused in ({"state": "lost"}, {"to": "9999-12-31"}, {"from": "2027-03-03", "to": "2026-03-03"}):
         assert client.get("/bookings/all", params=refused).status_code == 422, refused
+    english = client.get("/bookings/all?lang=en").text
+    assert f"{node_link}Fab Lab Seoul</a>" in english and "Bookings found: 2 ·" in english
+    assert f'<option value="{BOOKING_NODE}">Fab Lab Seoul</option>' in english  # the filter names it in English too
 
 
 @pytest.fixture(scope="module")

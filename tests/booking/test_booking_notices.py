@@ -188,8 +188,8 @@ def test_the_notifications_page_fits_a_390_px_phone_in_both_languages(browser, s
         tab.goto("/account")
         tab.click("#notifications-link")
         expect(tab.locator("h1")).to_have_text("알림")
-        expect(tab.locator("article.notification h2")).to_contain_text("운영 신청이 승인되었습니다")
+        expect(tab.locator("article.notification h2", has_text="운영 신청이 승인되었습니다")).to_be_visible()
         assert tab.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         tab.goto("/notifications?lang=en")
-        expect(tab.locator("article.notification small")).to_contain_text("not e-mailed yet")
+        expect(tab.locator("article.notification small").first).to_contain_text("not e-mailed yet")
         assert tab.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]

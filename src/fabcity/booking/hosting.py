@@ -56,6 +56,8 @@ def _listing() -> Select:
             booking_resource.c.kind.label("resource_kind"),
             booking_unit.c.label.label("unit_label"),
             node.c.slug.label("node_slug"),
+            node.c.name_ko.label("node_name_ko"),
+            node.c.name_en.label("node_name_en"),
             user_account.c.display_name.label("member_name"),
             user_account.c.email.label("member_email"),
         )
@@ -74,6 +76,7 @@ def _listed(row: Any, now: datetime) -> dict[str, Any]:
         "kind": row.resource_kind,
         "unit": row.unit_label,
         "node": row.node_slug,
+        "node_name": (row.node_name_ko or row.node_slug, row.node_name_en),
         "member_name": row.member_name,
         "member_email": row.member_email,
         "starts_at": utc(row.starts_at),
@@ -198,12 +201,13 @@ def all_bookings(
         return find_bookings(conn, filters, _now(at), per_page, (page - 1) * per_page)
 
 
-def nodes_with_resources(platform: Platform) -> list[tuple[str, str]]:
-    """(slug, name) of the nodes that have bookable resources, for the curators' node filter."""
+def nodes_with_resources(platform: Platform) -> list[tuple[str, tuple[str, str | None]]]:
+    """(slug, (Korean name, English name)) of the nodes that have bookable resources, for the curators' node
+    filter, which names them in the page's language."""
     query = (
-        select(node.c.slug, func.coalesce(node.c.name_ko, node.c.name_en, node.c.slug))
+        select(node.c.slug, func.coalesce(node.c.name_ko, node.c.slug), node.c.name_en)
         .where(node.c.pk.in_(select(booking_resource.c.node_pk)))
         .order_by(node.c.slug)
     )
     with platform.engine.connect() as conn:
-        return [(slug, name) for slug, name in conn.execute(query).all()]
+        return [(slug, (name_ko, name_en)) for slug, name_ko, name_en in conn.execute(query).all()]
