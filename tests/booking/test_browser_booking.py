@@ -99,7 +99,10 @@ def test_a_member_books_the_laser_cutter_the_host_approves_and_the_member_cancel
     with browser_tab(browser, url, DESKTOP, request, "-desktop") as desk:
         desk.goto(f"/resources/{made['cutter']['id']}")
         expect(desk.locator("#calendar .fc-timegrid")).to_be_visible()  # a wide screen gets the week's grid
-        expect(desk.locator("#calendar .fc-today-button")).to_have_text("오늘")  # FullCalendar's Korean locale
+        expect(desk.locator("#calendar .fc-today-button")).to_have_text("오늘")  # the page's words, not the library's
+        desk.goto(f"/resources/{made['cutter']['id']}?lang=en")
+        expect(desk.locator("#calendar .fc-today-button")).to_have_text("Today")
+        expect(desk.locator("#calendar .fc-timeGridWeek-button")).to_have_text("Week")
         expect(desk.locator("#calendar .fc-event").first).to_be_visible()
 
 

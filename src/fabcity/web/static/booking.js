@@ -53,6 +53,8 @@
     now: wall(Date.now()), // "today" is the resource's, not the browser's nor UTC's
     slotMinTime: element.dataset.dayStart,
     slotMaxTime: element.dataset.dayEnd,
+    // the buttons' words from the page's catalog (the library's English ones are lower-case)
+    buttonText: { today: element.dataset.today, week: element.dataset.week, day: element.dataset.oneDay, list: element.dataset.list },
     displayEventEnd: false,
     allDaySlot: false,
     height: "auto",
