@@ -34,7 +34,7 @@ from starlette.datastructures import UploadFile
 from fabcity.accounts.pages import back_to
 from fabcity.booking import calendars, finding, hosting, qualifications, resources, service
 from fabcity.booking import form as host_form
-from fabcity.booking.models import BookingIn, Decision, PassIn, ResourceIn, RevokeIn, TrainingIn
+from fabcity.booking.models import BookingIn, Decision, PassIn, Payment, ResourceIn, RevokeIn, TrainingIn
 from fabcity.booking.vocabulary import EXCEPTION_KINDS, KINDS, MODES, QUALIFICATION_STATUSES, STATES
 from fabcity.clock import KST, seoul_wall_time
 from fabcity.directory import editing
@@ -781,8 +781,12 @@ async def move_booking(
     except ValidationError:
         raise FieldError("reason", f"at most {NOTE_MAX} characters, without control characters") from None
     try:
+        payment = Payment(method=form.get("method", "on_site")) if action == "mark_paid" else None
+    except ValidationError:
+        raise FieldError("method", "on_site, transfer or provider") from None
+    try:
         expected = _version_of(form)
-        service.move_booking(platform, visitor(request).user, booking_id, action, reason, expected)
+        service.move_booking(platform, visitor(request).user, booking_id, action, reason, expected, payment=payment)
     except (PreconditionFailed, RecordInvalid):
         return redirect_with_notice(request, back, "changed_meanwhile")
     except Conflict:
