@@ -46,6 +46,18 @@ def _fits(tab, width: int) -> None:
     assert tab.evaluate("document.documentElement.scrollWidth") <= width, tab.url
 
 
+def _the_week_grid_on_a_wide_screen(browser, url: str, request, resource: int) -> None:
+    """A wide screen gets the week's grid, its buttons in the page's words."""
+    with browser_tab(browser, url, DESKTOP, request, "-desktop") as desk:
+        desk.goto(f"/resources/{resource}")
+        expect(desk.locator("#calendar .fc-timegrid")).to_be_visible()  # a wide screen gets the week's grid
+        expect(desk.locator("#calendar .fc-today-button")).to_have_text("오늘")  # the page's words, not the library's
+        desk.goto(f"/resources/{resource}?lang=en")
+        expect(desk.locator("#calendar .fc-today-button")).to_have_text("Today")
+        expect(desk.locator("#calendar .fc-timeGridWeek-button")).to_have_text("Week")
+        expect(desk.locator("#calendar .fc-event").first).to_be_visible()
+
+
 def test_a_member_books_the_laser_cutter_the_host_approves_and_the_member_cancels_with_a_refund(
     browser, booking_site, request
 ):
@@ -96,14 +108,7 @@ def test_a_member_books_the_laser_cutter_the_host_approves_and_the_member_cancel
         expect(row.locator(".state")).to_have_text("예약자 취소")
         _fits(phone, PHONE["width"])
 
-    with browser_tab(browser, url, DESKTOP, request, "-desktop") as desk:
-        desk.goto(f"/resources/{made['cutter']['id']}")
-        expect(desk.locator("#calendar .fc-timegrid")).to_be_visible()  # a wide screen gets the week's grid
-        expect(desk.locator("#calendar .fc-today-button")).to_have_text("오늘")  # the page's words, not the library's
-        desk.goto(f"/resources/{made['cutter']['id']}?lang=en")
-        expect(desk.locator("#calendar .fc-today-button")).to_have_text("Today")
-        expect(desk.locator("#calendar .fc-timeGridWeek-button")).to_have_text("Week")
-        expect(desk.locator("#calendar .fc-event").first).to_be_visible()
+    _the_week_grid_on_a_wide_screen(browser, url, request, made["cutter"]["id"])
 
 
 def test_a_host_imports_a_calendar_file_and_the_slots_it_blocks_leave_the_week_calendar(
