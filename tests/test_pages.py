@@ -227,7 +227,8 @@ def test_every_indicator_of_the_choropleth_says_its_source_and_method(client):
         page = client.get("/dashboard", params={"lang": language}).text
         indicator = page.split('<select id="indicator">')[1].split("</select>")[0]
         options = re.findall(r'<option value="([^"]+)" data-source="([^"]+)"', indicator)
-        assert len(options) == indicator.count("<option") == 1 + 19 + 19 + 4  # index, LQ and capacity by section
+        # the index, LQ and capacity by section, four node activation figures and three booking ones
+        assert len(options) == indicator.count("<option") == 1 + 19 + 19 + 4 + 3
         assert all(source in text and method in text for _, text in options)
         sources = dict(options)
         assert "2018" in sources["slq:J"] and ("2025 Q1" in sources["capacity:C"]) and "2025 Q1" in sources["index"]
