@@ -138,6 +138,8 @@ _DATA_DEPENDENT = (
     # free-on search: a kind from the taxonomy, one of a point, a station or a gu; a listed machine of the node
     "GET /api/v1/resources/free",
     "POST /api/v1/resources/from-machine",
+    # a calendar import's body must be iCalendar, which the document can only say is text/calendar
+    "POST /api/v1/resources/{resource_id}/calendar-import",
 )
 # If-Match names a version of the node (or resource, or booking), data the document cannot list either: a
 # stale one is the documented 412 Precondition Failed.

@@ -289,8 +289,8 @@ def test_requests_wait_oldest_first_and_a_paid_booking_is_marked_paid_then_cance
     _post(client, f"{INBOX}/{later['id']}/mark_paid", {"version": str(due["version"]), "method": "transfer"})
     paid = service.get_booking(platform, host, later["id"])
     assert paid["state"] == "confirmed" and paid["price_krw"] == 10_000
-    (how,) = [entry["changes"] for entry in _trail(platform, later["id"]) if entry["action"] == "booking.payment"]
-    assert how["method"] == [None, "transfer"]
+    (how,) = [entry["changes"]["payment"] for entry in _trail(platform, later["id"]) if "payment" in entry["changes"]]
+    assert how == [None, {"method": "transfer", "reference": ""}]
     _post(client, f"{INBOX}/{later['id']}/cancel", {"version": str(paid["version"]), "reason": "장비 고장"})
     cancelled = service.get_booking(platform, host, later["id"])
     assert cancelled["state"] == "cancelled_by_host" and cancelled["refund_krw"] == 10_000

@@ -24,6 +24,7 @@ from fabcity.booking.models import (
     FromMachine,
     HolderPublic,
     Instant,
+    PaidDecision,
     PassIn,
     QualificationList,
     ResourceIn,
@@ -269,10 +270,8 @@ def _move_route(action: str, path: str, summary: str) -> None:
         if_match: IfMatch = None,
     ) -> dict[str, Any]:
         reason = decision.reason if decision else ""
-        payment = decision.payment if decision else None
         user = acting_user(request)
-        versions = if_match_versions(if_match)
-        answer = service.move_booking(platform, user, booking_id, action, reason, versions, payment=payment)
+        answer = service.move_booking(platform, user, booking_id, action, reason, if_match_versions(if_match))
         background.add_task(outbox.deliver, platform, settings.smtp)  # the notice of the move
         return _tagged(answer, response)
 
@@ -285,7 +284,33 @@ def _move_route(action: str, path: str, summary: str) -> None:
 
 _move_route("approve", "approve", "Approve a request (the resource's hosts)")
 _move_route("decline", "decline", "Decline a request (the resource's hosts)")
-_move_route("mark_paid", "mark-paid", "Mark a booking paid, saying how: it is confirmed (the resource's hosts)")
+
+
+@router.post(
+    "/bookings/{booking_id}/mark-paid",
+    summary="Mark a booking paid, saying how (on site, by transfer, a provider's id): it is confirmed (the hosts)",
+    response_model=BookingPublic,
+    responses={**_CONDITIONAL, **documented(409)},
+)
+def mark_paid_booking(
+    request: Request,
+    booking_id: RowId,
+    response: Response,
+    platform: PlatformDep,
+    settings: SettingsDep,
+    background: BackgroundTasks,
+    decision: PaidDecision | None = None,
+    if_match: IfMatch = None,
+) -> dict[str, Any]:
+    decision = decision or PaidDecision()
+    versions = if_match_versions(if_match)
+    answer = service.move_booking(
+        platform, acting_user(request), booking_id, "mark_paid", decision.reason, versions, payment=decision.payment
+    )
+    background.add_task(outbox.deliver, platform, settings.smtp)  # the member's notice
+    return _tagged(answer, response)
+
+
 _move_route("cancel", "cancel", "Cancel a booking: by its member (refund by the policy) or a host (all back)")
 _move_route("no_show", "no-show", "Mark a confirmed booking a no-show once it has begun (the resource's hosts)")
 _move_route("complete", "complete", "Mark a confirmed booking completed once it has begun (the resource's hosts)")

@@ -196,7 +196,12 @@ class Decision(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: Note = ""
-    payment: Payment | None = Field(None, description="with mark-paid only: how it was paid (kept in the audit trail)")
+
+
+class PaidDecision(Decision):
+    """A booking marked paid, and how (kept in the audit trail with the move)."""
+
+    payment: Payment = Field(default_factory=Payment)
 
 
 class RulePublic(BaseModel):

@@ -479,8 +479,18 @@ MOVES = {
 }
 
 
-def _swap(conn: Connection, row: Row, to: str, now: datetime, user: User, reason: str, **values: Any) -> Row:
-    """Move the booking from the state and version read to `to`, or refuse if anything moved it meanwhile."""
+def _swap(
+    conn: Connection,
+    row: Row,
+    to: str,
+    now: datetime,
+    user: User,
+    reason: str,
+    payment: dict[str, str] | None = None,
+    **values: Any,
+) -> Row:
+    """Move the booking from the state and version read to `to`, or refuse if anything moved it meanwhile;
+    the audit record holds the move, its reason and, for a payment, how it was paid."""
     statement = (
         update(booking)
         .where(booking.c.id == row.id, booking.c.state == row.state, booking.c.version == row.version)
@@ -493,6 +503,8 @@ def _swap(conn: Connection, row: Row, to: str, now: datetime, user: User, reason
     changes: dict[str, Any] = {"state": [row.state, to], **{key: [None, _jsonable(v)] for key, v in values.items()}}
     if reason:
         changes["reason"] = [None, reason]
+    if payment:
+        changes["payment"] = [None, payment]
     audit.record(conn, user.id, f"booking.{to}", "booking", str(row.id), changes, now)
     return _row(conn, row.id)
 
@@ -543,17 +555,21 @@ def move_booking(
             raise PreconditionFailed(f'the booking is now at ETag "{row.version}": read it again')
         own = row.member_id == user.id
         _refuse_out_of_order(row, move, effective_state(row, now), now, own)
-        row = _apply(conn, user, row, resource, move, own, reason, now)
-        if action == "mark_paid":
-            paid = payment or Payment()
-            changes = {"method": [None, paid.method], "reference": [None, paid.reference]}
-            audit.record(conn, user.id, "booking.payment", "booking", str(row.id), changes, now)
+        row = _apply(conn, user, row, resource, move, own, reason, now, payment or Payment())
         notices.moved(conn, row)
         return _public(conn, row, now)
 
 
 def _apply(
-    conn: Connection, user: User, row: Row, resource: Row, move: Move, own: bool, reason: str, now: datetime
+    conn: Connection,
+    user: User,
+    row: Row,
+    resource: Row,
+    move: Move,
+    own: bool,
+    reason: str,
+    now: datetime,
+    payment: Payment,
 ) -> Row:
     """The writes of one allowed move; approving passes through `approved` to payment or confirmation."""
     if move.action == "approve":
@@ -564,8 +580,9 @@ def _apply(
             )
         return _swap(conn, row, "confirmed", now, user, "", hold_expires_at=None, policy=resource.cancellation_policy)
     if move.action == "mark_paid":
+        how = payment.model_dump()
         return _swap(
-            conn, row, "confirmed", now, user, reason, hold_expires_at=None, policy=resource.cancellation_policy
+            conn, row, "confirmed", now, user, reason, how, hold_expires_at=None, policy=resource.cancellation_policy
         )
     if move.action == "cancel":
         paid = row.price_krw if row.state == "confirmed" else 0
