@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from builders import add_nodes, bookable, new_user, node_host, node_record
 from databases import BACKENDS, require_backend
+from fabcity import audit
 from fabcity.accounts import service as accounts
 from fabcity.booking.resources import bookable_machines
 from fabcity.startup import open_platform
@@ -161,3 +162,48 @@ def test_hosts_making_one_listed_machine_bookable_at_once_make_one_resource(serv
     [made] = [answer.json()["id"] for answer in answers if answer.status_code == 201]
     assert all(f"resource {made}" in answer.text for answer in answers if answer.status_code == 409)
     assert served.resources_of_machine() == [made]
+
+
+def _posted(served: Served, token: str, path: str, body: dict[str, object]) -> dict[str, object]:
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=served.url, headers=headers, timeout=START_S, trust_env=False) as client:
+        answer = client.post(path, json=body)
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def test_a_pass_revoked_by_several_requests_at_once_is_revoked_once(served):
+    """The revocation is a compare-and-swap on the pass: across both server processes one request revokes it,
+    the others are told it already is, and the audit trail holds one revocation."""
+    trainings = "/api/v1/nodes/fab-lab-seoul/trainings"
+    training = _posted(served, served.host_token, trainings, {"name_ko": "레이저 안전교육"})
+    passed = _posted(
+        served, served.host_token, f"/api/v1/trainings/{training['id']}/holders",
+        {"email": "m2@example.kr", "passed_on": "2026-11-02"},
+    )  # fmt: skip
+    body = {"reason": "안전 수칙 위반"}
+    answers = _at_once(served.url, [served.host_token] * 8, body, f"/api/v1/qualifications/{passed['id']}/revoke")
+    assert sorted(answer.status_code for answer in answers) == [200] + [409] * 7, [a.text for a in answers]
+    platform = open_platform(served.db)
+    try:
+        with platform.engine.connect() as conn:
+            trail = audit.history(conn, "qualification", str(passed["id"]))
+    finally:
+        platform.engine.dispose()
+    assert [entry["action"] for entry in trail].count("qualification.revoke") == 1, trail
+
+
+def test_a_calendar_feed_revoked_by_several_requests_at_once_is_revoked_once(served):
+    """Revoking a feed moves it once: one request answers with the revoked feed, the others 409, none 500."""
+    feed = _posted(served, served.tokens[3], "/api/v1/calendar-feeds", {})
+    barrier = threading.Barrier(8, timeout=START_S)
+
+    def revoke(_: int) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {served.tokens[3]}"}
+        with httpx.Client(base_url=served.url, headers=headers, timeout=START_S, trust_env=False) as client:
+            barrier.wait()
+            return client.delete(f"/api/v1/calendar-feeds/{feed['id']}")
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(revoke, range(8)))
+    assert sorted(answer.status_code for answer in answers) == [200] + [409] * 7, [a.text for a in answers]
