@@ -16,7 +16,7 @@ booking when it is confirmed; a refund is computed from that copy.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -330,7 +330,7 @@ def free_slots(
 
 
 def _free_in_order(
-    resource_id: int, units: list[int], held: Held, windows: Sequence[tuple[datetime, datetime]]
+    resource_id: int, units: list[int], held: Held, windows: Iterable[tuple[datetime, datetime]]
 ) -> Iterator[list[int]]:
     """_free_units of each window, for windows whose starts and ends both rise (a resource's slots): one
     pass over the holds sorted by start, each window weighed only against the holds that reach into it,
@@ -423,13 +423,11 @@ def earliest_free(
     periods = open_periods_of(conn, resource, start, until + length)
     units = _units(conn, resource.id)
     held = _held_periods(conn, _family(conn, resource), *_blocked(resource, start, until + length), now)
-    for slot_start, _ in availability.slots(periods, zone, resource.granularity_min):
-        if slot_start >= until:
-            break
+    starts = [start for start, _ in availability.slots(periods, zone, resource.granularity_min) if start < until]
+    windows = (_blocked(resource, start, start + length) for start in starts)
+    for slot_start, free in zip(starts, _free_in_order(resource.id, units, held, windows), strict=True):
         slot_end = slot_start + length
-        if availability.covers(periods, slot_start, slot_end) and _free_units(
-            resource.id, units, held, *_blocked(resource, slot_start, slot_end)
-        ):
+        if free and availability.covers(periods, slot_start, slot_end):
             return (slot_start, slot_end) if units_free_for(conn, resource, slot_start, slot_end, now) else None
     return None
 
